@@ -1,0 +1,70 @@
+"""Settings: environment (``AGENT_TUI_*``) over a TOML file over defaults.
+
+The TOML file lives at ``platformdirs.user_config_path("agent-tui") / "config.toml"``
+(``agent-tui locate config`` prints it); ``AGENT_TUI_CONFIG`` points elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "agent-tui"
+
+
+def config_path() -> Path:
+    override = os.environ.get("AGENT_TUI_CONFIG")
+    if override:
+        return Path(override)
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME)
+
+
+class Settings(BaseSettings):
+    """Everything a seat, a lead console or a central store can be told."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENT_TUI_", extra="ignore")
+
+    language: Literal["zh", "en"] = "zh"
+    data_dir: Path = Field(default_factory=default_data_dir)
+    #: The centre's own address book (CSV, see ``agent-tui import-addresses``), added to the
+    #: gazetteer and the starter roads. Defaults to ``<data_dir>/address_book.csv`` if present.
+    address_book: Path | None = None
+    #: Extra calendar overrides (TOML): the centre's schedule for years chinese-calendar lacks.
+    calendar_overrides: Path | None = None
+    #: Key remaps: binding id → keys, e.g. ``{"lookup.focus_search" = "f2"}``.
+    keymap: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+        )
+
+    def address_book_path(self) -> Path | None:
+        if self.address_book is not None:
+            return self.address_book
+        default = self.data_dir / "address_book.csv"
+        return default if default.exists() else None

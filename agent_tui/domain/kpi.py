@@ -1,0 +1,275 @@
+"""The figures the centre is ranked on, computed from the event log over a period.
+
+Formulas (domain.md), and how each is counted here so that every case counts exactly once:
+
+- 按时办结率 on-time completion = rounds replied by their deadline ÷ rounds due. A *round* opens
+  when a case is dispatched to a department or reopened, and closes at the next re-dispatch or
+  reopen. Its deadline is the last one set in it (dispatch, approved extension, reopen); its reply
+  is the last ``reply`` in it. A round falls due at ``min(reply, deadline)``, is counted in the
+  period that holds that instant (if it is not later than ``now``), and is on time iff it was
+  replied by the deadline. A round ended by an approved return is not counted: the case went back.
+- 回访率 callback rate = closed cases that had a callback attempt ÷ cases closed (archived, not
+  refused) in the period. A case closed after its last unreachable try counts as called back.
+- 满意率 satisfaction = (satisfied + basically satisfied) ÷ ratings in the period (a rating is
+  recorded for each callback that reached the caller).
+- 及时签收率 timely signing = dispatches to a department signed by their sign deadline ÷ those
+  dispatches in the period, leaving out dispatches still unsigned whose deadline has not passed.
+  A forced sign (a refused return) counts at its time.
+- 直办率 direct resolution = cases resolved directly ÷ cases registered in the period.
+- 回退率 return rate = approved returns ÷ dispatches to a department; 重办率 reopen rate = reopens ÷
+  ratings; average handling time = mean hours from sign to reply over replies in the period.
+
+Grouping: ``department`` is the case's lead department when the event happened (empty for steps
+before dispatch); ``platform`` is the platform that registered the case; ``agent`` is the agent
+who took the step for agent steps (register, resolve, callback, rate) and the receiving agent
+otherwise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from agent_tui.domain.case import Satisfaction, Status
+from agent_tui.domain.lifecycle import Event, Step
+
+
+class GroupBy(StrEnum):
+    NONE = "none"
+    DEPARTMENT = "department"
+    PLATFORM = "platform"
+    AGENT = "agent"
+
+
+@dataclass(slots=True)
+class Ratio:
+    numerator: int = 0
+    denominator: int = 0
+
+    @property
+    def value(self) -> float | None:
+        """The rate in [0, 1], or None when nothing was due (never a fake 0 % or 100 %)."""
+        return self.numerator / self.denominator if self.denominator else None
+
+    def percent(self) -> str:
+        v = self.value
+        return "—" if v is None else f"{v * 100:.2f}%"
+
+
+@dataclass(slots=True)
+class Kpis:
+    on_time: Ratio = field(default_factory=Ratio)
+    callback: Ratio = field(default_factory=Ratio)
+    satisfaction: Ratio = field(default_factory=Ratio)
+    timely_signing: Ratio = field(default_factory=Ratio)
+    direct_resolution: Ratio = field(default_factory=Ratio)
+    returns: Ratio = field(default_factory=Ratio)
+    reopens: Ratio = field(default_factory=Ratio)
+    handling_hours_total: float = 0.0
+    handling_count: int = 0
+    volume_by_type: Counter[str] = field(default_factory=Counter)
+    volume_by_category: Counter[str] = field(default_factory=Counter)
+    volume_by_county: Counter[str] = field(default_factory=Counter)
+    volume_by_department: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def registered(self) -> int:
+        return self.direct_resolution.denominator
+
+    @property
+    def average_handling_hours(self) -> float | None:
+        return self.handling_hours_total / self.handling_count if self.handling_count else None
+
+
+@dataclass(slots=True)
+class KpiReport:
+    start: datetime
+    end: datetime
+    group_by: GroupBy
+    total: Kpis
+    groups: dict[str, Kpis]
+
+
+@dataclass(slots=True)
+class _Round:
+    department: str
+    deadline: datetime | None
+    reply: datetime | None = None
+    returned: bool = False
+
+
+@dataclass(slots=True)
+class _CaseState:
+    fields: dict[str, Any] = field(default_factory=dict)
+    round: _Round | None = None
+    rounds: list[_Round] = field(default_factory=list)
+    called_back: bool = False
+    # pending dispatch awaiting a sign: (dispatched_at, sign_deadline, department, agent)
+    pending_sign: tuple[datetime, datetime | None, str] | None = None
+
+
+def compute_kpis(
+    events: Iterable[Event],
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    group_by: GroupBy = GroupBy.NONE,
+) -> KpiReport:
+    """Replay ``events`` (any order; sorted here by time) and count the KPIs for [start, end)."""
+    total = Kpis()
+    groups: dict[str, Kpis] = defaultdict(Kpis)
+    cases: dict[str, _CaseState] = defaultdict(_CaseState)
+
+    def in_period(t: datetime) -> bool:
+        return start <= t < end
+
+    def targets(state: _CaseState, ev: Event, department: str | None = None) -> list[Kpis]:
+        if group_by is GroupBy.NONE:
+            return [total]
+        if group_by is GroupBy.DEPARTMENT:
+            key = department if department is not None else state.fields.get("department", "")
+        elif group_by is GroupBy.PLATFORM:
+            key = state.fields.get("platform", "")
+        elif ev.step in (Step.REGISTER, Step.RESOLVE, Step.CALLBACK, Step.RATE):
+            key = ev.actor
+        else:
+            key = state.fields.get("agent", "")
+        return [total, groups[key]]
+
+    def close_round(state: _CaseState) -> None:
+        if state.round is not None:
+            state.rounds.append(state.round)
+            state.round = None
+
+    ordered = sorted(events, key=lambda e: (e.at, e.version))
+    for ev in ordered:
+        state = cases[ev.case_uuid]
+        before_department = state.fields.get("department", "")
+        for name, (_old, new) in ev.changes.items():
+            state.fields[name] = new
+        here = in_period(ev.at)
+        step = ev.step
+
+        if step is Step.REGISTER and here:
+            for k in targets(state, ev):
+                k.direct_resolution.denominator += 1
+                appeal = state.fields.get("appeal_type")
+                k.volume_by_type[str(appeal) if appeal else ""] += 1
+                k.volume_by_category[state.fields.get("category", "")] += 1
+                address = state.fields.get("address")
+                k.volume_by_county[getattr(address, "county", "") if address else ""] += 1
+        elif step is Step.RESOLVE and here:
+            for k in targets(state, ev):
+                k.direct_resolution.numerator += 1
+        elif step is Step.DISPATCH:
+            department = state.fields.get("department", "")
+            close_round(state)
+            if not department:  # to a county platform: it dispatches on
+                continue
+            state.round = _Round(department, state.fields.get("handling_deadline"))
+            state.pending_sign = (ev.at, state.fields.get("sign_deadline"), department)
+            if here:
+                for k in targets(state, ev):
+                    k.timely_signing.denominator += 1
+                    k.returns.denominator += 1
+                    k.volume_by_department[department] += 1
+        elif step in (Step.SIGN, Step.REFUSE_RETURN) and state.pending_sign is not None:
+            dispatched_at, sign_by, department = state.pending_sign
+            state.pending_sign = None
+            if in_period(dispatched_at) and (sign_by is None or ev.at <= sign_by):
+                for k in targets(state, ev, department):
+                    k.timely_signing.numerator += 1
+        elif step is Step.APPROVE_RETURN:
+            if state.round is not None:
+                state.round.returned = True
+            close_round(state)
+            if state.pending_sign is not None:
+                # Returned before signing: the dispatch was not signed late, it was sent back.
+                dispatched_at, _sign_by, department = state.pending_sign
+                state.pending_sign = None
+                if in_period(dispatched_at):
+                    for k in targets(state, ev, department):
+                        k.timely_signing.denominator -= 1
+            if here:
+                for k in targets(state, ev, before_department):
+                    k.returns.numerator += 1
+        elif step is Step.APPROVE_EXTENSION and state.round is not None:
+            state.round.deadline = state.fields.get("handling_deadline")
+        elif step is Step.REPLY:
+            if state.round is not None:
+                state.round.reply = ev.at
+            signed_at = state.fields.get("signed_at")
+            if here and signed_at is not None:
+                for k in targets(state, ev):
+                    k.handling_hours_total += (ev.at - signed_at).total_seconds() / 3600
+                    k.handling_count += 1
+        elif step is Step.CALLBACK:
+            state.called_back = True
+            if ev.to_status is Status.ARCHIVED and here:
+                for k in targets(state, ev):
+                    k.callback.denominator += 1
+                    k.callback.numerator += 1
+        elif step is Step.RATE and here:
+            satisfaction = state.fields.get("satisfaction")
+            for k in targets(state, ev):
+                k.satisfaction.denominator += 1
+                k.reopens.denominator += 1
+                if satisfaction in (Satisfaction.SATISFIED, Satisfaction.BASIC):
+                    k.satisfaction.numerator += 1
+        elif step is Step.REOPEN:
+            close_round(state)
+            state.round = _Round(before_department, state.fields.get("handling_deadline"))
+            if here:
+                for k in targets(state, ev):
+                    k.reopens.numerator += 1
+        elif step is Step.ARCHIVE and here and ev.from_status not in (None, Status.REFUSED):
+            for k in targets(state, ev):
+                k.callback.denominator += 1
+                if state.called_back:
+                    k.callback.numerator += 1
+
+    # Signs still pending whose deadline passed by ``now`` stay in the denominator (late); those
+    # whose deadline is still ahead are not decided yet and leave it.
+    for state in cases.values():
+        close_round(state)
+        if state.pending_sign is not None:
+            dispatched_at, sign_by, department = state.pending_sign
+            if in_period(dispatched_at) and sign_by is not None and sign_by > now:
+                for k in _group_targets(total, groups, group_by, state, department):
+                    k.timely_signing.denominator -= 1
+        for rnd in state.rounds:
+            if rnd.returned or rnd.deadline is None:
+                continue
+            due = min(rnd.reply, rnd.deadline) if rnd.reply is not None else rnd.deadline
+            if not in_period(due) or due > now:
+                continue
+            on_time = rnd.reply is not None and rnd.reply <= rnd.deadline
+            for k in _group_targets(total, groups, group_by, state, rnd.department):
+                k.on_time.denominator += 1
+                if on_time:
+                    k.on_time.numerator += 1
+
+    return KpiReport(start, end, group_by, total, dict(groups))
+
+
+def _group_targets(
+    total: Kpis,
+    groups: dict[str, Kpis],
+    group_by: GroupBy,
+    state: _CaseState,
+    department: str,
+) -> list[Kpis]:
+    if group_by is GroupBy.NONE:
+        return [total]
+    if group_by is GroupBy.DEPARTMENT:
+        key = department
+    elif group_by is GroupBy.PLATFORM:
+        key = state.fields.get("platform", "")
+    else:
+        key = state.fields.get("agent", "")
+    return [total, groups[key]]

@@ -1,0 +1,170 @@
+"""KPI formulas on a hand-built event log whose figures are worked out by hand below."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from agent_tui.domain.case import Case, Role, Satisfaction, Status
+from agent_tui.domain.kpi import GroupBy, compute_kpis
+from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
+
+from .lifecycle_helpers import INTAKE
+
+
+def d(day: int, hour: int = 9, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+class Story:
+    """Drives one case through real lifecycle steps and keeps its events."""
+
+    def __init__(self, uuid: str, at: datetime, agent: str = "agent1", platform: str = "city"):
+        self.case: Case
+        self.case, event = register(
+            INTAKE, uuid=uuid, actor=agent, role=Role.AGENT, at=at, platform=platform
+        )
+        self.events: list[Event] = [event]
+
+    def step(
+        self, step: Step, role: Role, at: datetime, actor: str = "", **params: object
+    ) -> Story:
+        dept = self.case.department if role is Role.DEPARTMENT else ""
+        cmd = Command(step, actor or role.value, role, at, actor_department=dept)
+        self.case, event = apply(self.case, replace(cmd, **params))  # type: ignore[arg-type]
+        self.events.append(event)
+        return self
+
+    def dispatch(self, dept: str, at: datetime, sign_by: datetime, due: datetime) -> Story:
+        return self.step(
+            Step.DISPATCH,
+            Role.AGENT,
+            at,
+            department=dept,
+            sign_deadline=sign_by,
+            return_deadline=due,
+            handling_deadline=due,
+        )
+
+    def close_with_callback(self, at: datetime, satisfaction: Satisfaction) -> Story:
+        self.step(Step.REVIEW_PASS, Role.AGENT, at)
+        self.step(Step.CALLBACK, Role.AGENT, at, actor="agent2", reached=True)
+        return self.step(Step.RATE, Role.AGENT, at, actor="agent2", satisfaction=satisfaction)
+
+
+def build_log() -> list[Event]:
+    a = Story("A", d(2, 8))
+    a.dispatch("CGJ", d(2), sign_by=d(3), due=d(9)).step(Step.SIGN, Role.DEPARTMENT, d(2, 10))
+    a.step(Step.REPLY, Role.DEPARTMENT, d(5), result="已处理")
+    a.close_with_callback(d(6), Satisfaction.SATISFIED).step(Step.ARCHIVE, Role.AGENT, d(7))
+
+    b = Story("B", d(3, 8), platform="411726")
+    b.dispatch("GAJ", d(3), sign_by=d(4), due=d(10)).step(Step.SIGN, Role.DEPARTMENT, d(5))
+    b.step(Step.REPLY, Role.DEPARTMENT, d(12), result="已处理").step(
+        Step.REVIEW_PASS, Role.AGENT, d(13)
+    )
+    for day in (14, 15, 16):
+        b.step(Step.CALLBACK, Role.AGENT, d(day), reached=False)
+    assert b.case.status is Status.ARCHIVED
+
+    c = Story("C", d(4, 8), agent="agent2")
+    c.step(Step.RESOLVE, Role.AGENT, d(4, 8), actor="agent2", result="已告知")
+    c.step(Step.ARCHIVE, Role.AGENT, d(4, 9))
+
+    dd = Story("D", d(5, 8))
+    dd.dispatch("CGJ", d(5), sign_by=d(6), due=d(12))
+    dd.step(Step.REQUEST_RETURN, Role.DEPARTMENT, d(5, 11), reason="非本单位职责")
+    dd.step(Step.APPROVE_RETURN, Role.LEAD, d(5, 12))
+    dd.dispatch("GAJ", d(5, 13), sign_by=d(6), due=d(12)).step(Step.SIGN, Role.DEPARTMENT, d(6, 8))
+    dd.step(Step.REQUEST_EXTENSION, Role.DEPARTMENT, d(10), reason="协调", new_deadline=d(20))
+    dd.step(Step.APPROVE_EXTENSION, Role.LEAD, d(10, 10))
+    dd.step(Step.REPLY, Role.DEPARTMENT, d(18), result="已处理")
+    dd.close_with_callback(d(19), Satisfaction.DISSATISFIED)
+    dd.step(Step.REOPEN, Role.AGENT, d(19, 10), reason="问题仍在", handling_deadline=d(25))
+    dd.step(Step.REPLY, Role.DEPARTMENT, d(24), result="已彻底处理")
+    dd.close_with_callback(d(26), Satisfaction.BASIC).step(Step.ARCHIVE, Role.AGENT, d(26, 10))
+
+    e = Story("E", d(6, 8))
+    e.step(Step.REFUSE, Role.AGENT, d(6, 8), reason="属于诉讼").step(Step.ARCHIVE, Role.AGENT, d(6))
+
+    f = Story("F", d(28, 8))
+    f.dispatch("CGJ", d(28), sign_by=d(1, 9, month=12), due=d(5, 9, month=12))
+
+    g = Story("G", d(20, 8, month=10))  # before the period: must not count
+    g.step(Step.RESOLVE, Role.AGENT, d(20, 9, month=10), result="已告知")
+    return [*a.events, *b.events, *c.events, *dd.events, *e.events, *f.events, *g.events]
+
+
+START, END, NOW = d(1, 0), d(1, 0, month=12), d(30, 12)
+
+
+def test_totals_match_the_hand_count() -> None:
+    report = compute_kpis(build_log(), start=START, end=END, now=NOW)
+    k = report.total
+    assert (k.direct_resolution.numerator, k.direct_resolution.denominator) == (1, 6)
+    # A on time, B late; D's first dispatch was returned unsigned; F is not yet due to sign.
+    assert (k.timely_signing.numerator, k.timely_signing.denominator) == (2, 3)
+    # A on time, B late, D's extended round on time, D's reopened round on time; F not due.
+    assert (k.on_time.numerator, k.on_time.denominator) == (3, 4)
+    # Closed: A, B (unreachable after 3 tries), C, D; E was refused; called back: A, B, D.
+    assert (k.callback.numerator, k.callback.denominator) == (3, 4)
+    assert (k.satisfaction.numerator, k.satisfaction.denominator) == (2, 3)
+    assert (k.returns.numerator, k.returns.denominator) == (1, 5)
+    assert (k.reopens.numerator, k.reopens.denominator) == (1, 3)
+    assert k.on_time.value == pytest.approx(0.75) and k.on_time.percent() == "75.00%"
+    # Handling time sign → reply: A 71 h, B 7 days = 168 h, D 12 days + D again 18 days - 1 h.
+    hours = [71, 168, 12 * 24 + 1, 18 * 24 + 1]
+    assert k.handling_count == 4
+    assert k.average_handling_hours == pytest.approx(sum(hours) / 4)
+    assert k.volume_by_type["complaint"] == 6 and k.volume_by_county["驿城区"] == 6
+
+
+def test_grouped_by_department() -> None:
+    report = compute_kpis(build_log(), start=START, end=END, now=NOW, group_by=GroupBy.DEPARTMENT)
+    cgj, gaj = report.groups["CGJ"], report.groups["GAJ"]
+    assert (cgj.on_time.numerator, cgj.on_time.denominator) == (1, 1)
+    assert (gaj.on_time.numerator, gaj.on_time.denominator) == (2, 3)
+    assert (cgj.timely_signing.numerator, cgj.timely_signing.denominator) == (1, 1)
+    assert (gaj.timely_signing.numerator, gaj.timely_signing.denominator) == (1, 2)
+    assert (cgj.returns.numerator, cgj.returns.denominator) == (1, 3)
+    assert report.total.on_time.denominator == 4
+
+
+def test_grouped_by_platform_and_agent() -> None:
+    by_platform = compute_kpis(
+        build_log(), start=START, end=END, now=NOW, group_by=GroupBy.PLATFORM
+    )
+    assert by_platform.groups["411726"].on_time.denominator == 1  # B
+    assert by_platform.groups["city"].direct_resolution.denominator == 5
+    by_agent = compute_kpis(build_log(), start=START, end=END, now=NOW, group_by=GroupBy.AGENT)
+    # agent2 registered C and resolved it; agent2 also made the reached callbacks and ratings.
+    assert (
+        by_agent.groups["agent2"].direct_resolution.numerator,
+        by_agent.groups["agent2"].direct_resolution.denominator,
+    ) == (1, 1)
+    assert by_agent.groups["agent2"].satisfaction.denominator == 3
+
+
+def test_a_later_now_decides_pending_signs_and_deadlines() -> None:
+    later = compute_kpis(build_log(), start=START, end=d(31, 0, month=12), now=d(30, 0, month=12))
+    # F was never signed and its sign deadline passed: late. Its handling deadline passed: late.
+    assert (later.total.timely_signing.numerator, later.total.timely_signing.denominator) == (2, 4)
+    assert (later.total.on_time.numerator, later.total.on_time.denominator) == (3, 5)
+
+
+def test_an_empty_period_has_no_rate_not_a_zero() -> None:
+    report = compute_kpis(build_log(), start=d(1, 0, month=1), end=d(2, 0, month=1), now=NOW)
+    assert report.total.on_time.value is None and report.total.on_time.percent() == "—"
+
+
+def test_event_order_does_not_matter() -> None:
+    log = build_log()
+    a = compute_kpis(log, start=START, end=END, now=NOW).total
+    b = compute_kpis(list(reversed(log)), start=START, end=END, now=NOW).total
+    assert (a.on_time.numerator, a.callback.numerator, a.timely_signing.denominator) == (
+        b.on_time.numerator,
+        b.callback.numerator,
+        b.timely_signing.denominator,
+    )
