@@ -1,0 +1,342 @@
+"""Load the hotline's reference data (platforms, departments, categories, knowledge base).
+
+The CSV files ship inside this package (see ``REFERENCE.md`` for their provenance and format).
+Pinyin is never stored in the files: every loader fills ``pinyin``/``initials`` through
+``agent_tui.domain.pinyin.pinyin_keys`` so the whole project reads place names the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from agent_tui.domain.case import DeadlineClass
+from agent_tui.domain.pinyin import pinyin_keys
+from agent_tui.domain.reference import Category, Department, KnowledgeEntry, Platform
+
+DEPARTMENT_KINDS = frozenset({"municipal", "utility", "county"})
+CITY_PLATFORM = "city"
+_LIST_SEP = ";"
+_DEADLINE_CLASSES: dict[str, DeadlineClass] = {member.value: member for member in DeadlineClass}
+_TOP_CODE = re.compile(r"\d{2}")
+_LEAF_CODE = re.compile(r"\d{4}")
+
+PLATFORMS_FILE = "platforms.csv"
+DEPARTMENTS_FILE = "departments.csv"
+CATEGORIES_FILE = "categories.csv"
+KNOWLEDGE_FILE = "knowledge.csv"
+
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    PLATFORMS_FILE: ("code", "name", "county"),
+    DEPARTMENTS_FILE: ("code", "name", "short_name", "kind", "platform", "phone"),
+    CATEGORIES_FILE: ("code", "name", "parent", "department", "deadline_class", "co_departments"),
+    KNOWLEDGE_FILE: ("id", "title", "answer", "keywords", "category", "department", "phone"),
+}
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _rows(filename: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line number, row)`` of a packaged CSV, cells stripped, checking the header."""
+    package = resources.files(__package__ or "agent_tui.data")
+    # read_text gives universal newlines; a BOM written by Excel is dropped by utf-8-sig
+    text = package.joinpath(filename).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    expected = _COLUMNS[filename]
+    if tuple(reader.fieldnames or ()) != expected:
+        raise ValueError(
+            f"{filename}: header is {reader.fieldnames}, expected {','.join(expected)}"
+        )
+    for row in reader:
+        if None in row or any(value is None for value in row.values()):
+            raise ValueError(f"{filename}:{reader.line_num}: wrong number of columns")
+        yield reader.line_num, {key: value.strip() for key, value in row.items()}
+
+
+def _keys(text: str) -> tuple[str, str]:
+    """``pinyin_keys`` of ``text`` without punctuation (nobody types a title's "？")."""
+    return pinyin_keys("".join(ch for ch in text if ch.isalnum()))
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in cell.split(_LIST_SEP) if part.strip())
+
+
+def _parse_deadline_class(cell: str, where: str, problems: list[str]) -> DeadlineClass:
+    if not cell:
+        return DeadlineClass.NORMAL
+    member = _DEADLINE_CLASSES.get(cell)
+    if member is None:
+        known = ", ".join(_DEADLINE_CLASSES)
+        problems.append(f"{where}: unknown deadline class {cell!r} (known: {known})")
+        return DeadlineClass.NORMAL
+    return member
+
+
+@cache
+def load_platforms() -> tuple[Platform, ...]:
+    """The city platform and the county/district platforms, in file order."""
+    platforms = []
+    for _, row in _rows(PLATFORMS_FILE):
+        full, initials = _keys(row["name"])
+        platforms.append(
+            Platform(
+                code=row["code"],
+                name=row["name"],
+                county=row["county"],
+                pinyin=full,
+                initials=initials,
+            )
+        )
+    return tuple(platforms)
+
+
+@cache
+def load_departments() -> tuple[Department, ...]:
+    """Every unit a case can go to; pinyin/initials come from the short name (what agents type)."""
+    departments = []
+    for _, row in _rows(DEPARTMENTS_FILE):
+        full, initials = _keys(row["short_name"] or row["name"])
+        departments.append(
+            Department(
+                code=row["code"],
+                name=row["name"],
+                short_name=row["short_name"],
+                kind=row["kind"],
+                platform=row["platform"] or CITY_PLATFORM,
+                phone=row["phone"],
+                pinyin=full,
+                initials=initials,
+            )
+        )
+    return tuple(departments)
+
+
+@cache
+def _read_categories() -> tuple[tuple[Category, ...], tuple[str, ...]]:
+    """The category rows and the cells that could not be parsed (reported, not raised, here)."""
+    categories = []
+    problems: list[str] = []
+    for line, row in _rows(CATEGORIES_FILE):
+        full, initials = _keys(row["name"])
+        categories.append(
+            Category(
+                code=row["code"],
+                name=row["name"],
+                parent=row["parent"],
+                department=row["department"],
+                deadline_class=_parse_deadline_class(
+                    row["deadline_class"], f"{CATEGORIES_FILE}:{line} ({row['code']})", problems
+                ),
+                co_departments=_split(row["co_departments"]),
+                pinyin=full,
+                initials=initials,
+            )
+        )
+    return tuple(categories), tuple(problems)
+
+
+def load_categories() -> tuple[Category, ...]:
+    """The two-level category tree, in file order (each parent before its leaves)."""
+    categories, problems = _read_categories()
+    if problems:
+        raise ValueError("\n".join(problems))
+    return categories
+
+
+@cache
+def load_knowledge() -> tuple[KnowledgeEntry, ...]:
+    """The knowledge base; pinyin/initials come from the title."""
+    entries = []
+    for _, row in _rows(KNOWLEDGE_FILE):
+        full, initials = _keys(row["title"])
+        entries.append(
+            KnowledgeEntry(
+                id=row["id"],
+                title=row["title"],
+                answer=row["answer"],
+                keywords=_split(row["keywords"]),
+                category=row["category"],
+                department=row["department"],
+                phone=row["phone"],
+                pinyin=full,
+                initials=initials,
+            )
+        )
+    return tuple(entries)
+
+
+# --- the container ------------------------------------------------------------------------------
+
+
+def _index(items: Iterable[Any], key: str) -> dict[str, Any]:
+    index: dict[str, Any] = {}
+    for item in items:
+        index.setdefault(getattr(item, key), item)  # first wins; duplicates are validation errors
+    return index
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """The four reference tables plus lookups by code. Build one with ``load_reference()``."""
+
+    platforms: tuple[Platform, ...]
+    departments: tuple[Department, ...]
+    categories: tuple[Category, ...]
+    knowledge: tuple[KnowledgeEntry, ...]
+    _platforms: dict[str, Platform] = field(init=False, repr=False, compare=False)
+    _departments: dict[str, Department] = field(init=False, repr=False, compare=False)
+    _categories: dict[str, Category] = field(init=False, repr=False, compare=False)
+    _children: dict[str, tuple[Category, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        children: dict[str, list[Category]] = {}
+        for category in self.categories:
+            children.setdefault(category.parent, []).append(category)
+        object.__setattr__(self, "_platforms", _index(self.platforms, "code"))
+        object.__setattr__(self, "_departments", _index(self.departments, "code"))
+        object.__setattr__(self, "_categories", _index(self.categories, "code"))
+        object.__setattr__(self, "_children", {k: tuple(v) for k, v in children.items()})
+
+    def platform(self, code: str) -> Platform | None:
+        return self._platforms.get(code)
+
+    def department(self, code: str) -> Department | None:
+        return self._departments.get(code)
+
+    def category(self, code: str) -> Category | None:
+        return self._categories.get(code)
+
+    def top_level(self) -> tuple[Category, ...]:
+        """The top-level nodes of the category tree."""
+        return self._children.get("", ())
+
+    def children(self, code: str) -> tuple[Category, ...]:
+        """The direct children of category ``code`` (``""`` gives the top level)."""
+        return self._children.get(code, ())
+
+    def leaves(self) -> tuple[Category, ...]:
+        """Every leaf category, in file order: the codes a case can carry."""
+        return tuple(category for category in self.categories if category.is_leaf)
+
+    def departments_of_kind(self, kind: str) -> tuple[Department, ...]:
+        return tuple(department for department in self.departments if department.kind == kind)
+
+    def county_department(self, platform: str) -> Department | None:
+        """The county/district government (kind ``county``) behind a county platform."""
+        for department in self.departments:
+            if department.kind == "county" and department.platform == platform:
+                return department
+        return None
+
+
+def department_search_keys(department: Department) -> tuple[str, ...]:
+    """Every key a search should match for a department, lower-case.
+
+    The record keeps the short name's pinyin (agents type ``scgj`` for 市城管局); the full name's
+    pinyin and initials are added here so ``zmdscsglj`` (驻马店市城市管理局) finds it too.
+    """
+    full, initials = _keys(department.name)
+    keys = (department.code.lower(), department.pinyin, department.initials, full, initials)
+    return tuple(dict.fromkeys(key for key in keys if key))
+
+
+# --- integrity ----------------------------------------------------------------------------------
+
+
+def _duplicates(what: str, codes: Iterable[str]) -> list[str]:
+    counts = Counter(codes)
+    return [f"{what}: duplicate code {code!r} ({n}×)" for code, n in counts.items() if n > 1]
+
+
+def validate_reference(ref: ReferenceData) -> list[str]:
+    """Every integrity problem of ``ref``, in words; an empty list means it is consistent."""
+    problems: list[str] = []
+    problems += _duplicates("platform", (p.code for p in ref.platforms))
+    problems += _duplicates("department", (d.code for d in ref.departments))
+    problems += _duplicates("category", (c.code for c in ref.categories))
+    problems += _duplicates("knowledge", (k.id for k in ref.knowledge))
+
+    for platform in ref.platforms:
+        if not platform.code or not platform.name:
+            problems.append(f"platform {platform.code!r}: code and name are required")
+    if ref.platforms and ref.platform(CITY_PLATFORM) is None:
+        problems.append(f"platform: the city platform {CITY_PLATFORM!r} is missing")
+
+    for department in ref.departments:
+        where = f"department {department.code!r}"
+        if not department.code or not department.name:
+            problems.append(f"{where}: code and name are required")
+        if department.kind not in DEPARTMENT_KINDS:
+            problems.append(
+                f"{where}: unknown kind {department.kind!r} "
+                f"(known: {', '.join(sorted(DEPARTMENT_KINDS))})"
+            )
+        if ref.platform(department.platform) is None:
+            problems.append(f"{where}: unknown platform {department.platform!r}")
+        elif department.kind == "county" and department.platform == CITY_PLATFORM:
+            problems.append(f"{where}: a county government must belong to a county platform")
+
+    known_classes = {member.value for member in DeadlineClass}
+    for category in ref.categories:
+        where = f"category {category.code!r} ({category.name})"
+        if category.deadline_class not in known_classes:
+            problems.append(f"{where}: unknown deadline class {category.deadline_class!r}")
+        if not category.parent:
+            if not _TOP_CODE.fullmatch(category.code):
+                problems.append(f"{where}: a top-level code has 2 digits")
+            if category.department or category.co_departments:
+                problems.append(f"{where}: a non-leaf node must not carry a department")
+            if not ref.children(category.code):
+                problems.append(f"{where}: top-level node without leaves")
+            continue
+        parent = ref.category(category.parent)
+        if parent is None:
+            problems.append(f"{where}: unknown parent {category.parent!r}")
+        elif parent.parent:
+            problems.append(f"{where}: parent {parent.code!r} is itself a leaf (2 levels only)")
+        if not _LEAF_CODE.fullmatch(category.code) or not category.code.startswith(category.parent):
+            problems.append(f"{where}: a leaf code is its parent's code plus 2 digits")
+        if not category.department:
+            problems.append(f"{where}: a leaf needs a default department")
+        elif ref.department(category.department) is None:
+            problems.append(f"{where}: unknown department {category.department!r}")
+        for co in category.co_departments:
+            if ref.department(co) is None:
+                problems.append(f"{where}: unknown co-department {co!r}")
+            elif co == category.department:
+                problems.append(f"{where}: co-department {co!r} is also the lead department")
+
+    for entry in ref.knowledge:
+        where = f"knowledge {entry.id!r} ({entry.title})"
+        if not entry.title or not entry.answer:
+            problems.append(f"{where}: title and answer are required")
+        if entry.category and ref.category(entry.category) is None:
+            problems.append(f"{where}: unknown category {entry.category!r}")
+        if entry.department and ref.department(entry.department) is None:
+            problems.append(f"{where}: unknown department {entry.department!r}")
+    return problems
+
+
+@cache
+def load_reference() -> ReferenceData:
+    """Load and check the packaged reference data; ``ValueError`` lists every problem found."""
+    categories, parse_problems = _read_categories()
+    ref = ReferenceData(
+        platforms=load_platforms(),
+        departments=load_departments(),
+        categories=categories,
+        knowledge=load_knowledge(),
+    )
+    problems = [*parse_problems, *validate_reference(ref)]
+    if problems:
+        raise ValueError("reference data is inconsistent:\n" + "\n".join(problems))
+    return ref
