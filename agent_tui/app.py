@@ -1,0 +1,97 @@
+"""The Textual application: ``make_app(settings)`` is the one factory the CLI and tests use.
+
+For now it opens the reference lookup (addresses, categories, departments, knowledge base);
+the seat terminal's screens join it as they land.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from agent_tui.config import Settings
+from agent_tui.data.addresses import build_address_index, read_address_csv
+from agent_tui.data.indexes import default_indexes, default_reference
+from agent_tui.keys import GENERAL, KeyRow, rows_from
+from agent_tui.screens.help import HelpScreen
+from agent_tui.screens.lookup import LookupScreen, build_sources
+from agent_tui.widgets.search_list import SearchList
+
+
+class AgentTUI(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "驻马店 12345"
+    ENABLE_COMMAND_PALETTE = False
+
+    BINDINGS = [
+        Binding(
+            "f1", "help", "帮助", tooltip="按当前界面列出全部按键", priority=True, id="app.help"
+        ),
+        Binding("ctrl+q", "quit", "退出", tooltip="退出程序", priority=True, id="app.quit"),
+    ]
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        ref = default_reference()
+        addresses, categories, departments, knowledge = default_indexes()
+        book = self.settings.address_book_path()
+        if book is not None:
+            addresses = build_address_index(read_address_csv(Path(book)))
+        self.push_screen(
+            LookupScreen(build_sources(ref, addresses, categories, departments, knowledge))
+        )
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(active_key_rows(self)))
+
+
+def key_rows() -> list[KeyRow]:
+    """Every binding of the program, grouped as the help shows them (for ``agent-tui keys``)."""
+    return [
+        *rows_from(LookupScreen.HELP_TITLE, LookupScreen.BINDINGS),
+        *rows_from(GENERAL, AgentTUI.BINDINGS),
+        *rows_from(LookupScreen.HELP_TITLE, SearchList.BINDINGS),
+    ]
+
+
+def active_key_rows(app: App[None]) -> list[KeyRow]:
+    """The bindings that reach the current screen now, with user remaps applied.
+
+    Walks the focus chain (focused widget → screen → app) rather than ``active_bindings``: a
+    focused Input lists its own scroll keys there and hides the pick-list's arrows.
+    """
+    screen = app.screen
+    focused = screen.focused
+    chain = [*(focused.ancestors_with_self if focused else [screen]), app]
+    rows: list[KeyRow] = []
+    seen: set[str] = set()
+    for node in chain:
+        group = GENERAL if node is app else screen_title(screen)
+        for key, bindings in node._bindings.key_to_bindings.items():
+            for b in bindings:
+                # Our bindings all carry an id; widget internals (Input cursor moves) do not.
+                if not b.id or not b.description or b.id in seen:
+                    continue
+                seen.add(b.id)
+                rows += rows_from(
+                    group, [Binding(key, b.action, b.description, tooltip=b.tooltip, id=b.id)]
+                )
+    return rows
+
+
+def screen_title(screen: object) -> str:
+    return str(getattr(screen, "HELP_TITLE", "") or type(screen).__name__)
+
+
+def make_app(settings: Settings | None = None) -> AgentTUI:
+    return AgentTUI(settings or Settings())

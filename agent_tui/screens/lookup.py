@@ -1,0 +1,238 @@
+"""Reference lookup: addresses, categories, departments and the knowledge base from one box.
+
+F2–F5 switch what is searched; the detail pane shows the highlighted result in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+
+from agent_tui.data.reference import ReferenceData
+from agent_tui.domain.address import AddressEntry, AddressIndex
+from agent_tui.domain.reference import Category, Department, KnowledgeEntry
+from agent_tui.domain.search import SearchIndex
+from agent_tui.widgets.search_list import Hit, SearchList
+
+LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class LookupSource:
+    key: str
+    title: str
+    placeholder: str
+    search: Callable[[str], Sequence[Hit]]
+    describe: Callable[[object], str]
+
+
+def build_sources(
+    ref: ReferenceData,
+    addresses: AddressIndex,
+    categories: SearchIndex[Category],
+    departments: SearchIndex[Department],
+    knowledge: SearchIndex[KnowledgeEntry],
+) -> dict[str, LookupSource]:
+    def dept_name(code: str) -> str:
+        d = ref.department(code)
+        return d.short_name if d else code
+
+    def search_addresses(q: str) -> list[Hit]:
+        return [
+            Hit(m.entry.name, f"{m.entry.level.label} · {m.path}", m.entry)
+            for m in addresses.search(q, LIMIT)
+        ]
+
+    def describe_address(e: object) -> str:
+        assert isinstance(e, AddressEntry)
+        lines = [f"[b]{e.name}[/b]", f"层级：{e.level.label}", f"路径：{e.path}"]
+        if e.aliases:
+            lines.append("别名：" + "、".join(e.aliases))
+        if e.code:
+            lines.append(f"区划代码：{e.code}")
+        return "\n".join(lines)
+
+    def search_categories(q: str) -> list[Hit]:
+        hits = []
+        for m in categories.search(q, LIMIT):
+            c = m.entry.payload
+            parent = ref.category(c.parent)
+            hits.append(Hit(c.name, f"{c.code} · {parent.name if parent else ''}", c))
+        return hits
+
+    def describe_category(c: object) -> str:
+        assert isinstance(c, Category)
+        parent = ref.category(c.parent)
+        co = "、".join(dept_name(x) for x in c.co_departments) or "无"
+        return "\n".join(
+            [
+                f"[b]{c.name}[/b]（{c.code}）",
+                f"大类：{parent.name if parent else '—'}",
+                f"默认主办：{dept_name(c.department)}",
+                f"协办：{co}",
+                f"期限类别：{c.deadline_class.label}",
+            ]
+        )
+
+    def search_departments(q: str) -> list[Hit]:
+        return [
+            Hit(
+                m.entry.payload.short_name,
+                f"{m.entry.payload.code} · {m.entry.payload.name}",
+                m.entry.payload,
+            )
+            for m in departments.search(q, LIMIT)
+        ]
+
+    def describe_department(d: object) -> str:
+        assert isinstance(d, Department)
+        lines = [f"[b]{d.name}[/b]", f"简称：{d.short_name}（{d.code}）"]
+        if d.phone:
+            lines.append(f"服务电话：{d.phone}")
+        return "\n".join(lines)
+
+    def search_knowledge(q: str) -> list[Hit]:
+        return [
+            Hit(m.entry.payload.title, "、".join(m.entry.payload.keywords[:3]), m.entry.payload)
+            for m in knowledge.search(q, LIMIT)
+        ]
+
+    def describe_knowledge(k: object) -> str:
+        assert isinstance(k, KnowledgeEntry)
+        lines = [f"[b]{k.title}[/b]", "", k.answer]
+        if k.phone:
+            lines += ["", f"电话：{k.phone}"]
+        if k.department:
+            lines.append(f"承办：{dept_name(k.department)}")
+        return "\n".join(lines)
+
+    hint = "输入汉字、拼音或首字母"
+    return {
+        "address": LookupSource(
+            "address", "地址", f"{hint}（如 jsl → 金山路）", search_addresses, describe_address
+        ),
+        "category": LookupSource(
+            "category", "诉求分类", f"{hint}或分类代码", search_categories, describe_category
+        ),
+        "department": LookupSource(
+            "department", "承办单位", f"{hint}或单位代码", search_departments, describe_department
+        ),
+        "knowledge": LookupSource(
+            "knowledge",
+            "知识库",
+            f"{hint}（如 停水、公积金）",
+            search_knowledge,
+            describe_knowledge,
+        ),
+    }
+
+
+class LookupScreen(Screen[None]):
+    """One search box; F2 地址 / F3 分类 / F4 单位 / F5 知识库."""
+
+    HELP_TITLE = "资料查询"
+
+    # These keys are priority (style.md reserves that for quit and help) because agents type
+    # ahead: a non-priority binding runs only after the key has bubbled up from the focused
+    # Input, while the next keys are already being typed into it. F-keys and Ctrl+L never
+    # carry text, so taking them first steals nothing from the Input.
+
+    BINDINGS = [
+        Binding(
+            "f2",
+            "mode('address')",
+            "地址",
+            tooltip="搜索县区、乡镇、村社区、道路",
+            priority=True,
+            id="lookup.address",
+        ),
+        Binding(
+            "f3",
+            "mode('category')",
+            "分类",
+            tooltip="搜索诉求分类及其默认承办单位",
+            priority=True,
+            id="lookup.category",
+        ),
+        Binding(
+            "f4",
+            "mode('department')",
+            "单位",
+            tooltip="搜索承办单位",
+            priority=True,
+            id="lookup.department",
+        ),
+        Binding(
+            "f5",
+            "mode('knowledge')",
+            "知识库",
+            tooltip="搜索知识库答复口径",
+            priority=True,
+            id="lookup.knowledge",
+        ),
+        Binding(
+            "ctrl+l",
+            "focus_search",
+            "搜索框",
+            tooltip="回到搜索框并全选",
+            priority=True,
+            id="lookup.focus_search",
+        ),
+    ]
+
+    def __init__(self, sources: dict[str, LookupSource]) -> None:
+        super().__init__()
+        self.sources = sources
+        self.current = sources["address"]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="lookup"):
+            with Vertical(id="lookup-left"):
+                yield Label(self._mode_text(), id="lookup-mode")
+                yield SearchList(self.current.search, placeholder=self.current.placeholder)
+            yield Static("", id="lookup-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "驻马店 12345 · 资料查询"
+        self.sub_title = self.current.title
+        self.query_one(SearchList).input.focus()
+
+    def _mode_text(self) -> str:
+        return "  ".join(
+            f"[reverse] {s.title} [/]" if s is self.current else f" {s.title} "
+            for s in self.sources.values()
+        )
+
+    def action_mode(self, key: str) -> None:
+        self.current = self.sources[key]
+        self.sub_title = self.current.title
+        self.query_one("#lookup-mode", Label).update(self._mode_text())
+        self.query_one("#lookup-detail", Static).update("")
+        search_list = self.query_one(SearchList)
+        # A new kind of search starts from an empty box: "jsl" means nothing to categories.
+        search_list.input.value = ""
+        search_list.set_searcher(self.current.search, self.current.placeholder)
+        search_list.input.focus()
+
+    def action_focus_search(self) -> None:
+        search_input = self.query_one(SearchList).input
+        if search_input.has_focus:
+            search_input.select_all()
+        else:
+            # Focusing moves the cursor to the end once the Focus event is handled: select after.
+            search_input.focus()
+            self.call_after_refresh(search_input.select_all)
+
+    @on(SearchList.Highlighted)
+    @on(SearchList.Picked)
+    def _show(self, event: SearchList.Picked) -> None:
+        self.query_one("#lookup-detail", Static).update(self.current.describe(event.hit.value))
