@@ -125,7 +125,10 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[k]
 
 
-def make_queries(names: Sequence[str], rng: random.Random, count: int) -> dict[str, list[str]]:
+def make_queries(
+    names: Sequence[str], rng: random.Random, count: int, intended: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Queries per kind; ``intended`` (if given) maps each typo'd query to the name it spoils."""
     han_names = [n for n in names if all("\u4e00" <= c <= "\u9fff" for c in n)]
     chinese: list[str] = []
     while len(chinese) < count:
@@ -150,6 +153,8 @@ def make_queries(names: Sequence[str], rng: random.Random, count: int) -> dict[s
         typo = name[:pos] + rng.choice(TYPO_CHARS) + name[pos + 1 :]
         if typo != name:
             fuzzy.append(typo)
+            if intended is not None:
+                intended.setdefault(typo, name)
     return {"chinese": chinese, "initials": initials, "fuzzy": fuzzy}
 
 
@@ -221,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rng = random.Random(SEED + 1)
     names = [e.name for e in entries]
-    queries = make_queries(names, rng, count)
+    intended: dict[str, str] = {}
+    queries = make_queries(names, rng, count, intended)
 
     def search(q: str) -> Any:
         return index.search(q, LIMIT)
@@ -240,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     typo_fallback = sum(falls_back(q) for q in queries["fuzzy"]) / len(queries["fuzzy"])
     typo_found = sum(
         1 for q in queries["fuzzy"] if any(m.kind is MatchKind.FUZZY for m in search(q))
+    ) / len(queries["fuzzy"])
+    # Quality, not only speed: is the name the typo spoiled among the first 10 results?
+    recall_at_10 = sum(
+        1 for q in queries["fuzzy"] if intended[q] in [m.entry.name for m in index.search(q, 10)]
     ) / len(queries["fuzzy"])
     for q in queries["chinese"][:200]:  # warm-up: caches, allocator
         search(q)
@@ -278,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "queries_per_group": {k: len(v) for k, v in groups.items()},
         "typo_queries_running_fallback": typo_fallback,
         "typo_queries_with_fuzzy_hits": typo_found,
+        "typo_recall_at_10": recall_at_10,
         "latency_us": summary,
         "baselines_us": {
             "substring_scan_median": base_sub,
@@ -300,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"build {build_s:.2f} s, RSS +{rss_mib:.0f} MiB; default index ({len(base):,}) "
         f"{base_build_s:.2f} s; typo'd queries running the fallback {typo_fallback:.0%}, "
-        f"with fuzzy hits {typo_found:.0%}\n"
+        f"with fuzzy hits {typo_found:.0%}, intended name in the top 10 {recall_at_10:.1%}\n"
     )
     print("| kind | queries | median µs | p95 µs | p99 µs | max µs |")
     print("|---|---|---|---|---|---|")

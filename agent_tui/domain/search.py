@@ -170,6 +170,10 @@ def _bigrams(text: str) -> Iterator[str]:
     return (text[i : i + 2] for i in range(len(text) - 1))
 
 
+def _trigrams(text: str) -> Iterator[str]:
+    return (text[i : i + 3] for i in range(len(text) - 2))
+
+
 def _verified(ids: list[int], hay: list[str], q: str, chunk: int = 128) -> Iterator[int]:
     """The ids whose ``hay`` contains ``q``, in order; checked a chunk at a time in C
     (map/compress) because a common bigram can have thousands of postings."""
@@ -199,7 +203,9 @@ class SearchIndex(Generic[P]):
         self._exact: dict[str, list[int]] = {}
         self._initials_exact: dict[str, list[int]] = {}
         self._grams: dict[str, list[int]] = {}  # chars and bigrams of the texts
-        self._initials_grams: dict[str, list[int]] = {}  # bigrams of the initials
+        # bi- and trigrams of the initials: 26² bigrams over 100k entries have thousands of
+        # postings each, trigrams tens; a 3+-letter query walks the short list.
+        self._initials_grams: dict[str, list[int]] = {}
         name_pairs: list[tuple[str, int]] = []
         initials_pairs: list[tuple[str, int]] = []
         full_pairs: list[tuple[str, int]] = []
@@ -227,12 +233,14 @@ class SearchIndex(Generic[P]):
                 grams.update(text)
                 grams.update(_bigrams(text))
                 initials_grams.update(_bigrams(initials))
+                initials_grams.update(_trigrams(initials))
             for gram in grams:
                 self._grams.setdefault(gram, []).append(i)
             for gram in initials_grams:
                 self._initials_grams.setdefault(gram, []).append(i)
 
         self._name_lengths: list[int] = [len(t[0]) if t else 0 for t in self._texts]
+        self._primary: list[str] = [t[0] if t else "" for t in self._texts]
         self._full_of_name: list[str] = [k[0][0] if k else "" for k in self._pinyin]
         self._initials_of_name: list[str] = [k[0][1] if k else "" for k in self._pinyin]
         self._names = _PrefixTable(name_pairs)
@@ -273,7 +281,7 @@ class SearchIndex(Generic[P]):
 
     def _initials_substring(self, q: str) -> Iterator[int]:
         postings = []
-        for gram in _bigrams(q):
+        for gram in _trigrams(q) if len(q) >= 3 else _bigrams(q):
             found = self._initials_grams.get(gram)
             if found is None:
                 return
@@ -299,48 +307,39 @@ class SearchIndex(Generic[P]):
     ) -> tuple[list[int], list[str]]:
         """Candidates sharing something cheap with the query, and the strings to score them by.
 
-        ``fuzz.ratio`` is 2·matches / (len(a) + len(b)), so a candidate whose length is too far
-        from the query's can never reach the cutoff: it is skipped before scoring.
+        The pool is cut from posting lists by slicing, never tested item by item in Python:
+        rapidfuzz rejects a candidate of the wrong length (``fuzz.ratio`` is
+        2·matches / (len(a) + len(b))) in C far faster, and ``_fuzzy`` drops entries already
+        shown or filtered out by ``keep`` from the few hits instead of the whole pool.
         """
-        c = self.FUZZY_CUTOFF / 100
-        lo, hi = len(q) * c / (2 - c), len(q) * (2 - c) / c
         cap = self.FUZZY_POOL
-        payloads = self._payloads
-        pool: list[int] = []
-        choices: list[str] = []
+        pool: list[int]
         if q.isascii():
             # Short latin queries are initials with a typo ("jdl" for jsl), long ones a full
             # spelling ("jinshnalu"); score each against the matching key only.
             initials = len(q) <= 6
             table = self._initials if initials else self._full
             keys = self._initials_of_name if initials else self._full_of_name
-            for i in islice(table.ranked(q[:1] if initials else q[:2]), cap * 3):
-                if i in seen or not lo <= len(keys[i]) <= hi:
-                    continue
-                if keep is not None and not keep(payloads[i]):
-                    continue
-                pool.append(i)
-                choices.append(keys[i])
-                if len(pool) >= cap:
-                    break
-            return pool, choices
+            # Only the precomputed heads (best-ranked HEAD ids) of the one- and two-letter
+            # prefixes: going past a head means sorting a range of thousands of ids.
+            head = _PrefixTable.HEAD
+            prefixes = (q[:1], q[:2]) if initials else (q[:2], q[:3])
+            pool = list(
+                dict.fromkeys(i for p in prefixes for i in islice(table.ranked(p), head))
+            )
+            return pool, [keys[i] for i in pool]
         # Rarest grams first: they say most about which entries the typo was aimed at.
         grams = set(_bigrams(q)) | set(q)
         lists = sorted((self._grams[g] for g in grams if g in self._grams), key=len)
-        taken: set[int] = set()
-        lengths = self._name_lengths
-        names = self._texts
+        pool = []
         for postings in lists:
-            for i in postings:
-                if i in taken or i in seen or not lo <= lengths[i] <= hi:
-                    continue
-                taken.add(i)
-                if keep is not None and not keep(payloads[i]):
-                    continue
-                pool.append(i)
-                choices.append(names[i][0])
-                if len(pool) >= cap:
-                    return pool, choices
+            if len(postings) > cap and pool:
+                # A common gram (路, 村) says little about the target: only when rare ones fail.
+                break
+            pool.extend(postings[: cap - len(pool)])
+            if len(pool) >= cap:
+                break
+        choices = list(map(self._primary.__getitem__, pool))  # C-speed gather
         return pool, choices
 
     def _fuzzy(
@@ -355,10 +354,14 @@ class SearchIndex(Generic[P]):
             q, choices, scorer=fuzz.ratio, limit=None, score_cutoff=self.FUZZY_CUTOFF
         )
         best: dict[int, float] = {}
+        payloads = self._payloads
         for _, score, pos in hits:
             i = pool[pos]
-            if score > best.get(i, -1.0):
-                best[i] = score
+            if i in seen or score <= best.get(i, -1.0):
+                continue
+            if keep is not None and not keep(payloads[i]):
+                continue
+            best[i] = score
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:need]
 
     def _explain(self, i: int, kind: MatchKind, q: str, py: str) -> tuple[str, float]:
