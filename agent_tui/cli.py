@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -136,6 +136,183 @@ def import_addresses(
     target.parent.mkdir(parents=True, exist_ok=True)
     write_address_csv(entries, target)
     typer.echo(f"已导入 {len(entries)} 条地址 → {target}")
+
+
+# --- the central store ----------------------------------------------------------------------
+
+
+def _settings(db: str | None) -> Settings:
+    settings = Settings()
+    if db:
+        settings = settings.model_copy(update={"db_url": db})
+    return settings
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy URL (default: SQLite under the data dir)"),
+]
+
+
+@cli.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes (PostgreSQL)")] = 1,
+) -> None:
+    """Run the central store (FastAPI) that every seat and lead console talks to."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(db)
+    from agent_tui.server.db import migrate
+
+    migrate(settings.database_url())
+    if workers > 1:
+        if settings.database_url().startswith("sqlite"):
+            typer.echo(
+                "SQLite 只支持单进程；多进程请使用 PostgreSQL（--db postgresql+psycopg://…）"
+            )
+            raise typer.Exit(2)
+        # Workers import the app by factory; they read their settings from the environment.
+        os.environ["AGENT_TUI_DB_URL"] = settings.database_url()
+        uvicorn.run(
+            "agent_tui.server.asgi:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level="info",
+        )
+        return
+    from agent_tui.server.app import create_app
+
+    app = create_app(settings, run_migrations=False)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@cli.command()
+def seed(
+    db: DbOption = None,
+    demo: Annotated[bool, typer.Option("--demo", help="also load demo users and cases")] = False,
+    cases: Annotated[int, typer.Option(min=0, help="number of demo cases")] = 3000,
+) -> None:
+    """Load the reference data (and with --demo, demo accounts and a month of cases)."""
+    from agent_tui.server.seed import seed_database
+
+    settings = _settings(db)
+    summary = seed_database(settings, demo=demo, cases=cases)
+    typer.echo(summary)
+
+
+user_cli = typer.Typer(help="Accounts of the central store (admins).", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
+
+
+class RoleName(StrEnum):
+    agent = "agent"
+    lead = "lead"
+    department = "department"
+    admin = "admin"
+
+
+def _accounts(db: str | None) -> Any:
+    from datetime import timedelta
+
+    from agent_tui.server.auth import Accounts
+    from agent_tui.server.db import make_engine, migrate
+
+    settings = _settings(db)
+    migrate(settings.database_url())
+    return Accounts(
+        make_engine(settings.database_url()),
+        token_ttl=timedelta(hours=settings.token_ttl_hours),
+        max_failures=settings.login_max_failures,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
+
+
+def _password(password: str | None) -> str:
+    return password or typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+
+
+@user_cli.command("add")
+def user_add(
+    user_id: str,
+    role: Annotated[RoleName, typer.Option(help="agent | lead | department | admin")],
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    department: Annotated[str, typer.Option(help="department code (role department)")] = "",
+    platform: Annotated[str, typer.Option(help="platform code (county platforms)")] = "city",
+    password: Annotated[str | None, typer.Option(help="omit to be asked")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create an account."""
+    from datetime import UTC, datetime
+
+    from agent_tui.domain.case import Role
+    from agent_tui.domain.errors import DomainError
+
+    try:
+        _accounts(db).add_user(
+            user_id,
+            name,
+            Role(role.value),
+            _password(password),
+            now=datetime.now(UTC),
+            department=department,
+            platform=platform,
+        )
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"已创建用户 {user_id}（{Role(role.value).label}）")
+
+
+@user_cli.command("passwd")
+def user_passwd(
+    user_id: str,
+    password: Annotated[str | None, typer.Option(help="omit to be asked")] = None,
+    db: DbOption = None,
+) -> None:
+    """Set a new password (logs the user out everywhere)."""
+    from agent_tui.domain.errors import DomainError
+
+    try:
+        _accounts(db).set_password(user_id, _password(password))
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"已修改 {user_id} 的密码")
+
+
+@user_cli.command("disable")
+def user_disable(
+    user_id: str,
+    enable: Annotated[bool, typer.Option("--enable", help="re-enable instead")] = False,
+    db: DbOption = None,
+) -> None:
+    """Disable an account (and end its sessions), or --enable it again."""
+    from agent_tui.domain.errors import DomainError
+
+    try:
+        _accounts(db).set_disabled(user_id, not enable)
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"已{'启用' if enable else '停用'} {user_id}")
+
+
+@cli.command()
+def clock(db: DbOption = None) -> None:
+    """Run the clock jobs once (reminders, overdue notices); the server runs them by itself."""
+    from agent_tui.server.db import make_engine, migrate
+    from agent_tui.server.services import Store
+
+    settings = _settings(db)
+    migrate(settings.database_url())
+    taken = Store(make_engine(settings.database_url()), settings).run_clock()
+    typer.echo(f"督办步骤：{taken}")
 
 
 def main() -> None:

@@ -48,6 +48,27 @@ class Settings(BaseSettings):
     #: Key remaps: binding id → keys, e.g. ``{"lookup.focus_search" = "f2"}``.
     keymap: dict[str, str] = Field(default_factory=dict)
 
+    # --- the central store (agent-tui serve) ---------------------------------------------------
+    #: SQLAlchemy URL; default: SQLite ``<data_dir>/central.db``. PostgreSQL:
+    #: ``postgresql+psycopg://user:password@host/dbname``.
+    db_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8345
+    token_ttl_hours: float = 12.0
+    #: Failed logins allowed per user id within ``login_window_minutes`` before 429.
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    max_callback_tries: int = 3
+    #: Share of directly resolved cases sampled for a callback (0–1).
+    callback_sample_rate: float = 0.2
+    #: Seconds between clock-job runs (reminders, overdue notices); 0 disables them.
+    clock_interval_seconds: float = 60.0
+    #: A seat not heard from for this long is shown offline.
+    seat_offline_after_seconds: float = 120.0
+
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.data_dir / 'central.db'}"
+
     @classmethod
     def settings_customise_sources(
         cls,

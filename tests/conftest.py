@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from agent_tui.config import Settings
+from tests.conftest_pg import *  # noqa: F403  (PostgreSQL fixtures)
 
 # CI explores the same examples every run (a red CI must be reproducible); locally, new ones.
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)

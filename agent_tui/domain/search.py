@@ -324,9 +324,7 @@ class SearchIndex(Generic[P]):
             # prefixes: going past a head means sorting a range of thousands of ids.
             head = _PrefixTable.HEAD
             prefixes = (q[:1], q[:2]) if initials else (q[:2], q[:3])
-            pool = list(
-                dict.fromkeys(i for p in prefixes for i in islice(table.ranked(p), head))
-            )
+            pool = list(dict.fromkeys(i for p in prefixes for i in islice(table.ranked(p), head)))
             return pool, [keys[i] for i in pool]
         # Rarest grams first: they say most about which entries the typo was aimed at.
         grams = set(_bigrams(q)) | set(q)

@@ -1,0 +1,261 @@
+"""The central store's FastAPI application: ``create_app(settings)`` is its one factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agent_tui.config import Settings
+from agent_tui.domain.errors import (
+    DomainError,
+    IllegalStep,
+    OutsideCalendar,
+    StepForbidden,
+    ValidationFailed,
+)
+from agent_tui.server.auth import Accounts, Throttled, Unauthorized
+from agent_tui.server.db import make_engine, migrate
+from agent_tui.server.routes import auth, cases, changes, reference, reports
+from agent_tui.server.services import NotFound, Store, VersionConflict
+
+log = logging.getLogger("agent_tui.server")
+
+MAX_BODY = 256 * 1024
+
+
+class Notifier:
+    """Wakes long-polls in this process when a write commits (other workers are polled)."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:  # called from worker threads
+        loop, event = self._loop, self._event
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+    async def wait(self, timeout: float) -> None:
+        event = self._event
+        if event is None:
+            await asyncio.sleep(timeout)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+        event.clear()
+
+
+def _error(status: int, exc: DomainError, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message, "message_en": exc.message_en}
+    body.update(extra)
+    return JSONResponse(body, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ValidationFailed)
+    async def _validation(_: Request, exc: ValidationFailed) -> JSONResponse:
+        errors = [
+            {"field": e.field, "code": e.code, "message": e.message, "message_en": e.message_en}
+            for e in exc.errors
+        ]
+        return _error(422, exc, errors=errors)
+
+    @app.exception_handler(VersionConflict)
+    async def _conflict(_: Request, exc: VersionConflict) -> JSONResponse:
+        return _error(409, exc, case=exc.current.model_dump(mode="json"))
+
+    @app.exception_handler(StepForbidden)
+    async def _forbidden(_: Request, exc: StepForbidden) -> JSONResponse:
+        return _error(403, exc, state=exc.state, step=exc.step, role=exc.role)
+
+    @app.exception_handler(IllegalStep)
+    async def _illegal(_: Request, exc: IllegalStep) -> JSONResponse:
+        return _error(409, exc, state=exc.state, step=exc.step, role=exc.role)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, exc)
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
+        response = _error(401, exc)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(Throttled)
+    async def _throttled(_: Request, exc: Throttled) -> JSONResponse:
+        response = _error(429, exc)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(OutsideCalendar)
+    async def _calendar(_: Request, exc: OutsideCalendar) -> JSONResponse:
+        return _error(422, exc)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return _error(422, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for e in exc.errors():
+            loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
+            field = "body" if e.get("type") == "json_invalid" else (".".join(loc) or "body")
+            errors.append(
+                {
+                    "field": field,
+                    "code": str(e.get("type", "invalid")),
+                    "message": f"{field}：{_zh(e)}",
+                    "message_en": f"{field}: {e.get('msg', '')}",
+                }
+            )
+        return JSONResponse(
+            {
+                "code": "invalid_request",
+                "message": "请求内容有误：" + "；".join(x["message"] for x in errors),
+                "message_en": "Invalid request: " + "; ".join(x["message_en"] for x in errors),
+                "errors": errors,
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "没有这个地址", 405: "不支持该请求方法", 413: "请求内容过大"}
+        return JSONResponse(
+            {
+                "code": f"http_{exc.status_code}",
+                "message": messages.get(exc.status_code, str(exc.detail)),
+                "message_en": str(exc.detail),
+            },
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+
+_ZH = {
+    "missing": "缺少此项",
+    "extra_forbidden": "不认识的字段",
+    "json_invalid": "JSON 格式错误",
+    "string_too_long": "内容过长",
+    "string_too_short": "不能为空",
+    "int_parsing": "应为整数",
+    "bool_parsing": "应为是/否",
+    "uuid_parsing": "应为 UUID",
+    "enum": "不是允许的取值",
+    "datetime_parsing": "应为日期时间",
+    "timezone_aware": "日期时间须带时区",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "string_type": "应为文字",
+    "int_type": "应为整数",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "too_long": "项数过多",
+}
+
+
+def _zh(error: Any) -> str:
+    return _ZH.get(str(error.get("type", "")), str(error.get("msg", "内容有误")))
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] | None = None,
+    run_migrations: bool = True,
+    run_clock_jobs: bool | None = None,
+) -> FastAPI:
+    """The central store. Tests pass their own engine and a frozen clock."""
+    url = settings.database_url()
+    if run_migrations:
+        migrate(url if engine is None else str(engine.url.render_as_string(hide_password=False)))
+    engine = engine or make_engine(url)
+    store = Store(engine, settings, clock=clock)
+    accounts = Accounts(
+        engine,
+        token_ttl=timedelta(hours=settings.token_ttl_hours),
+        max_failures=settings.login_max_failures,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
+    notifier = Notifier()
+    store.listeners.append(notifier.notify)
+    clock_jobs = settings.clock_interval_seconds > 0 if run_clock_jobs is None else run_clock_jobs
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        notifier.bind(asyncio.get_running_loop())
+        task = asyncio.create_task(_clock_loop(store, settings)) if clock_jobs else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="agent-tui central store",
+        description="驻马店 12345 热线中心库：工单、流程、审计日志、变更推送、参考数据、指标。",
+        version="0.1.0",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.store = store
+    app.state.accounts = accounts
+    app.state.notifier = notifier
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            return JSONResponse(
+                {
+                    "code": "too_large",
+                    "message": f"请求内容过大（上限 {MAX_BODY // 1024} KB）",
+                    "message_en": f"Request body over {MAX_BODY} bytes",
+                },
+                status_code=413,
+            )
+        return await call_next(request)
+
+    _install_error_handlers(app)
+    for module in (auth, cases, changes, reference, reports):
+        app.include_router(module.router, prefix="/api")
+    return app
+
+
+async def _clock_loop(store: Store, settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(settings.clock_interval_seconds)
+        try:
+            taken = await asyncio.to_thread(store.run_clock)
+            if taken:
+                log.info("clock: %d supervision steps", taken)
+        except Exception:  # never let a bad run kill the loop; the next run tries again
+            log.exception("clock run failed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

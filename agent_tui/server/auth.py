@@ -1,0 +1,194 @@
+"""Accounts and bearer tokens: argon2 passwords (pwdlib), hashed expiring tokens, throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from pwdlib import PasswordHash
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from agent_tui.domain.case import Role
+from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
+from agent_tui.server.models import LoginFailureRow, TokenRow, UserRow
+from agent_tui.server.services import Actor
+
+_hasher = PasswordHash.recommended()
+#: Verified against when the user does not exist, so that timing does not tell who exists.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class Throttled(DomainError):
+    code = "throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"登录失败次数过多，请 {max(1, retry_after // 60)} 分钟后再试",
+            f"Too many failed logins: try again in {retry_after} s",
+        )
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_new_user(user_id: str, role: Role, department: str, password: str) -> None:
+    errors = []
+    if not user_id or len(user_id) > 32 or not user_id.replace("_", "").replace("-", "").isalnum():
+        errors.append(
+            FieldError("user_id", "invalid", "用户名须为 1–32 位字母、数字、- 或 _", "Bad user id")
+        )
+    if role is Role.DEPARTMENT and not department:
+        errors.append(
+            FieldError("department", "required", "承办单位用户须指定单位", "Department required")
+        )
+    if role is Role.SYSTEM:
+        errors.append(FieldError("role", "invalid", "不能创建系统角色用户", "No system users"))
+    if len(password) < 8:
+        errors.append(FieldError("password", "too_short", "密码至少 8 位", "Password too short"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+class Accounts:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        token_ttl: timedelta,
+        max_failures: int,
+        window: timedelta,
+    ) -> None:
+        self.engine = engine
+        self.token_ttl = token_ttl
+        self.max_failures = max_failures
+        self.window = window
+
+    # -- admin ---------------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        role: Role,
+        password: str,
+        *,
+        now: datetime,
+        department: str = "",
+        platform: str = "city",
+    ) -> UserRow:
+        validate_new_user(user_id, role, department, password)
+        with Session(self.engine) as session, session.begin():
+            if session.get(UserRow, user_id) is not None:
+                raise ValidationFailed(
+                    [FieldError("user_id", "exists", f"用户 {user_id} 已存在", "User exists")]
+                )
+            row = UserRow(
+                user_id=user_id,
+                name=name or user_id,
+                role=role,
+                department=department,
+                platform=platform,
+                password_hash=hash_password(password),
+                created_at=now,
+            )
+            session.add(row)
+        return row
+
+    def set_password(self, user_id: str, password: str) -> None:
+        if len(password) < 8:
+            raise ValidationFailed(
+                [FieldError("password", "too_short", "密码至少 8 位", "Password too short")]
+            )
+        with Session(self.engine) as session, session.begin():
+            row = self._user(session, user_id)
+            row.password_hash = hash_password(password)
+            session.execute(sa.delete(TokenRow).where(col(TokenRow.user_id) == user_id))
+
+    def set_disabled(self, user_id: str, disabled: bool = True) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = self._user(session, user_id)
+            row.disabled = disabled
+            if disabled:
+                session.execute(sa.delete(TokenRow).where(col(TokenRow.user_id) == user_id))
+
+    @staticmethod
+    def _user(session: Session, user_id: str) -> UserRow:
+        row = session.get(UserRow, user_id)
+        if row is None:
+            raise ValidationFailed(
+                [FieldError("user_id", "unknown", f"没有用户 {user_id}", "No such user")]
+            )
+        return row
+
+    # -- login and tokens ----------------------------------------------------------------------
+
+    def login(self, user_id: str, password: str, now: datetime) -> tuple[str, datetime, UserRow]:
+        with Session(self.engine) as session, session.begin():
+            since = now - self.window
+            failures = session.execute(
+                sa.select(sa.func.count(), sa.func.min(LoginFailureRow.at)).where(
+                    col(LoginFailureRow.user_id) == user_id, col(LoginFailureRow.at) >= since
+                )
+            ).one()
+            count, first = failures
+            if count >= self.max_failures:
+                first_at = first if first.tzinfo else first.replace(tzinfo=now.tzinfo)
+                retry = int((first_at + self.window - now).total_seconds()) + 1
+                raise Throttled(max(retry, 1))
+            user = session.get(UserRow, user_id)
+            ok = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
+            if not ok or user is None or user.disabled:
+                session.add(LoginFailureRow(user_id=user_id, at=now))
+                if user is not None and user.disabled and ok:
+                    raise Unauthorized("该账号已停用", "This account is disabled")
+                raise Unauthorized("用户名或密码错误", "Wrong user id or password")
+            session.execute(
+                sa.delete(LoginFailureRow).where(col(LoginFailureRow.user_id) == user_id)
+            )
+            token = secrets.token_urlsafe(32)
+            expires = now + self.token_ttl
+            session.add(
+                TokenRow(
+                    token_hash=_token_hash(token),
+                    user_id=user_id,
+                    created_at=now,
+                    expires_at=expires,
+                )
+            )
+            session.expunge(user)
+        return token, expires, user
+
+    def authenticate(self, token: str, now: datetime) -> Actor:
+        with Session(self.engine) as session:
+            found = session.exec(
+                select(TokenRow, UserRow)
+                .join(UserRow, col(UserRow.user_id) == col(TokenRow.user_id))
+                .where(col(TokenRow.token_hash) == _token_hash(token))
+            ).first()
+        if found is None:
+            raise Unauthorized("请先登录", "Not logged in")
+        tok, user = found
+        if tok.expires_at <= now:
+            raise Unauthorized("登录已过期，请重新登录", "Session expired: log in again")
+        if user.disabled:
+            raise Unauthorized("该账号已停用", "This account is disabled")
+        return Actor(user.user_id, Role(user.role), user.department, user.platform, user.name)
+
+    def logout(self, token: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                sa.delete(TokenRow).where(col(TokenRow.token_hash) == _token_hash(token))
+            )

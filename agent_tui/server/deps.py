@@ -1,0 +1,57 @@
+"""Dependencies shared by the routes: the store, the caller, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from agent_tui.domain.case import Role
+from agent_tui.domain.errors import DomainError
+from agent_tui.server.auth import Accounts, Unauthorized
+from agent_tui.server.services import Actor, Store
+
+_bearer = HTTPBearer(auto_error=False, description="POST /api/auth/login 返回的令牌")
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_accounts(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+def current_actor(
+    store: Annotated[Store, Depends(get_store)],
+    accounts: Annotated[Accounts, Depends(get_accounts)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("请先登录", "Not logged in")
+    return accounts.authenticate(credentials.credentials, store.now())
+
+
+class RoleForbidden(DomainError):
+    code = "forbidden"
+
+
+def require(*roles: Role) -> Callable[[Actor], Actor]:
+    """A dependency that lets only ``roles`` through (403 with the roles named)."""
+
+    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if actor.role not in roles:
+            names = "、".join(r.label for r in roles)
+            raise RoleForbidden(f"只有{names}可以查看", f"Only {', '.join(roles)} may do this")
+        return actor
+
+    return check
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+ActorDep = Annotated[Actor, Depends(current_actor)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]

@@ -1,0 +1,238 @@
+"""Tables of the central store (SQLModel). The schema itself is made by the alembic migrations.
+
+Times are stored as UTC and always read back timezone-aware (``UTCDateTime``): SQLite has no
+time zone type, and the domain compares instants.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware (UTC) datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store aware UTC instants only")
+        value = value.astimezone(UTC)
+        # SQLite keeps the text it is given: store it naive so that it compares and sorts.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class PlatformRow(SQLModel, table=True):
+    __tablename__ = "platforms"
+    code: str = Field(primary_key=True, max_length=16)
+    name: str
+    county: str = ""
+    number_prefix: str = Field(default="", max_length=16)
+
+
+class DepartmentRow(SQLModel, table=True):
+    __tablename__ = "departments"
+    code: str = Field(primary_key=True, max_length=16)
+    name: str
+    short_name: str
+    kind: str = Field(max_length=16)
+    platform: str = Field(default="city", max_length=16)
+    phone: str = ""
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+    user_id: str = Field(primary_key=True, max_length=32)
+    name: str
+    role: str = Field(max_length=16)
+    department: str = Field(default="", max_length=16)
+    platform: str = Field(default="city", max_length=16)
+    password_hash: str
+    disabled: bool = False
+    created_at: datetime = _ts()
+
+
+class TokenRow(SQLModel, table=True):
+    __tablename__ = "tokens"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.user_id", index=True, max_length=32)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+
+
+class LoginFailureRow(SQLModel, table=True):
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_user_at", "user_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=64)
+    at: datetime = _ts()
+
+
+class SeatRow(SQLModel, table=True):
+    """What each seat last told the server: for the lead's "seats online" view."""
+
+    __tablename__ = "seats"
+    seat_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=32)
+    last_seen_at: datetime = _ts()
+    outbox: int = 0
+
+
+class CounterRow(SQLModel, table=True):
+    """Named counters: ``change_seq`` and ``number:<platform>:<yyyymmdd>``.
+
+    Taking the next change number is an UPDATE of one row: its lock is held to the end of the
+    transaction, so sequence order is commit order and a reader never skips a change.
+    """
+
+    __tablename__ = "counters"
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = 0
+
+
+class CaseRow(SQLModel, table=True):
+    """The current projection of a case; ``version`` grows by one with every step."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.Index("ix_cases_status_deadline", "status", "handling_deadline", "id"),
+        sa.Index(
+            "ix_cases_dept_status_deadline", "department", "status", "handling_deadline", "id"
+        ),
+        sa.Index("ix_cases_platform_status", "platform", "status", "id"),
+        sa.Index("ix_cases_agent_registered", "agent", "registered_at", "id"),
+        sa.Index("ix_cases_phone_registered", "caller_phone", "registered_at", "id"),
+        sa.Index("ix_cases_registered", "registered_at", "id"),
+        sa.Index("ix_cases_status_updated", "status", "updated_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True, max_length=36)
+    number: str = Field(unique=True, max_length=40)
+    status: str = Field(max_length=24)
+    appeal_type: str = Field(max_length=16)
+    channel: str = Field(max_length=16)
+    urgency: str = Field(max_length=16)
+    caller_phone: str = Field(default="", max_length=20)
+    caller_name: str = Field(default="", max_length=40)
+    gender: str = Field(default="unknown", max_length=8)
+    confidential: bool = False
+    anonymous: bool = False
+    category: str = Field(default="", max_length=16)
+    county: str = Field(default="", max_length=40)
+    township: str = Field(default="", max_length=40)
+    village: str = Field(default="", max_length=60)
+    road: str = Field(default="", max_length=80)
+    address_detail: str = Field(default="", max_length=400)
+    lat: float | None = None
+    lon: float | None = None
+    content: str = Field(sa_type=sa.Text)
+    platform: str = Field(default="city", max_length=16)
+    agent: str = Field(default="", max_length=32)
+    registered_at: datetime = _ts()
+    department: str = Field(default="", max_length=16)
+    co_departments: str = Field(default="", max_length=200)  # ";"-joined codes
+    assigned_platform: str = Field(default="", max_length=16)
+    dispatched_at: datetime | None = _ts(default=None)
+    sign_deadline: datetime | None = _ts(default=None)
+    return_deadline: datetime | None = _ts(default=None)
+    handling_deadline: datetime | None = _ts(default=None)
+    deadline_provisional: bool = False
+    # What the handling deadline was computed from, to recompute it (a year's holiday table
+    # loaded later) and to time reminders: start instant, amount and unit (domain Deadline).
+    deadline_start: datetime | None = _ts(default=None)
+    deadline_amount: int = 0
+    deadline_unit: str = Field(default="", max_length=16)
+    signed_at: datetime | None = _ts(default=None)
+    requested_deadline: datetime | None = _ts(default=None)
+    extensions: int = 0
+    returns: int = 0
+    replied_at: datetime | None = _ts(default=None)
+    result: str = Field(default="", sa_type=sa.Text)
+    refusal_reason: str = Field(default="", max_length=1000)
+    callback_required: bool = False
+    callback_attempts: int = 0
+    callback_result: str | None = Field(default=None, max_length=16)
+    satisfaction: str | None = Field(default=None, max_length=16)
+    reopens: int = 0
+    supervision: int = 0
+    archived_at: datetime | None = _ts(default=None)
+    version: int = 1
+    updated_at: datetime = _ts()
+    last_seq: int = 0
+
+
+class EventRow(SQLModel, table=True):
+    """The audit log: appended with every step, never updated or deleted (triggers forbid it)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (
+        sa.Index("ix_case_events_case", "case_id", "id"),
+        sa.Index("ix_case_events_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    case_uuid: str = Field(max_length=36)
+    seq: int
+    step: str = Field(max_length=24)
+    actor: str = Field(max_length=32)
+    role: str = Field(max_length=16)
+    at: datetime = _ts()
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str = Field(max_length=24)
+    reason: str = Field(default="", max_length=1000)
+    changes: str = Field(sa_type=sa.Text)  # JSON: field -> [before, after]
+    version: int
+
+
+class ChangeRow(SQLModel, table=True):
+    """The change feed: one row per committed change, numbered by the ``change_seq`` counter."""
+
+    __tablename__ = "changes"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str = Field(max_length=16)  # "case" | "reference"
+    case_id: int | None = None
+    name: str = Field(default="", max_length=40)  # reference set name
+    version: int = 0
+    department: str = Field(default="", max_length=16)  # for department-scoped feeds
+    at: datetime = _ts()
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """The answer given to a command id: a retry gets the same answer, never a second effect."""
+
+    __tablename__ = "idempotency_keys"
+    key: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(max_length=32)
+    status_code: int
+    response: str = Field(sa_type=sa.Text)
+    created_at: datetime = _ts()
+
+
+class ReferenceSetRow(SQLModel, table=True):
+    """Reference data a seat caches: categories, knowledge base, address book, calendar."""
+
+    __tablename__ = "reference_sets"
+    name: str = Field(primary_key=True, max_length=40)
+    version: int = 1
+    etag: str = Field(max_length=64)
+    body: str = Field(sa_type=sa.Text)  # JSON
+    updated_at: datetime = _ts()

@@ -1,0 +1,118 @@
+"""Cases: create (idempotent), read, queues, caller history, one endpoint per lifecycle step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from agent_tui.domain.case import AppealType, Status
+from agent_tui.domain.lifecycle import Step
+from agent_tui.server import schemas as S
+from agent_tui.server.deps import ActorDep, StoreDep
+from agent_tui.server.services import CaseFilter
+
+router = APIRouter(tags=["cases"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": S.ErrorBody, "description": "未登录或登录已过期"},
+    403: {"model": S.ErrorBody, "description": "角色无权执行此步骤"},
+    404: {"model": S.ErrorBody, "description": "没有该工单（或无权查看）"},
+    409: {"model": S.ErrorBody, "description": "状态不允许，或版本已过期（附当前工单）"},
+    422: {"model": S.ErrorBody, "description": "内容有误（逐字段说明）"},
+}
+
+
+@router.post(
+    "/cases",
+    name="create_case",
+    response_model=S.CasePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": S.CasePublic, "description": "同一 uuid 已存在：返回原工单"},
+        **_ERRORS,
+    },
+)
+def create_case(
+    body: S.CaseCreate, actor: ActorDep, store: StoreDep, response: Response
+) -> S.CasePublic:
+    case, created = store.create_case(actor, body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return case
+
+
+@router.get("/cases", name="list_cases", response_model=S.CasePage, responses=_ERRORS)
+def list_cases(
+    actor: ActorDep,
+    store: StoreDep,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    department: Annotated[str, Query(max_length=16)] = "",
+    platform: Annotated[str, Query(max_length=16)] = "",
+    agent: Annotated[str, Query(max_length=32)] = "",
+    overdue: bool | None = None,
+    due_before: datetime | None = None,
+    appeal_type: AppealType | None = None,
+    category: Annotated[str, Query(max_length=16)] = "",
+    caller_phone: Annotated[str, Query(max_length=20)] = "",
+    q: Annotated[str, Query(max_length=100, description="内容或工单号包含")] = "",
+    order: Annotated[str, Query(pattern="^(newest|deadline)$")] = "newest",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> S.CasePage:
+    f = CaseFilter(
+        status=tuple(status_ or ()),
+        department=department,
+        platform=platform,
+        agent=agent,
+        overdue=overdue,
+        due_before=due_before,
+        appeal_type=appeal_type,
+        category=category,
+        caller_phone=caller_phone,
+        text=q,
+        order=order,
+    )
+    return store.list_cases(actor, f, cursor, limit)
+
+
+@router.get("/cases/{case_uuid}", name="get_case", response_model=S.CasePublic, responses=_ERRORS)
+def get_case(case_uuid: str, actor: ActorDep, store: StoreDep, events: bool = True) -> S.CasePublic:
+    return store.get_case(actor, case_uuid, with_events=events)
+
+
+@router.get(
+    "/callers/{phone}/cases",
+    name="caller_history",
+    response_model=list[S.CasePublic],
+    responses=_ERRORS,
+)
+def caller_history(
+    phone: str,
+    actor: ActorDep,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[S.CasePublic]:
+    return store.caller_history(actor, phone, limit)
+
+
+def _step_endpoint(step: Step, body_type: type[S.StepBody]) -> Any:
+    def endpoint(case_uuid: str, body: Any, actor: ActorDep, store: StoreDep) -> S.CasePublic:
+        return store.apply_step(actor, case_uuid, step, body)
+
+    endpoint.__annotations__["body"] = body_type
+    endpoint.__name__ = f"case_{step.value}"
+    return endpoint
+
+
+for _step, _body in S.STEP_BODIES.items():
+    router.add_api_route(
+        f"/cases/{{case_uuid}}/{_step.value.replace('_', '-')}",
+        _step_endpoint(_step, _body),
+        methods=["POST"],
+        name=f"case_{_step.value}",
+        summary=f"{_step.label}（{_step.value}）",
+        response_model=S.CasePublic,
+        responses=_ERRORS,
+    )

@@ -1,0 +1,48 @@
+"""The change feed: long-poll ``GET /api/changes?after=SEQ&wait=SECONDS``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from agent_tui.server import schemas as S
+from agent_tui.server.deps import ActorDep, StoreDep
+
+router = APIRouter(tags=["changes"])
+
+#: How often a waiting poll looks at the database for writes by other workers.
+POLL_SECONDS = 0.5
+
+
+@router.get("/changes", name="changes", response_model=S.ChangesPage)
+async def changes(
+    request: Request,
+    actor: ActorDep,
+    store: StoreDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    wait: Annotated[float, Query(ge=0, le=60)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> S.ChangesPage:
+    deadline = time.monotonic() + wait
+    notifier = request.app.state.notifier
+    while True:
+        page = await run_in_threadpool(store.changes, actor, after, limit)
+        remaining = deadline - time.monotonic()
+        if page.changes or page.last_seq > after or remaining <= 0:
+            return page
+        if await request.is_disconnected():
+            return page
+        await notifier.wait(min(POLL_SECONDS, remaining))
+
+
+@router.post("/seats/heartbeat", name="seat_heartbeat", status_code=204, tags=["seats"])
+async def heartbeat(body: S.SeatHeartbeat, actor: ActorDep, store: StoreDep) -> Response:
+    await run_in_threadpool(store.heartbeat, actor, body)
+    return Response(status_code=204)
+
+
+__all__ = ["asyncio", "router"]

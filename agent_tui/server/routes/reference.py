@@ -1,0 +1,41 @@
+"""Reference data the seats cache, with versions and ETags (304 when unchanged)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+
+from agent_tui.domain.case import Role
+from agent_tui.server import schemas as S
+from agent_tui.server.deps import ActorDep, StoreDep, require
+from agent_tui.server.services import Actor
+
+router = APIRouter(tags=["reference"])
+
+
+@router.get("/reference", name="list_reference", response_model=list[S.ReferenceInfo])
+def list_reference(actor: ActorDep, store: StoreDep) -> list[S.ReferenceInfo]:
+    return store.reference_sets()
+
+
+@router.get("/reference/{name}", name="get_reference")
+def get_reference(name: str, request: Request, actor: ActorDep, store: StoreDep) -> Response:
+    row = store.reference_set(name)
+    etag = f'"{row.etag}"'
+    headers = {"ETag": etag, "X-Reference-Version": str(row.version)}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(row.body, media_type="application/json", headers=headers)
+
+
+@router.put("/reference/{name}", name="put_reference", response_model=S.ReferenceInfo)
+def put_reference(
+    name: str,
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(require(Role.ADMIN))],
+    body: Annotated[Any, Body()],
+) -> S.ReferenceInfo:
+    json.dumps(body)  # the body must be plain JSON
+    return store.put_reference_set(name, body)

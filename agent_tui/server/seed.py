@@ -1,0 +1,225 @@
+"""``agent-tui seed [--demo]``: reference data, and demo accounts and cases, into the store."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from agent_tui.config import Settings
+from agent_tui.data.addresses import load_starter_roads
+from agent_tui.data.calendar import load_overrides
+from agent_tui.data.reference import ReferenceData
+from agent_tui.domain.calendar import SHANGHAI
+from agent_tui.domain.lifecycle import Step
+from agent_tui.server.auth import hash_password
+from agent_tui.server.db import make_engine, migrate
+from agent_tui.server.models import (
+    CaseRow,
+    ChangeRow,
+    DepartmentRow,
+    EventRow,
+    PlatformRow,
+    UserRow,
+)
+from agent_tui.server.services import Store, case_to_row, encode_changes, row_to_case
+
+
+def reference_bodies(ref: ReferenceData, settings: Settings) -> dict[str, Any]:
+    """The reference sets the seats cache, as plain JSON."""
+
+    def rows(items: Any) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            d = dataclasses.asdict(item)
+            out.append({k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()})
+        return out
+
+    book = load_starter_roads()
+    path = settings.address_book_path()
+    if path is not None:
+        from agent_tui.data.addresses import read_address_csv
+
+        book = [*book, *read_address_csv(path)]
+    calendar = [
+        {
+            "year": s.year,
+            "holidays": sorted(d.isoformat() for d in s.holidays),
+            "workdays": sorted(d.isoformat() for d in s.workdays),
+        }
+        for s in load_overrides(settings.calendar_overrides)
+    ]
+    return {
+        "platforms": rows(ref.platforms),
+        "departments": rows(ref.departments),
+        "categories": rows(ref.categories),
+        "knowledge": rows(ref.knowledge),
+        "address_book": rows(book),
+        "calendar": calendar,
+    }
+
+
+def seed_reference(store: Store) -> None:
+    ref = store.reference
+    with Session(store.engine) as session, session.begin():
+        for p in ref.platforms:
+            prefix = (p.initials or p.code).upper() if p.code != "city" else ""
+            session.merge(
+                PlatformRow(code=p.code, name=p.name, county=p.county, number_prefix=prefix)
+            )
+        for d in ref.departments:
+            session.merge(
+                DepartmentRow(
+                    code=d.code,
+                    name=d.name,
+                    short_name=d.short_name,
+                    kind=d.kind,
+                    platform=d.platform,
+                    phone=d.phone,
+                )
+            )
+    for name, body in reference_bodies(ref, store.settings).items():
+        store.put_reference_set(name, body)
+
+
+def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
+    """Demo accounts and ``count`` cases with their whole history, in bulk."""
+    from agent_tui.server.demo import demo_users, generate_demo, replay
+
+    users = demo_users(store.reference)
+    password_hash = hash_password(users[0].password) if users else ""
+    with Session(store.engine) as session, session.begin():
+        for u in users:
+            if session.get(UserRow, u.user_id) is None:
+                session.add(
+                    UserRow(
+                        user_id=u.user_id,
+                        name=u.name,
+                        role=u.role,
+                        department=u.department,
+                        platform=u.platform,
+                        # one hash for the shared demo password: argon2 is slow on purpose
+                        password_hash=password_hash
+                        if u.password == users[0].password
+                        else hash_password(u.password),
+                        created_at=now,
+                    )
+                )
+    demo = generate_demo(now, count=count)
+    numbers: dict[tuple[str, str], int] = defaultdict(int)
+    statuses: dict[str, int] = defaultdict(int)
+    with Session(store.engine) as session, session.begin():
+        seq = session.execute(
+            sa.text("SELECT value FROM counters WHERE name = 'change_seq'")
+        ).scalar_one()
+        for dc in sorted(demo, key=lambda c: c.registered_at):
+            case, events = replay(dc)
+            day = dc.registered_at.astimezone(SHANGHAI).strftime("%Y%m%d")
+            numbers[(dc.platform, day)] += 1
+            prefix = "ZMD"
+            if dc.platform != "city":
+                found = store.reference.platform(dc.platform)
+                prefix = f"ZMD-{(found.initials if found else dc.platform).upper()}"
+            number = f"{prefix}-{day}-{numbers[(dc.platform, day)]:04d}"
+            case = dataclasses.replace(case, number=number)
+            row = CaseRow(
+                uuid=case.uuid,
+                number=number,
+                content=case.content,
+                status=case.status,
+                appeal_type=case.appeal_type,
+                channel=case.channel,
+                urgency=case.urgency,
+                registered_at=dc.registered_at,
+                updated_at=events[-1].at,
+            )
+            case_to_row(case, row)
+            _deadline_source(store, row, events)
+            seq += 1
+            row.last_seq = seq
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            for ev in events:
+                changes = dict(ev.changes)
+                if ev.step is Step.REGISTER:
+                    changes["number"] = (None, number)
+                session.add(
+                    EventRow(
+                        case_id=row.id,
+                        case_uuid=row.uuid,
+                        seq=seq,
+                        step=ev.step,
+                        actor=ev.actor,
+                        role=ev.role,
+                        at=ev.at,
+                        from_status=ev.from_status,
+                        to_status=ev.to_status,
+                        reason=ev.reason,
+                        changes=encode_changes(changes),
+                        version=ev.version,
+                    )
+                )
+            session.add(
+                ChangeRow(
+                    seq=seq,
+                    kind="case",
+                    case_id=row.id,
+                    version=row.version,
+                    department=row.department,
+                    at=now,
+                )
+            )
+            statuses[str(case.status)] += 1
+        session.execute(
+            sa.text("UPDATE counters SET value = :v WHERE name = 'change_seq'"), {"v": seq}
+        )
+        for (platform, day), value in numbers.items():
+            session.execute(
+                sa.text(
+                    "INSERT INTO counters (name, value) VALUES (:n, :v) ON CONFLICT (name) "
+                    "DO UPDATE SET value = CASE WHEN counters.value > :v THEN counters.value "
+                    "ELSE :v END"
+                ),
+                {"n": f"number:{platform}:{day}", "v": value},
+            )
+    return dict(statuses)
+
+
+def _deadline_source(store: Store, row: CaseRow, events: list[Any]) -> None:
+    """What the current handling deadline was computed from (for reminders, recomputing)."""
+    if row.handling_deadline is None:
+        return
+    start = None
+    for ev in events:
+        if ev.step in (Step.DISPATCH, Step.REOPEN) and "handling_deadline" in ev.changes:
+            start = ev.at
+    if start is None:
+        return
+    case = row_to_case(row)
+    span = store.policy.handling_limit(store.deadline_class(case), case.urgency)
+    row.deadline_start, row.deadline_amount, row.deadline_unit = start, span.amount, span.unit
+
+
+def seed_database(settings: Settings, *, demo: bool, cases: int = 3000) -> str:
+    url = settings.database_url()
+    migrate(url)
+    store = Store(make_engine(url), settings)
+    seed_reference(store)
+    lines = [f"参考数据已载入 → {url}"]
+    with Session(store.engine) as session:
+        existing = session.execute(sa.select(sa.func.count()).select_from(CaseRow)).scalar_one()
+    if demo and existing == 0:
+        counts = seed_demo(store, cases, datetime.now(UTC))
+        lines.append(
+            f"演示工单 {sum(counts.values())} 件："
+            + "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )
+        lines.append("演示账号：agent01 / lead01 / admin / cgj …，密码 demo1234")
+    elif demo:
+        lines.append(f"已有 {existing} 件工单，未重复载入演示数据")
+    return "\n".join(lines)

@@ -1,0 +1,1061 @@
+"""The central store's rules over the database: every write goes through ``Store``.
+
+One write = one transaction that first takes the next change number (an UPDATE of one counter
+row, whose lock is held to commit: sequence order is commit order, and concurrent writers queue
+instead of racing), then checks idempotency and the case version, applies the domain step,
+appends the event, updates the projection and records the change. Routes stay thin.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import random
+import uuid as uuid_mod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from agent_tui.config import Settings
+from agent_tui.data.calendar import default_calendar
+from agent_tui.data.reference import ReferenceData, load_reference
+from agent_tui.domain.calendar import SHANGHAI, Deadline, DeadlineUnit, WorkCalendar
+from agent_tui.domain.case import (
+    OPEN_STATUSES,
+    Address,
+    AppealType,
+    CallbackResult,
+    Case,
+    Channel,
+    DeadlineClass,
+    Gender,
+    Intake,
+    Role,
+    Satisfaction,
+    Status,
+    SupervisionLevel,
+    Urgency,
+    validate_intake,
+)
+from agent_tui.domain.deadlines import (
+    DEFAULT_POLICY,
+    DeadlinePolicy,
+    dispatch_deadlines,
+    extended_deadline,
+    reopen_deadline,
+    supervision_due,
+)
+from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
+from agent_tui.domain.kpi import GroupBy, KpiReport, compute_kpis
+from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
+from agent_tui.domain.routing import Router
+from agent_tui.server import schemas as S
+from agent_tui.server.models import (
+    CaseRow,
+    ChangeRow,
+    EventRow,
+    IdempotencyRow,
+    PlatformRow,
+    ReferenceSetRow,
+    SeatRow,
+)
+
+# --- errors the routes turn into HTTP answers ---------------------------------------------------
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class VersionConflict(DomainError):
+    """The step was decided on an older version: the seat must look again (HTTP 409)."""
+
+    code = "version_conflict"
+
+    def __init__(self, current: S.CasePublic, sent: int) -> None:
+        self.current = current
+        super().__init__(
+            f"工单已被他人更新（您看到的是第 {sent} 版，当前为第 {current.version} 版），"
+            "请刷新后重试",
+            f"The case changed (you saw version {sent}, it is now {current.version}): reload",
+        )
+
+
+# --- who is asking ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: str
+    role: Role
+    department: str = ""
+    platform: str = "city"
+    name: str = ""
+
+    @property
+    def is_county(self) -> bool:
+        return self.platform != "city"
+
+
+SYSTEM = Actor("clock", Role.SYSTEM, name="系统")
+
+
+# --- row <-> domain -----------------------------------------------------------------------------
+
+_DATETIME_FIELDS = frozenset(f.name for f in dataclasses.fields(Case) if "datetime" in str(f.type))
+_ENUM_FIELDS: dict[str, Any] = {
+    "status": Status,
+    "appeal_type": AppealType,
+    "channel": Channel,
+    "urgency": Urgency,
+    "gender": Gender,
+    "callback_result": CallbackResult,
+    "satisfaction": Satisfaction,
+}
+
+
+def row_to_case(row: CaseRow) -> Case:
+    return Case(
+        uuid=row.uuid,
+        appeal_type=AppealType(row.appeal_type),
+        content=row.content,
+        status=Status(row.status),
+        channel=Channel(row.channel),
+        urgency=Urgency(row.urgency),
+        number=row.number,
+        caller_phone=row.caller_phone,
+        caller_name=row.caller_name,
+        gender=Gender(row.gender),
+        confidential=row.confidential,
+        anonymous=row.anonymous,
+        category=row.category,
+        address=Address(
+            row.county, row.township, row.village, row.road, row.address_detail, row.lat, row.lon
+        ),
+        platform=row.platform,
+        agent=row.agent,
+        registered_at=row.registered_at,
+        department=row.department,
+        co_departments=tuple(c for c in row.co_departments.split(";") if c),
+        assigned_platform=row.assigned_platform,
+        dispatched_at=row.dispatched_at,
+        sign_deadline=row.sign_deadline,
+        return_deadline=row.return_deadline,
+        handling_deadline=row.handling_deadline,
+        deadline_provisional=row.deadline_provisional,
+        signed_at=row.signed_at,
+        requested_deadline=row.requested_deadline,
+        extensions=row.extensions,
+        returns=row.returns,
+        replied_at=row.replied_at,
+        result=row.result,
+        refusal_reason=row.refusal_reason,
+        callback_required=row.callback_required,
+        callback_attempts=row.callback_attempts,
+        callback_result=CallbackResult(row.callback_result) if row.callback_result else None,
+        satisfaction=Satisfaction(row.satisfaction) if row.satisfaction else None,
+        reopens=row.reopens,
+        supervision=SupervisionLevel(row.supervision),
+        archived_at=row.archived_at,
+        version=row.version,
+    )
+
+
+def case_to_row(case: Case, row: CaseRow) -> None:
+    """Copy the domain projection onto the row (everything but id and bookkeeping)."""
+    for f in dataclasses.fields(Case):
+        if f.name in ("address", "co_departments"):
+            continue
+        value = getattr(case, f.name)
+        if f.name == "supervision":
+            value = int(value)
+        elif isinstance(value, str):
+            value = str(value)  # enums -> plain codes
+        setattr(row, f.name, value)
+    a = case.address
+    row.county, row.township, row.village, row.road = a.county, a.township, a.village, a.road
+    row.address_detail, row.lat, row.lon = a.detail, a.lat, a.lon
+    row.co_departments = ";".join(case.co_departments)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Address):
+        return dataclasses.asdict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, SupervisionLevel):
+        return int(value)
+    return value
+
+
+def encode_changes(changes: Any) -> str:
+    return json.dumps(
+        {k: [_encode(a), _encode(b)] for k, (a, b) in changes.items()}, ensure_ascii=False
+    )
+
+
+def _decode(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _DATETIME_FIELDS:
+        return datetime.fromisoformat(value)
+    if name in _ENUM_FIELDS:
+        return _ENUM_FIELDS[name](value)
+    if name == "address":
+        return Address(**value)
+    if name == "co_departments":
+        return tuple(value)
+    if name == "supervision":
+        return SupervisionLevel(value)
+    return value
+
+
+def event_from_row(row: EventRow) -> Event:
+    raw = json.loads(row.changes)
+    return Event(
+        case_uuid=row.case_uuid,
+        step=Step(row.step),
+        actor=row.actor,
+        role=Role(row.role),
+        at=row.at,
+        from_status=Status(row.from_status) if row.from_status else None,
+        to_status=Status(row.to_status),
+        reason=row.reason,
+        changes={k: (_decode(k, a), _decode(k, b)) for k, (a, b) in raw.items()},
+        version=row.version,
+    )
+
+
+MASK = "（保密）"
+
+
+def to_public(
+    row: CaseRow, viewer: Actor, now: datetime, events: Sequence[EventRow] | None = None
+) -> S.CasePublic:
+    masked = viewer.role is Role.DEPARTMENT and (row.confidential or row.anonymous)
+    phone = "" if masked else row.caller_phone
+    name = MASK if masked and row.confidential else ("" if masked else row.caller_name)
+    status = Status(row.status)
+    overdue = (
+        status in OPEN_STATUSES
+        and row.handling_deadline is not None
+        and row.replied_at is None
+        and now >= row.handling_deadline
+    )
+    public_events = None
+    if events is not None:
+        public_events = [_event_public(e, masked) for e in events]
+    return S.CasePublic(
+        uuid=row.uuid,
+        number=row.number,
+        status=status,
+        appeal_type=AppealType(row.appeal_type),
+        channel=Channel(row.channel),
+        urgency=Urgency(row.urgency),
+        caller_phone=phone,
+        caller_name=name,
+        gender=Gender(row.gender),
+        confidential=row.confidential,
+        anonymous=row.anonymous,
+        masked=masked,
+        category=row.category,
+        address=S.AddressOut(
+            county=row.county,
+            township=row.township,
+            village=row.village,
+            road=row.road,
+            detail=row.address_detail,
+            lat=row.lat,
+            lon=row.lon,
+        ),
+        content=row.content,
+        platform=row.platform,
+        agent=row.agent,
+        registered_at=row.registered_at,
+        department=row.department,
+        co_departments=[c for c in row.co_departments.split(";") if c],
+        assigned_platform=row.assigned_platform,
+        dispatched_at=row.dispatched_at,
+        sign_deadline=row.sign_deadline,
+        return_deadline=row.return_deadline,
+        handling_deadline=row.handling_deadline,
+        deadline_provisional=row.deadline_provisional,
+        signed_at=row.signed_at,
+        requested_deadline=row.requested_deadline,
+        extensions=row.extensions,
+        returns=row.returns,
+        replied_at=row.replied_at,
+        result=row.result,
+        refusal_reason=row.refusal_reason,
+        callback_required=row.callback_required,
+        callback_attempts=row.callback_attempts,
+        callback_result=CallbackResult(row.callback_result) if row.callback_result else None,
+        satisfaction=Satisfaction(row.satisfaction) if row.satisfaction else None,
+        reopens=row.reopens,
+        supervision=row.supervision,
+        archived_at=row.archived_at,
+        version=row.version,
+        updated_at=row.updated_at,
+        overdue=overdue,
+        events=public_events,
+    )
+
+
+_IDENTITY_FIELDS = frozenset({"caller_phone", "caller_name"})
+
+
+def _event_public(row: EventRow, masked: bool) -> S.EventPublic:
+    changes = json.loads(row.changes)
+    if masked:
+        changes = {k: v for k, v in changes.items() if k not in _IDENTITY_FIELDS}
+    return S.EventPublic(
+        id=row.id or 0,
+        seq=row.seq,
+        step=Step(row.step),
+        actor=row.actor,
+        role=Role(row.role),
+        at=row.at,
+        from_status=Status(row.from_status) if row.from_status else None,
+        to_status=Status(row.to_status),
+        reason=row.reason,
+        changes=changes,
+        version=row.version,
+    )
+
+
+# --- cursors ------------------------------------------------------------------------------------
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps([_encode(v) for v in values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list):
+            raise ValueError
+        return values
+    except ValueError as exc:
+        raise ValidationFailed(
+            [FieldError("cursor", "invalid", "翻页游标无效", "Invalid cursor")]
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    status: tuple[Status, ...] = ()
+    department: str = ""
+    platform: str = ""
+    agent: str = ""
+    overdue: bool | None = None
+    due_before: datetime | None = None
+    appeal_type: AppealType | None = None
+    category: str = ""
+    caller_phone: str = ""
+    text: str = ""
+    order: str = "newest"  # "newest" (id desc) | "deadline" (handling_deadline asc)
+
+
+class Store:
+    """The central store's operations. One per process; thread-safe (a session per call)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        reference: ReferenceData | None = None,
+        calendar: WorkCalendar | None = None,
+        policy: DeadlinePolicy = DEFAULT_POLICY,
+        clock: Any = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.reference = reference or load_reference()
+        self.calendar = calendar or default_calendar(settings.calendar_overrides)
+        self.policy = policy
+        self.router = Router(self.reference.categories, self.reference.departments)
+        self._known_categories = frozenset(c.code for c in self.reference.leaves())
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._rng = random.Random()
+        #: Called after every committed write (wakes this process's long-polls).
+        self.listeners: list[Any] = []
+
+    def now(self) -> datetime:
+        now: datetime = self._clock()
+        return now
+
+    # -- transactions --------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[tuple[Session, int]]:
+        """A write transaction holding the next change number (and so the writers' queue)."""
+        with Session(self.engine) as session, session.begin():
+            seq = session.execute(
+                sa.text(
+                    "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' "
+                    "RETURNING value"
+                )
+            ).scalar_one()
+            yield session, int(seq)
+        for listener in self.listeners:
+            listener()
+
+    def _next_number(self, session: Session, platform: str, at: datetime) -> str:
+        day = at.astimezone(SHANGHAI).strftime("%Y%m%d")
+        value = session.execute(
+            sa.text(
+                "INSERT INTO counters (name, value) VALUES (:name, 1) "
+                "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+            ),
+            {"name": f"number:{platform}:{day}"},
+        ).scalar_one()
+        prefix = "ZMD"
+        if platform != "city":
+            p = session.get(PlatformRow, platform)
+            prefix = f"ZMD-{p.number_prefix}" if p and p.number_prefix else f"ZMD-{platform}"
+        return f"{prefix}-{day}-{int(value):04d}"
+
+    # -- visibility ----------------------------------------------------------------------------
+
+    def _visible(self, viewer: Actor) -> Any:
+        """A WHERE clause limiting cases to what ``viewer`` may see."""
+        if viewer.role is Role.DEPARTMENT:
+            d = viewer.department
+            return sa.or_(
+                col(CaseRow.department) == d,
+                col(CaseRow.co_departments) == d,
+                col(CaseRow.co_departments).like(f"{d};%"),
+                col(CaseRow.co_departments).like(f"%;{d}"),
+                col(CaseRow.co_departments).like(f"%;{d};%"),
+            )
+        if viewer.is_county:
+            return sa.or_(
+                col(CaseRow.platform) == viewer.platform,
+                col(CaseRow.assigned_platform) == viewer.platform,
+            )
+        return sa.true()
+
+    def _can_see(self, viewer: Actor, row: CaseRow) -> bool:
+        if viewer.role is Role.DEPARTMENT:
+            d = viewer.department
+            return row.department == d or d in row.co_departments.split(";")
+        if viewer.is_county:
+            return viewer.platform in (row.platform, row.assigned_platform)
+        return True
+
+    def _load(self, session: Session, viewer: Actor, case_uuid: str) -> CaseRow:
+        row = session.exec(select(CaseRow).where(CaseRow.uuid == case_uuid)).first()
+        if row is None or not self._can_see(viewer, row):
+            raise NotFound(f"没有编号为 {case_uuid} 的工单", f"No case {case_uuid}")
+        return row
+
+    # -- create --------------------------------------------------------------------------------
+
+    def create_case(self, actor: Actor, body: S.CaseCreate) -> tuple[S.CasePublic, bool]:
+        """Register a case; the same uuid again returns the first case (created=False)."""
+        now = self.now()
+        case_uuid = str(body.uuid)
+        at = body.registered_at or now
+        if at > now + timedelta(minutes=5) or at < now - timedelta(days=7):
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "registered_at",
+                        "out_of_range",
+                        "受理时间不能晚于现在，也不能早于 7 天前（请检查坐席时钟）",
+                        "registered_at must be within the last 7 days and not in the future",
+                    )
+                ]
+            )
+        a = body.address
+        intake = validate_intake(
+            Intake(
+                appeal_type=body.appeal_type,
+                content=body.content,
+                channel=body.channel,
+                urgency=body.urgency,
+                caller_phone=body.caller_phone,
+                caller_name=body.caller_name,
+                gender=body.gender,
+                confidential=body.confidential,
+                anonymous=body.anonymous,
+                category=body.category,
+                address=Address(a.county, a.township, a.village, a.road, a.detail, a.lat, a.lon),
+            ),
+            known_categories=self._known_categories,
+        )
+        if actor.role not in (Role.AGENT, Role.LEAD):
+            # Let the domain say it, with the state, step and role named.
+            register(intake, uuid=case_uuid, actor=actor.user_id, role=actor.role, at=at)
+        for _ in range(3):
+            try:
+                with self._write() as (session, seq):
+                    existing = session.exec(
+                        select(CaseRow).where(CaseRow.uuid == case_uuid)
+                    ).first()
+                    if existing is not None:
+                        if not self._can_see(actor, existing):
+                            raise NotFound("工单编号已被占用", "That case uuid is taken")
+                        answer = to_public(existing, actor, now)
+                        session.rollback()  # give back the change number: nothing changed
+                        return answer, False
+                    number = self._next_number(session, actor.platform, at)
+                    case, event = register(
+                        intake,
+                        uuid=case_uuid,
+                        actor=actor.user_id,
+                        role=actor.role,
+                        at=at,
+                        number=number,
+                        platform=actor.platform,
+                    )
+                    row = CaseRow(
+                        uuid=case_uuid,
+                        number=number,
+                        content=case.content,
+                        status=case.status,
+                        appeal_type=case.appeal_type,
+                        channel=case.channel,
+                        urgency=case.urgency,
+                        registered_at=at,
+                        updated_at=now,
+                    )
+                    case_to_row(case, row)
+                    row.updated_at, row.last_seq = now, seq
+                    session.add(row)
+                    session.flush()
+                    self._append(session, row, event, seq, now)
+                    return to_public(row, actor, now), True
+            except IntegrityError:
+                continue  # a concurrent create of the same uuid won: read it next time round
+        raise RuntimeError("create_case: could not settle a concurrent create")
+
+    def _append(
+        self, session: Session, row: CaseRow, event: Event, seq: int, now: datetime
+    ) -> None:
+        assert row.id is not None
+        session.add(
+            EventRow(
+                case_id=row.id,
+                case_uuid=row.uuid,
+                seq=seq,
+                step=event.step,
+                actor=event.actor,
+                role=event.role,
+                at=event.at,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                reason=event.reason,
+                changes=encode_changes(event.changes),
+                version=event.version,
+            )
+        )
+        session.add(
+            ChangeRow(
+                seq=seq,
+                kind="case",
+                case_id=row.id,
+                version=row.version,
+                department=row.department,
+                at=now,
+            )
+        )
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def apply_step(
+        self, actor: Actor, case_uuid: str, step: Step, body: S.StepBody
+    ) -> S.CasePublic:
+        """Take one lifecycle step, exactly once per ``command_id``."""
+        key = str(body.command_id)
+        for _ in range(3):
+            try:
+                return self._apply_step_once(actor, case_uuid, step, body, key)
+            except IntegrityError:
+                continue  # the same command id committed concurrently: answer its result
+        raise RuntimeError("apply_step: could not settle a concurrent retry")
+
+    def _apply_step_once(
+        self, actor: Actor, case_uuid: str, step: Step, body: S.StepBody, key: str
+    ) -> S.CasePublic:
+        now = self.now()
+        with self._write() as (session, seq):
+            done = session.get(IdempotencyRow, key)
+            if done is not None:
+                owner, response = done.user_id, done.response
+                session.rollback()
+                if owner != actor.user_id:
+                    raise ValidationFailed(
+                        [
+                            FieldError(
+                                "command_id",
+                                "reused",
+                                "命令编号已被其他用户使用",
+                                "command_id already used by another user",
+                            )
+                        ]
+                    )
+                return S.CasePublic.model_validate_json(response)
+            row = self._load(session, actor, case_uuid)
+            if body.version != row.version:
+                current = to_public(row, actor, now)
+                session.rollback()
+                raise VersionConflict(current, body.version)
+            before = row_to_case(row)
+            command, deadline = self._command(actor, step, body, before, now)
+            after, event = apply(before, command)
+            case_to_row(after, row)
+            if deadline is not None:
+                row.deadline_start = deadline.start
+                row.deadline_amount = deadline.amount
+                row.deadline_unit = deadline.unit
+            elif after.handling_deadline is None:
+                row.deadline_start, row.deadline_amount, row.deadline_unit = None, 0, ""
+            row.updated_at, row.last_seq = now, seq
+            session.add(row)
+            session.flush()
+            self._append(session, row, event, seq, now)
+            public = to_public(row, actor, now)
+            session.add(
+                IdempotencyRow(
+                    key=key,
+                    user_id=actor.user_id,
+                    status_code=200,
+                    response=public.model_dump_json(),
+                    created_at=now,
+                )
+            )
+            return public
+
+    def deadline_class(self, case: Case) -> DeadlineClass:
+        if case.category:
+            try:
+                return self.router.route(case.category, case.urgency).deadline_class
+            except DomainError:
+                pass
+        return (
+            DeadlineClass.INQUIRY
+            if case.appeal_type is AppealType.INQUIRY
+            else DeadlineClass.NORMAL
+        )
+
+    def _command(
+        self, actor: Actor, step: Step, body: S.StepBody, case: Case, now: datetime
+    ) -> tuple[Command, Deadline | None]:
+        """The domain command for a request, with the deadlines the server computes."""
+        params: dict[str, Any] = {}
+        deadline: Deadline | None = None
+        reason = getattr(body, "reason", "")
+        if reason:
+            params["reason"] = reason
+        if isinstance(body, S.DispatchBody):
+            params["department"], params["platform"] = body.department, body.platform
+            params["co_departments"] = tuple(body.co_departments)
+            for code in (body.department, *body.co_departments):
+                if code and self.reference.department(code) is None:
+                    raise ValidationFailed(
+                        [FieldError("department", "unknown", f"未知的单位代码：{code}", code)]
+                    )
+            if body.platform and self.reference.platform(body.platform) is None:
+                raise ValidationFailed(
+                    [FieldError("platform", "unknown", f"未知的平台：{body.platform}", "")]
+                )
+            if body.department:
+                d = dispatch_deadlines(
+                    now, self.deadline_class(case), case.urgency, self.calendar, self.policy
+                )
+                assert d.handling_by is not None
+                deadline = d.handling_by
+                params.update(
+                    sign_deadline=d.sign_by.at if d.sign_by else None,
+                    return_deadline=d.return_by.at if d.return_by else None,
+                    handling_deadline=d.handling_by.at,
+                    deadline_provisional=d.provisional,
+                )
+        elif isinstance(body, S.ResolveBody):
+            params["result"] = body.result
+            sample = body.sample_callback
+            if sample is None:
+                sample = self._rng.random() < self.settings.callback_sample_rate
+            params["sample_callback"] = sample
+        elif isinstance(body, S.ReplyBody):
+            params["result"] = body.result
+        elif isinstance(body, S.ExtensionRequestBody):
+            params["new_deadline"] = body.new_deadline
+        elif isinstance(body, S.ExtensionApproveBody) and step is Step.APPROVE_EXTENSION:
+            requested = body.deadline or case.requested_deadline
+            if case.handling_deadline is not None and requested is not None:
+                current = Deadline(
+                    case.handling_deadline, case.handling_deadline, 0, DeadlineUnit.FIXED
+                )
+                deadline = extended_deadline(current, requested, self.calendar, self.policy)
+                params["handling_deadline"] = deadline.at
+        elif isinstance(body, S.CallbackBody):
+            params["reached"] = body.reached
+            params["max_callback_tries"] = self.settings.max_callback_tries
+        elif isinstance(body, S.RateBody):
+            params["satisfaction"] = body.satisfaction
+        if step is Step.REOPEN:
+            deadline = reopen_deadline(
+                now, self.deadline_class(case), case.urgency, self.calendar, self.policy
+            )
+            params["handling_deadline"] = deadline.at
+            params["deadline_provisional"] = deadline.provisional
+        command = Command(
+            step,
+            actor.user_id,
+            actor.role,
+            now,
+            actor_department=actor.department,
+            **params,
+        )
+        return command, deadline
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get_case(self, viewer: Actor, case_uuid: str, with_events: bool = True) -> S.CasePublic:
+        with Session(self.engine) as session:
+            row = self._load(session, viewer, case_uuid)
+            events = None
+            if with_events:
+                events = session.exec(
+                    select(EventRow).where(EventRow.case_id == row.id).order_by(col(EventRow.id))
+                ).all()
+            return to_public(row, viewer, self.now(), events)
+
+    def list_cases(
+        self, viewer: Actor, f: CaseFilter, cursor: str | None = None, limit: int = 50
+    ) -> S.CasePage:
+        now = self.now()
+        q = select(CaseRow).where(self._visible(viewer))
+        if f.status:
+            q = q.where(col(CaseRow.status).in_([str(s) for s in f.status]))
+        if f.department:
+            q = q.where(CaseRow.department == f.department)
+        if f.platform:
+            q = q.where(
+                sa.or_(
+                    col(CaseRow.platform) == f.platform,
+                    col(CaseRow.assigned_platform) == f.platform,
+                )
+            )
+        if f.agent:
+            q = q.where(CaseRow.agent == f.agent)
+        if f.appeal_type:
+            q = q.where(CaseRow.appeal_type == str(f.appeal_type))
+        if f.category:
+            q = q.where(CaseRow.category == f.category)
+        if f.caller_phone:
+            q = q.where(CaseRow.caller_phone == f.caller_phone)
+        if f.text:
+            pattern = "%" + f.text.replace("%", r"\%").replace("_", r"\_") + "%"
+            q = q.where(
+                sa.or_(
+                    col(CaseRow.content).like(pattern, escape="\\"),
+                    col(CaseRow.number).like(pattern, escape="\\"),
+                )
+            )
+        if f.overdue is not None:
+            open_ = [str(s) for s in OPEN_STATUSES]
+            overdue = sa.and_(
+                col(CaseRow.status).in_(open_),
+                col(CaseRow.replied_at).is_(None),
+                col(CaseRow.handling_deadline) <= now,
+            )
+            q = q.where(overdue if f.overdue else sa.not_(overdue))
+        if f.due_before is not None:
+            q = q.where(col(CaseRow.handling_deadline) < f.due_before)
+        if f.order == "deadline":
+            q = q.where(col(CaseRow.handling_deadline).is_not(None))
+            if cursor:
+                deadline, last_id = decode_cursor(cursor)
+                d = datetime.fromisoformat(deadline)
+                q = q.where(
+                    sa.tuple_(col(CaseRow.handling_deadline), col(CaseRow.id))
+                    > sa.tuple_(sa.literal(d, UTCDateTimeType), sa.literal(int(last_id)))
+                )
+            q = q.order_by(col(CaseRow.handling_deadline), col(CaseRow.id))
+        else:
+            if cursor:
+                (last_id,) = decode_cursor(cursor)
+                q = q.where(col(CaseRow.id) < int(last_id))
+            q = q.order_by(col(CaseRow.id).desc())
+        with Session(self.engine) as session:
+            rows = session.exec(q.limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            next_cursor = encode_cursor(
+                [last.handling_deadline, last.id] if f.order == "deadline" else [last.id]
+            )
+        return S.CasePage(items=[to_public(r, viewer, now) for r in rows], next_cursor=next_cursor)
+
+    def caller_history(self, viewer: Actor, phone: str, limit: int = 20) -> list[S.CasePublic]:
+        """The caller's cases, newest first, for the screen pop at the seat."""
+        from agent_tui.domain.case import normalize_phone
+
+        try:
+            phone = normalize_phone(phone)
+        except ValueError as exc:
+            raise ValidationFailed(
+                [FieldError("phone", "invalid", "电话号码无效", "Invalid phone number")]
+            ) from exc
+        now = self.now()
+        q = (
+            select(CaseRow)
+            .where(self._visible(viewer), CaseRow.caller_phone == phone)
+            .order_by(col(CaseRow.registered_at).desc(), col(CaseRow.id).desc())
+            .limit(limit)
+        )
+        with Session(self.engine) as session:
+            return [to_public(r, viewer, now) for r in session.exec(q).all()]
+
+    # -- change feed ---------------------------------------------------------------------------
+
+    def changes(self, viewer: Actor, after: int, limit: int = 500) -> S.ChangesPage:
+        now = self.now()
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(ChangeRow)
+                .where(col(ChangeRow.seq) > after)
+                .order_by(col(ChangeRow.seq))
+                .limit(limit)
+            ).all()
+            if not rows:
+                return S.ChangesPage(changes=[], last_seq=after)
+            case_ids = {r.case_id for r in rows if r.kind == "case" and r.case_id is not None}
+            cases: dict[int, CaseRow] = {}
+            if case_ids:
+                for found in session.exec(
+                    select(CaseRow).where(col(CaseRow.id).in_(case_ids))
+                ).all():
+                    assert found.id is not None
+                    cases[found.id] = found
+        out: list[S.Change] = []
+        emitted: set[int] = set()
+        # Newest first so each case appears once, at its last change in this batch.
+        for r in reversed(rows):
+            if r.kind == "case":
+                c = cases.get(r.case_id or -1)
+                if c is None or r.case_id in emitted or not self._can_see(viewer, c):
+                    continue
+                emitted.add(r.case_id or -1)
+                out.append(S.Change(seq=r.seq, kind="case", case=to_public(c, viewer, now)))
+            else:
+                out.append(S.Change(seq=r.seq, kind=r.kind, name=r.name, version=r.version))
+        out.reverse()
+        return S.ChangesPage(changes=out, last_seq=rows[-1].seq)
+
+    def last_seq(self) -> int:
+        with Session(self.engine) as session:
+            value = session.execute(
+                sa.text("SELECT value FROM counters WHERE name = 'change_seq'")
+            ).scalar_one()
+            return int(value)
+
+    # -- reference data ------------------------------------------------------------------------
+
+    def reference_sets(self) -> list[S.ReferenceInfo]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(ReferenceSetRow).order_by(col(ReferenceSetRow.name))).all()
+            return [S.ReferenceInfo(name=r.name, version=r.version, etag=r.etag) for r in rows]
+
+    def reference_set(self, name: str) -> ReferenceSetRow:
+        with Session(self.engine) as session:
+            row = session.get(ReferenceSetRow, name)
+            if row is None:
+                raise NotFound(f"没有名为 {name} 的参考数据", f"No reference set {name}")
+            session.expunge(row)
+            return row
+
+    def put_reference_set(self, name: str, body: Any) -> S.ReferenceInfo:
+        """Replace a reference set; seats learn of it through the change feed."""
+        import hashlib
+
+        text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+        etag = hashlib.sha256(text.encode()).hexdigest()[:32]
+        now = self.now()
+        with self._write() as (session, seq):
+            found = session.get(ReferenceSetRow, name)
+            if found is None:
+                row = ReferenceSetRow(name=name, version=1, etag=etag, body=text, updated_at=now)
+            elif found.etag == etag:
+                row = found
+                unchanged = S.ReferenceInfo(name=name, version=row.version, etag=etag)
+                session.rollback()
+                return unchanged
+            else:
+                row = found
+                row.version, row.etag, row.body, row.updated_at = row.version + 1, etag, text, now
+            session.add(row)
+            session.add(
+                ChangeRow(seq=seq, kind="reference", name=name, version=row.version, at=now)
+            )
+            return S.ReferenceInfo(name=name, version=row.version, etag=etag)
+
+    # -- seats ---------------------------------------------------------------------------------
+
+    def heartbeat(self, actor: Actor, beat: S.SeatHeartbeat) -> None:
+        now = self.now()
+        with Session(self.engine) as session, session.begin():
+            row = session.get(SeatRow, beat.seat_id)
+            if row is None:
+                row = SeatRow(seat_id=beat.seat_id, user_id=actor.user_id, last_seen_at=now)
+            row.user_id, row.last_seen_at, row.outbox = actor.user_id, now, beat.outbox
+            session.add(row)
+
+    # -- lead summary and KPIs -----------------------------------------------------------------
+
+    def lead_summary(self, viewer: Actor) -> S.LeadSummary:
+        now = self.now()
+        local = now.astimezone(SHANGHAI)
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_end = day_start + timedelta(days=1)
+        active = [str(s) for s in Status if s not in _CLOSED]
+        open_ = [str(s) for s in OPEN_STATUSES]
+        visible = self._visible(viewer)
+        with Session(self.engine) as session:
+            grouped = session.execute(
+                sa.select(col(CaseRow.status), col(CaseRow.department), sa.func.count())
+                .where(col(CaseRow.status).in_(active), visible)
+                .group_by(CaseRow.status, CaseRow.department)
+            ).all()
+            open_cond = sa.and_(
+                col(CaseRow.status).in_(open_), col(CaseRow.replied_at).is_(None), visible
+            )
+            overdue = session.execute(
+                sa.select(sa.func.count()).where(open_cond, col(CaseRow.handling_deadline) <= now)
+            ).scalar_one()
+            due_today = session.execute(
+                sa.select(sa.func.count()).where(
+                    open_cond,
+                    col(CaseRow.handling_deadline) > now,
+                    col(CaseRow.handling_deadline) <= day_end,
+                )
+            ).scalar_one()
+            callbacks, oldest = session.execute(
+                sa.select(sa.func.count(), sa.func.min(CaseRow.updated_at)).where(
+                    col(CaseRow.status) == str(Status.CALLBACK_PENDING), visible
+                )
+            ).one()
+            registered_today = session.execute(
+                sa.select(sa.func.count()).where(col(CaseRow.registered_at) >= day_start, visible)
+            ).scalar_one()
+            seats = session.exec(select(SeatRow).order_by(col(SeatRow.seat_id))).all()
+        cutoff = now - timedelta(seconds=self.settings.seat_offline_after_seconds)
+        open_total = sum(n for s, _d, n in grouped if s in open_)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return S.LeadSummary(
+            at=now,
+            by_status_department=[
+                S.StatusCount(status=Status(s), department=d, count=n) for s, d, n in grouped
+            ],
+            open_total=open_total,
+            overdue=overdue,
+            due_today=due_today,
+            callbacks_waiting=callbacks,
+            oldest_callback_waiting_since=oldest,
+            registered_today=registered_today,
+            seats=[
+                S.SeatStatus(
+                    seat_id=s.seat_id,
+                    user_id=s.user_id,
+                    last_seen_at=s.last_seen_at,
+                    outbox=s.outbox,
+                    online=s.last_seen_at >= cutoff,
+                )
+                for s in seats
+            ],
+        )
+
+    def kpis(self, viewer: Actor, start: datetime, end: datetime, group_by: GroupBy) -> KpiReport:
+        """KPIs over [start, end) from the events of every case active in the period."""
+        with Session(self.engine) as session:
+            active = (
+                sa.select(col(EventRow.case_id))
+                .where(col(EventRow.at) >= start, col(EventRow.at) < end)
+                .distinct()
+            )
+            rows = session.exec(
+                select(EventRow).where(col(EventRow.case_id).in_(active)).order_by(col(EventRow.id))
+            ).all()
+            events = [event_from_row(r) for r in rows]
+        return compute_kpis(events, start=start, end=end, now=self.now(), group_by=group_by)
+
+    # -- clock jobs ----------------------------------------------------------------------------
+
+    def run_clock(self, now: datetime | None = None) -> int:
+        """Raise supervision on cases near or past their deadline; returns the steps taken.
+
+        Safe with several workers: each step's command id is derived from the case, the level
+        and the deadline, so a second worker doing the same finds it done (idempotency).
+        """
+        now = now or self.now()
+        horizon = now + timedelta(days=3)  # no reminder is due further ahead than this
+        open_ = [str(s) for s in OPEN_STATUSES]
+        with Session(self.engine) as session:
+            candidates = session.exec(
+                select(CaseRow).where(
+                    col(CaseRow.status).in_(open_),
+                    col(CaseRow.handling_deadline) <= horizon,
+                    col(CaseRow.replied_at).is_(None),
+                    col(CaseRow.supervision) < int(SupervisionLevel.PUBLIC_NOTICE),
+                )
+            ).all()
+        taken = 0
+        steps = {
+            SupervisionLevel.REMINDED: Step.REMIND,
+            SupervisionLevel.NOTICE: Step.NOTICE,
+            SupervisionLevel.PUBLIC_NOTICE: Step.PUBLIC_NOTICE,
+        }
+        for row in candidates:
+            assert row.handling_deadline is not None
+            deadline = Deadline(
+                at=row.handling_deadline,
+                start=row.deadline_start or row.dispatched_at or row.handling_deadline,
+                amount=row.deadline_amount,
+                unit=DeadlineUnit(row.deadline_unit) if row.deadline_unit else DeadlineUnit.FIXED,
+                provisional=row.deadline_provisional,
+            )
+            due = supervision_due(now, deadline, self.calendar, self.policy)
+            if due <= SupervisionLevel(row.supervision) or due not in steps:
+                continue
+            key = uuid_mod.uuid5(
+                uuid_mod.NAMESPACE_URL,
+                f"clock:{row.uuid}:{int(due)}:{row.handling_deadline.isoformat()}",
+            )
+            try:
+                self.apply_step(
+                    SYSTEM, row.uuid, steps[due], S.StepBody(command_id=key, version=row.version)
+                )
+                taken += 1
+            except (VersionConflict, DomainError):
+                continue  # changed meanwhile: the next run looks again
+        return taken
+
+
+_CLOSED = frozenset({Status.ARCHIVED, Status.REFUSED, Status.RESOLVED})
+
+#: For binding a Python datetime in a tuple comparison with the UTC column type.
+UTCDateTimeType = CaseRow.__table__.c.handling_deadline.type  # type: ignore[attr-defined]
+
+
+def local_day(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()
