@@ -26,7 +26,7 @@ from agent_tui.server.models import (
     PlatformRow,
     UserRow,
 )
-from agent_tui.server.services import Store, case_to_row, encode_changes, row_to_case
+from agent_tui.server.services import Store, case_columns, encode_changes
 
 
 def reference_bodies(ref: ReferenceData, settings: Settings) -> dict[str, Any]:
@@ -112,10 +112,14 @@ def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
     demo = generate_demo(now, count=count)
     numbers: dict[tuple[str, str], int] = defaultdict(int)
     statuses: dict[str, int] = defaultdict(int)
+    case_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    change_rows: list[dict[str, Any]] = []
     with Session(store.engine) as session, session.begin():
         seq = session.execute(
             sa.text("SELECT value FROM counters WHERE name = 'change_seq'")
         ).scalar_one()
+        next_id = session.execute(sa.select(sa.func.max(CaseRow.id))).scalar_one() or 0
         for dc in sorted(demo, key=lambda c: c.registered_at):
             case, events = replay(dc)
             day = dc.registered_at.astimezone(SHANGHAI).strftime("%Y%m%d")
@@ -126,55 +130,57 @@ def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
                 prefix = f"ZMD-{(found.initials if found else dc.platform).upper()}"
             number = f"{prefix}-{day}-{numbers[(dc.platform, day)]:04d}"
             case = dataclasses.replace(case, number=number)
-            row = CaseRow(
-                uuid=case.uuid,
-                number=number,
-                content=case.content,
-                status=case.status,
-                appeal_type=case.appeal_type,
-                channel=case.channel,
-                urgency=case.urgency,
-                registered_at=dc.registered_at,
-                updated_at=events[-1].at,
-            )
-            case_to_row(case, row)
-            _deadline_source(store, row, events)
+            next_id += 1
             seq += 1
-            row.last_seq = seq
-            session.add(row)
-            session.flush()
-            assert row.id is not None
+            values = case_columns(case)
+            values.update(
+                id=next_id,
+                updated_at=events[-1].at,
+                last_seq=seq,
+                **_deadline_source(store, case, events),
+            )
+            case_rows.append(values)
             for ev in events:
                 changes = dict(ev.changes)
                 if ev.step is Step.REGISTER:
                     changes["number"] = (None, number)
-                session.add(
-                    EventRow(
-                        case_id=row.id,
-                        case_uuid=row.uuid,
-                        seq=seq,
-                        step=ev.step,
-                        actor=ev.actor,
-                        role=ev.role,
-                        at=ev.at,
-                        from_status=ev.from_status,
-                        to_status=ev.to_status,
-                        reason=ev.reason,
-                        changes=encode_changes(changes),
-                        version=ev.version,
-                    )
+                event_rows.append(
+                    {
+                        "case_id": next_id,
+                        "case_uuid": case.uuid,
+                        "seq": seq,
+                        "step": str(ev.step),
+                        "actor": ev.actor,
+                        "role": str(ev.role),
+                        "at": ev.at,
+                        "from_status": str(ev.from_status) if ev.from_status else None,
+                        "to_status": str(ev.to_status),
+                        "reason": ev.reason,
+                        "changes": encode_changes(changes),
+                        "version": ev.version,
+                    }
                 )
-            session.add(
-                ChangeRow(
-                    seq=seq,
-                    kind="case",
-                    case_id=row.id,
-                    version=row.version,
-                    department=row.department,
-                    at=now,
-                )
+            change_rows.append(
+                {
+                    "seq": seq,
+                    "kind": "case",
+                    "case_id": next_id,
+                    "name": "",
+                    "version": case.version,
+                    "department": case.department,
+                    "at": now,
+                }
             )
             statuses[str(case.status)] += 1
+        # Bulk inserts: one executemany per table instead of an ORM flush per row.
+        for model, rows in ((CaseRow, case_rows), (EventRow, event_rows), (ChangeRow, change_rows)):
+            for i in range(0, len(rows), 2000):
+                session.execute(sa.insert(model), rows[i : i + 2000])
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence('cases', 'id'), :v)"),
+                {"v": next_id},
+            )
         session.execute(
             sa.text("UPDATE counters SET value = :v WHERE name = 'change_seq'"), {"v": seq}
         )
@@ -190,19 +196,20 @@ def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
     return dict(statuses)
 
 
-def _deadline_source(store: Store, row: CaseRow, events: list[Any]) -> None:
+def _deadline_source(store: Store, case: Any, events: list[Any]) -> dict[str, Any]:
     """What the current handling deadline was computed from (for reminders, recomputing)."""
-    if row.handling_deadline is None:
-        return
     start = None
     for ev in events:
         if ev.step in (Step.DISPATCH, Step.REOPEN) and "handling_deadline" in ev.changes:
             start = ev.at
-    if start is None:
-        return
-    case = row_to_case(row)
+    if case.handling_deadline is None or start is None:
+        return {"deadline_start": None, "deadline_amount": 0, "deadline_unit": ""}
     span = store.policy.handling_limit(store.deadline_class(case), case.urgency)
-    row.deadline_start, row.deadline_amount, row.deadline_unit = start, span.amount, span.unit
+    return {
+        "deadline_start": start,
+        "deadline_amount": span.amount,
+        "deadline_unit": str(span.unit),
+    }
 
 
 def seed_database(settings: Settings, *, demo: bool, cases: int = 3000) -> str:

@@ -169,21 +169,40 @@ def row_to_case(row: CaseRow) -> Case:
     )
 
 
-def case_to_row(case: Case, row: CaseRow) -> None:
-    """Copy the domain projection onto the row (everything but id and bookkeeping)."""
-    for f in dataclasses.fields(Case):
-        if f.name in ("address", "co_departments"):
-            continue
-        value = getattr(case, f.name)
-        if f.name == "supervision":
+_CASE_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Case) if f.name not in ("address", "co_departments")
+)
+
+
+def case_columns(case: Case) -> dict[str, Any]:
+    """The ``cases`` columns of a domain case (everything but id and bookkeeping)."""
+    values: dict[str, Any] = {}
+    for name in _CASE_FIELDS:
+        value = getattr(case, name)
+        if name == "supervision":
             value = int(value)
         elif isinstance(value, str):
             value = str(value)  # enums -> plain codes
-        setattr(row, f.name, value)
+        values[name] = value
     a = case.address
-    row.county, row.township, row.village, row.road = a.county, a.township, a.village, a.road
-    row.address_detail, row.lat, row.lon = a.detail, a.lat, a.lon
-    row.co_departments = ";".join(case.co_departments)
+    values.update(
+        county=a.county,
+        township=a.township,
+        village=a.village,
+        road=a.road,
+        address_detail=a.detail,
+        lat=a.lat,
+        lon=a.lon,
+        co_departments=";".join(case.co_departments),
+    )
+    return values
+
+
+def case_to_row(case: Case, row: CaseRow) -> None:
+    """Copy the domain projection onto the row."""
+    for name, value in case_columns(case).items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def _encode(value: Any) -> Any:

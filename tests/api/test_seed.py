@@ -1,0 +1,84 @@
+"""``agent-tui seed --demo``: the demo store is consistent and usable through the API."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from sqlmodel import Session, col, select
+
+from agent_tui.domain.case import Status
+from agent_tui.server.models import CaseRow, EventRow
+from agent_tui.server.seed import seed_demo
+from agent_tui.server.services import case_columns, event_from_row, row_to_case
+
+from .conftest import Api, FrozenClock
+
+
+def test_demo_seed_is_consistent_and_served(app: FastAPI, api: Api, clock: FrozenClock) -> None:
+    store = app.state.store
+    now = datetime(2026, 11, 26, 7, 30, tzinfo=UTC)
+    clock.now = now
+    before = store.last_seq()
+    counts = seed_demo(store, 600, now)
+    assert sum(counts.values()) == 600
+    assert len(counts) >= 8  # a spread of states, not just archived
+
+    with Session(store.engine) as session:
+        rows = session.exec(select(CaseRow)).all()
+        events = session.exec(select(EventRow).order_by(col(EventRow.id))).all()
+    assert store.last_seq() - before == len(rows)  # one change per seeded case
+    assert Counter(r.status for r in rows) == Counter(counts)
+    # The log alone rebuilds every projection: fold each case's changes over its events.
+    by_case: dict[int, list[EventRow]] = {}
+    for e in events:
+        by_case.setdefault(e.case_id, []).append(e)
+    for row in rows[:200]:
+        folded: dict[str, object] = {}
+        for e in by_case[row.id or 0]:
+            for name, (_before, after) in event_from_row(e).changes.items():
+                folded[name] = after
+        expected = row_to_case(row)
+        for name, value in folded.items():
+            assert getattr(expected, name) == value, (row.number, name)
+        assert [e.version for e in by_case[row.id or 0]] == list(range(1, row.version + 1))
+        assert case_columns(expected)["status"] == row.status
+        json.loads(by_case[row.id or 0][0].changes)
+
+    # Served: queues, caller history, a department's desk, the lead summary.
+    page = api.get("/api/cases", params={"status": "in_progress", "order": "deadline"}).json()
+    assert page["items"] and all(i["status"] == "in_progress" for i in page["items"])
+    phone = Counter(r.caller_phone for r in rows if r.caller_phone).most_common(1)[0][0]
+    history = api.get(f"/api/callers/{phone}/cases").json()
+    assert len(history) >= 2
+    summary = api.get("/api/reports/summary", "lead01").json()
+    assert summary["open_total"] == sum(
+        1 for r in rows if Status(r.status) in {s for s in Status if s.value in _OPEN}
+    )
+    new = api.post(
+        "/api/cases",
+        json={
+            "uuid": "7d0c2b8e-8f1a-4c53-9a55-2f1f8c0a0001",
+            "appeal_type": "inquiry",
+            "content": "请问公积金提取需要什么材料",
+            "caller_phone": "13912345678",
+            "category": "0101",
+        },
+    )
+    assert new.status_code == 201, new.text
+    # Numbering continues after the seeded cases of the same day: never a reused number.
+    numbers = {r.number for r in rows}
+    assert new.json()["number"] not in numbers
+
+
+_OPEN = {
+    "registered",
+    "dispatched",
+    "return_requested",
+    "returned",
+    "in_progress",
+    "extension_requested",
+    "replied",
+}
