@@ -11,6 +11,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from agent_tui.client.seat import Seat
 from agent_tui.config import Settings
 from agent_tui.data.addresses import build_address_index, read_address_csv
 from agent_tui.data.indexes import default_indexes, default_reference
@@ -32,9 +33,10 @@ class AgentTUI(App[None]):
         Binding("ctrl+q", "quit", "退出", tooltip="退出程序", priority=True, id="app.quit"),
     ]
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, seat: Seat | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self.seat = seat
 
     def on_mount(self) -> None:
         if self.settings.keymap:
@@ -44,9 +46,14 @@ class AgentTUI(App[None]):
         book = self.settings.address_book_path()
         if book is not None:
             addresses = build_address_index(read_address_csv(Path(book)))
-        self.push_screen(
-            LookupScreen(build_sources(ref, addresses, categories, departments, knowledge))
-        )
+        sources = build_sources(ref, addresses, categories, departments, knowledge)
+        self.push_screen(LookupScreen(sources, self.seat))
+        if self.seat is not None:
+            self.seat.start()
+
+    async def on_unmount(self) -> None:
+        if self.seat is not None:
+            await self.seat.stop()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -93,5 +100,6 @@ def screen_title(screen: object) -> str:
     return str(getattr(screen, "HELP_TITLE", "") or type(screen).__name__)
 
 
-def make_app(settings: Settings | None = None) -> AgentTUI:
-    return AgentTUI(settings or Settings())
+def make_app(settings: Settings | None = None, seat: Seat | None = None) -> AgentTUI:
+    """The one factory: the CLI and the tests build the terminal here."""
+    return AgentTUI(settings or Settings(), seat)

@@ -24,14 +24,64 @@ cli = typer.Typer(
 
 @cli.callback(invoke_without_command=True)
 def _default(ctx: typer.Context) -> None:
-    """Open the terminal when no command is given."""
+    """Open the demo (the embedded central store and a seat) when no command is given."""
     if ctx.invoked_subcommand is None:
-        run()
+        demo()
+
+
+DEMO_USER, DEMO_PASSWORD = "agent01", "demo1234"
 
 
 @cli.command()
-def run() -> None:
-    """Open the terminal (reference lookup: addresses, categories, departments, knowledge)."""
+def demo(
+    user: Annotated[str, typer.Option(help="demo account to log in as")] = DEMO_USER,
+    cases: Annotated[int, typer.Option(min=0, help="demo cases seeded on first run")] = 3000,
+) -> None:
+    """The embedded default: a central store on SQLite (demo data) in-process, real HTTP,
+    and the seat terminal logged in as a demo agent."""
+    from agent_tui.server.embedded import EmbeddedServer
+
+    settings = Settings()
+    demo_settings = settings.model_copy(
+        update={
+            "data_dir": settings.data_dir / "demo",
+            "db_url": f"sqlite:///{settings.data_dir / 'demo' / 'central.db'}",
+        }
+    )
+    server = EmbeddedServer(demo_settings, demo_cases=cases)
+    typer.echo("正在启动演示中心库（首次运行会载入演示数据）…")
+    server.start()
+    try:
+        _run_seat(demo_settings, server.url, user, DEMO_PASSWORD, store_key="demo")
+    finally:
+        server.stop()
+
+
+@cli.command()
+def seat(
+    server: Annotated[str, typer.Option("--server", help="central store URL")],
+    user: Annotated[str, typer.Option(help="user id")],
+    password: Annotated[
+        str | None, typer.Option(envvar="AGENT_TUI_PASSWORD", help="omit to be asked")
+    ] = None,
+) -> None:
+    """Open the seat terminal against a real central store."""
+    _run_seat(Settings(), server, user, password or typer.prompt("密码", hide_input=True))
+
+
+def _run_seat(
+    settings: Settings, server_url: str, user: str, password: str, store_key: str = ""
+) -> None:
+    from agent_tui.app import make_app
+    from agent_tui.client.seat import Seat
+
+    seat = Seat(server_url, user, password, settings.data_dir, store_key=store_key)
+    make_app(settings, seat).run()
+
+
+@cli.command()
+def lookup() -> None:
+    """Open the reference lookup alone (addresses, categories, departments, knowledge)."""
     from agent_tui.app import make_app
 
     make_app(Settings()).run()

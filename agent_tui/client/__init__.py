@@ -1,0 +1,1 @@
+"""The seat side, without Textual: API client, seat store, sync engine."""

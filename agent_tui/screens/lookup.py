@@ -15,11 +15,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
+from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.address import AddressEntry, AddressIndex
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry
 from agent_tui.domain.search import SearchIndex
 from agent_tui.widgets.search_list import Hit, SearchList
+from agent_tui.widgets.seat_bar import SeatBar
 
 LIMIT = 50
 
@@ -187,9 +189,10 @@ class LookupScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, sources: dict[str, LookupSource]) -> None:
+    def __init__(self, sources: dict[str, LookupSource], seat: Seat | None = None) -> None:
         super().__init__()
         self.sources = sources
+        self.seat = seat
         self.current = sources["address"]
 
     def compose(self) -> ComposeResult:
@@ -199,6 +202,8 @@ class LookupScreen(Screen[None]):
                 yield Label(self._mode_text(), id="lookup-mode")
                 yield SearchList(self.current.search, placeholder=self.current.placeholder)
             yield Static("", id="lookup-detail")
+        if self.seat is not None:
+            yield SeatBar(self.seat)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,0 +1,215 @@
+"""The seat's HTTP client: one ``httpx.AsyncClient``, typed answers, errors a UI can show.
+
+Every failure becomes one of the exceptions below, never a raw httpx error: ``Offline`` (the
+server cannot be reached: queue and retry), ``Unauthorized``, ``Conflict`` (carries the
+server's current case), ``Invalid`` (carries the per-field messages), ``Forbidden``,
+``NotFound``, and ``ApiError`` for anything else. An expired token is renewed by logging in
+again once, transparently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from agent_tui import wire
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+class ApiError(Exception):
+    """A request the server answered with an error; ``message`` is Chinese, for the UI."""
+
+    def __init__(
+        self, status: int, code: str, message: str, body: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.body = body or {}
+
+
+class Offline(ApiError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(0, "offline", f"无法连接服务器：{reason}")
+
+
+class Unauthorized(ApiError):
+    pass
+
+
+class Forbidden(ApiError):
+    pass
+
+
+class NotFound(ApiError):
+    pass
+
+
+class Conflict(ApiError):
+    """409: the step is not allowed now, or the case changed (``current`` is the server's)."""
+
+    @property
+    def current(self) -> wire.CasePublic | None:
+        case = self.body.get("case")
+        return wire.CasePublic.model_validate(case) if case else None
+
+
+class Invalid(ApiError):
+    """422: ``errors`` maps each field to its message, to show beside the field."""
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {e.get("field", ""): e.get("message", "") for e in self.body.get("errors", [])}
+
+
+class Throttled(ApiError):
+    pass
+
+
+_ERRORS: dict[int, type[ApiError]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: Invalid,
+    429: Throttled,
+}
+
+
+class ApiClient:
+    """Talks to one central store as one user."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user_id: str,
+        password: str,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.user_id = user_id
+        self._password = password
+        self._token: str | None = None
+        self.user: wire.UserPublic | None = None
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        try:
+            return await self._http.request(method, path, **kw)
+        except (httpx.TransportError, OSError) as exc:
+            raise Offline(type(exc).__name__) from exc
+
+    @staticmethod
+    def _raise(response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        kind = _ERRORS.get(response.status_code, ApiError)
+        if response.status_code >= 500:
+            raise Offline(f"服务器错误 {response.status_code}")
+        raise kind(
+            response.status_code,
+            str(body.get("code", f"http_{response.status_code}")),
+            str(body.get("message", response.reason_phrase)),
+            body,
+        )
+
+    async def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """An authenticated request; logs in first, and again once if the token expired."""
+        if self._token is None:
+            await self.login()
+        extra = kw.pop("headers", {})
+        for attempt in (1, 2):
+            headers = {**extra, "Authorization": f"Bearer {self._token}"}
+            response = await self._send(method, path, headers=headers, **kw)
+            if response.status_code == 401 and attempt == 1:
+                await self.login()
+                continue
+            if response.status_code >= 400:
+                self._raise(response)
+            return response
+        raise AssertionError("unreachable")
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    async def login(self) -> wire.UserPublic:
+        response = await self._send(
+            "POST", "/api/auth/login", json={"user_id": self.user_id, "password": self._password}
+        )
+        if response.status_code >= 400:
+            self._raise(response)
+        answer = wire.TokenResponse.model_validate(response.json())
+        self._token = answer.token
+        self.user = answer.user
+        return answer.user
+
+    async def health(self) -> dict[str, Any]:
+        response = await self._send("GET", "/api/health")
+        if response.status_code >= 400:
+            self._raise(response)
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def create_case(self, body: dict[str, Any]) -> tuple[wire.CasePublic, bool]:
+        """Returns the case and whether this call created it (False: it already existed)."""
+        response = await self.request("POST", "/api/cases", json=body)
+        return wire.CasePublic.model_validate(response.json()), response.status_code == 201
+
+    async def step(self, case_uuid: str, step: str, body: dict[str, Any]) -> wire.CasePublic:
+        path = f"/api/cases/{case_uuid}/{step.replace('_', '-')}"
+        response = await self.request("POST", path, json=body)
+        return wire.CasePublic.model_validate(response.json())
+
+    async def get_case(self, case_uuid: str) -> wire.CasePublic:
+        response = await self.request("GET", f"/api/cases/{case_uuid}")
+        return wire.CasePublic.model_validate(response.json())
+
+    async def list_cases(self, **params: Any) -> wire.CasePage:
+        response = await self.request("GET", "/api/cases", params=params)
+        return wire.CasePage.model_validate(response.json())
+
+    async def caller_history(self, phone: str, limit: int = 20) -> list[wire.CasePublic]:
+        response = await self.request("GET", f"/api/callers/{phone}/cases", params={"limit": limit})
+        return [wire.CasePublic.model_validate(c) for c in response.json()]
+
+    async def changes(self, after: int, wait: float = 0) -> wire.ChangesPage:
+        # The read timeout must outlast the long-poll.
+        timeout = httpx.Timeout(wait + 10.0, connect=3.0)
+        response = await self.request(
+            "GET", "/api/changes", params={"after": after, "wait": wait}, timeout=timeout
+        )
+        return wire.ChangesPage.model_validate(response.json())
+
+    async def heartbeat(self, seat_id: str, outbox: int) -> None:
+        await self.request(
+            "POST", "/api/seats/heartbeat", json={"seat_id": seat_id, "outbox": outbox}
+        )
+
+    async def reference_sets(self) -> list[wire.ReferenceInfo]:
+        response = await self.request("GET", "/api/reference")
+        return [wire.ReferenceInfo.model_validate(r) for r in response.json()]
+
+    async def reference(self, name: str, etag: str = "") -> tuple[Any, str, int] | None:
+        """The set's body, ETag and version; None when ``etag`` is still current (304)."""
+        headers = {"If-None-Match": f'"{etag}"'} if etag else {}
+        response = await self.request("GET", f"/api/reference/{name}", headers=headers)
+        if response.status_code == 304:
+            return None
+        return (
+            response.json(),
+            response.headers.get("ETag", "").strip('"'),
+            int(response.headers.get("X-Reference-Version", "0")),
+        )

@@ -1,0 +1,400 @@
+"""The seat's own SQLite: drafts, the outbox, the case cache, reference data and sync state.
+
+Nothing typed at a seat lives only in memory. A draft is written on every change; saving a
+case writes the case (marked pending) and its outbox command in ONE transaction, so a crash
+between the two is impossible; the sync engine later sends the outbox in order. One file per
+server and user, under the platformdirs data dir. Standard library ``sqlite3`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import uuid as uuid_mod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agent_tui import wire
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS drafts (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,              -- 'create' | 'step'
+    case_uuid TEXT NOT NULL,
+    step TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL,
+    chained INTEGER NOT NULL DEFAULT 0, -- version comes from the previous command's answer
+    state TEXT NOT NULL DEFAULT 'pending', -- pending | conflict | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    server_case TEXT NOT NULL DEFAULT '', -- a conflict: the server's current case
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_outbox_state ON outbox (state, id);
+CREATE TABLE IF NOT EXISTS cases (
+    uuid TEXT PRIMARY KEY,
+    number TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0,
+    pending INTEGER NOT NULL DEFAULT 0,   -- saved here, not yet confirmed by the server
+    caller_phone TEXT NOT NULL DEFAULT '',
+    agent TEXT NOT NULL DEFAULT '',
+    department TEXT NOT NULL DEFAULT '',
+    handling_deadline TEXT,
+    registered_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_cases_status ON cases (status, handling_deadline);
+CREATE INDEX IF NOT EXISTS ix_cases_phone ON cases (caller_phone, registered_at);
+CREATE TABLE IF NOT EXISTS reference (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: int
+    command_id: str
+    kind: str
+    case_uuid: str
+    step: str
+    body: dict[str, Any]
+    chained: bool
+    state: str
+    attempts: int
+    last_error: str
+    server_case: wire.CasePublic | None
+
+
+def store_path(data_dir: Path, server_url: str, user_id: str) -> Path:
+    """One file per server and user: ``seats/127.0.0.1_8345/agent01.db``."""
+    host = re.sub(r"[^A-Za-z0-9.-]+", "_", server_url.split("://", 1)[-1]).strip("_")
+    return data_dir / "seats" / host / f"{user_id}.db"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class SeatStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a power cut right after "saved" must not lose the case.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- meta ----------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str = "") -> str:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    @property
+    def last_seq(self) -> int:
+        return int(self.get_meta("last_seq", "0"))
+
+    # -- drafts --------------------------------------------------------------------------------
+
+    def save_draft(self, draft_id: str, body: dict[str, Any]) -> None:
+        """Called on every change of the form: a crash loses nothing that was typed."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO drafts (id, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                (draft_id, json.dumps(body, ensure_ascii=False), _now()),
+            )
+
+    def drafts(self) -> list[tuple[str, dict[str, Any], str]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, body, updated_at FROM drafts ORDER BY updated_at DESC"
+            ).fetchall()
+        return [(r[0], json.loads(r[1]), r[2]) for r in rows]
+
+    def delete_draft(self, draft_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+
+    # -- saving: the case and its command in one transaction -----------------------------------
+
+    def save_new_case(self, body: dict[str, Any], draft_id: str | None = None) -> str:
+        """Queue a new case (its ``uuid`` is in ``body``); drops the draft it came from."""
+        case_uuid = str(body["uuid"])
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO outbox (command_id, kind, case_uuid, body, created_at) "
+                "VALUES (?, 'create', ?, ?, ?)",
+                (case_uuid, case_uuid, json.dumps(body, ensure_ascii=False), _now()),
+            )
+            db.execute(
+                "INSERT OR IGNORE INTO cases (uuid, status, pending, caller_phone, registered_at, "
+                "body) VALUES (?, 'registered', 1, ?, ?, ?)",
+                (
+                    case_uuid,
+                    str(body.get("caller_phone", "")),
+                    str(body.get("registered_at") or _now()),
+                    json.dumps(body, ensure_ascii=False),
+                ),
+            )
+            if draft_id:
+                db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+        return case_uuid
+
+    def queue_step(self, case_uuid: str, step: str, params: dict[str, Any], version: int) -> str:
+        """Queue a lifecycle step decided on ``version``; returns its command id."""
+        command_id = str(uuid_mod.uuid4())
+        with self._tx() as db:
+            earlier = db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE case_uuid = ? AND state = 'pending'",
+                (case_uuid,),
+            ).fetchone()[0]
+            body = {**params, "command_id": command_id, "version": version}
+            db.execute(
+                "INSERT INTO outbox (command_id, kind, case_uuid, step, body, chained, created_at)"
+                " VALUES (?, 'step', ?, ?, ?, ?, ?)",
+                (
+                    command_id,
+                    case_uuid,
+                    step,
+                    json.dumps(body, ensure_ascii=False),
+                    int(earlier > 0),
+                    _now(),
+                ),
+            )
+            db.execute("UPDATE cases SET pending = 1 WHERE uuid = ?", (case_uuid,))
+        return command_id
+
+    # -- the outbox ----------------------------------------------------------------------------
+
+    def _entry(self, row: tuple[Any, ...]) -> OutboxEntry:
+        return OutboxEntry(
+            id=row[0],
+            command_id=row[1],
+            kind=row[2],
+            case_uuid=row[3],
+            step=row[4],
+            body=json.loads(row[5]),
+            chained=bool(row[6]),
+            state=row[7],
+            attempts=row[8],
+            last_error=row[9],
+            server_case=wire.CasePublic.model_validate_json(row[10]) if row[10] else None,
+        )
+
+    _COLUMNS = (
+        "id, command_id, kind, case_uuid, step, body, chained, state, attempts, last_error, "
+        "server_case"
+    )
+
+    def pending(self, limit: int = 100) -> list[OutboxEntry]:
+        """Pending commands in order, skipping cases held by an unresolved conflict."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._COLUMNS} FROM outbox WHERE state = 'pending' AND case_uuid NOT IN "
+                "(SELECT case_uuid FROM outbox WHERE state IN ('conflict', 'failed')) "
+                "ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [self._entry(r) for r in rows]
+
+    def held(self) -> list[OutboxEntry]:
+        """Commands the server refused (conflicts, invalid): kept for the agent to resolve."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._COLUMNS} FROM outbox WHERE state IN ('conflict', 'failed') "
+                "ORDER BY id"
+            ).fetchall()
+        return [self._entry(r) for r in rows]
+
+    def outbox_length(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def delivered(self, entry: OutboxEntry, case: wire.CasePublic) -> None:
+        """The server applied ``entry``: drop it and cache the answer."""
+        with self._tx() as db:
+            db.execute("DELETE FROM outbox WHERE id = ?", (entry.id,))
+            self._put_case(db, case)
+            left = db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE case_uuid = ?", (case.uuid,)
+            ).fetchone()[0]
+            if not left:
+                db.execute("UPDATE cases SET pending = 0 WHERE uuid = ?", (case.uuid,))
+
+    def hold(
+        self, entry: OutboxEntry, state: str, error: str, current: wire.CasePublic | None
+    ) -> None:
+        """Keep a refused command with the server's current case (never drop it)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, server_case = ?, "
+                "attempts = attempts + 1 WHERE id = ?",
+                (state, error, current.model_dump_json() if current else "", entry.id),
+            )
+            if current is not None:
+                self._put_case(db, current)
+
+    def failed_attempt(self, entry: OutboxEntry, error: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                (error, entry.id),
+            )
+
+    def reapply(self, entry_id: int, version: int) -> None:
+        """The agent looked at the conflict and sends the step again on ``version``."""
+        with self._tx() as db:
+            row = db.execute("SELECT body FROM outbox WHERE id = ?", (entry_id,)).fetchone()
+            if row is None:
+                return
+            body = json.loads(row[0])
+            body["version"] = version
+            body["command_id"] = str(uuid_mod.uuid4())
+            db.execute(
+                "UPDATE outbox SET state = 'pending', chained = 0, server_case = '', "
+                "last_error = '', body = ?, command_id = ? WHERE id = ?",
+                (json.dumps(body, ensure_ascii=False), body["command_id"], entry_id),
+            )
+
+    def discard(self, entry_id: int) -> None:
+        """The agent decided the held command is no longer wanted."""
+        with self._tx() as db:
+            db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+
+    # -- the case cache ------------------------------------------------------------------------
+
+    @staticmethod
+    def _put_case(db: sqlite3.Connection, case: wire.CasePublic) -> None:
+        old = db.execute(
+            "SELECT version, pending FROM cases WHERE uuid = ?", (case.uuid,)
+        ).fetchone()
+        if old is not None and old[0] > case.version:
+            return  # never go back to an older version
+        db.execute(
+            "INSERT INTO cases (uuid, number, status, version, pending, caller_phone, agent, "
+            "department, handling_deadline, registered_at, body) VALUES "
+            "(?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET "
+            "number = excluded.number, status = excluded.status, version = excluded.version, "
+            "caller_phone = excluded.caller_phone, agent = excluded.agent, "
+            "department = excluded.department, handling_deadline = excluded.handling_deadline, "
+            "registered_at = excluded.registered_at, body = excluded.body",
+            (
+                case.uuid,
+                case.number,
+                str(case.status),
+                case.version,
+                case.caller_phone,
+                case.agent,
+                case.department,
+                case.handling_deadline.isoformat() if case.handling_deadline else None,
+                case.registered_at.isoformat(),
+                case.model_dump_json(),
+            ),
+        )
+
+    def apply_changes(self, page: wire.ChangesPage) -> list[wire.CasePublic]:
+        """Apply a page of the change feed; returns the cases that changed."""
+        changed = []
+        with self._tx() as db:
+            for change in page.changes:
+                if change.case is not None:
+                    self._put_case(db, change.case)
+                    changed.append(change.case)
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('last_seq', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(page.last_seq),),
+            )
+        return changed
+
+    def case(self, case_uuid: str) -> tuple[dict[str, Any], bool] | None:
+        """The cached case (server form, or the queued body while pending) and its pending flag."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body, pending FROM cases WHERE uuid = ?", (case_uuid,)
+            ).fetchone()
+        return (json.loads(row[0]), bool(row[1])) if row else None
+
+    def cases(
+        self, *, status: tuple[str, ...] = (), agent: str = "", limit: int = 200
+    ) -> list[tuple[dict[str, Any], bool]]:
+        sql = "SELECT body, pending FROM cases WHERE 1 = 1"
+        args: list[Any] = []
+        if status:
+            sql += f" AND status IN ({','.join('?' * len(status))})"
+            args += status
+        if agent:
+            sql += " AND (agent = ? OR pending = 1)"
+            args.append(agent)
+        sql += " ORDER BY registered_at DESC LIMIT ?"
+        args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [(json.loads(r[0]), bool(r[1])) for r in rows]
+
+    def count_cases(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM cases").fetchone()[0])
+
+    # -- reference cache -----------------------------------------------------------------------
+
+    def reference(self, name: str) -> tuple[Any, str, int] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body, etag, version FROM reference WHERE name = ?", (name,)
+            ).fetchone()
+        return (json.loads(row[0]), row[1], row[2]) if row else None
+
+    def put_reference(self, name: str, body: Any, etag: str, version: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO reference (name, version, etag, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
+                "etag = excluded.etag, body = excluded.body",
+                (name, version, etag, json.dumps(body, ensure_ascii=False)),
+            )

@@ -1,0 +1,180 @@
+"""The sync engine: pushes the outbox in order, pulls the change feed, survives outages.
+
+Each command goes out with its id (the case uuid for a create, a command id for a step): the
+server applies it once however often it is sent, so a retry after a timeout or a crash is
+always safe. While the server is unreachable the engine backs off exponentially with jitter
+(capped), and says so in ``status``; a refused command (409 or 422) is held with the server's
+current case for the agent to resolve, never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from agent_tui import wire
+from agent_tui.client.api import ApiClient, ApiError, Conflict, Invalid, NotFound, Offline
+from agent_tui.client.store import OutboxEntry, SeatStore
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    online: bool = False
+    outbox: int = 0
+    held: int = 0
+    last_sync: datetime | None = None
+    last_error: str = ""
+
+    @property
+    def label(self) -> str:
+        state = "在线" if self.online else "离线"
+        parts = [state, f"待发送 {self.outbox}"]
+        if self.held:
+            parts.append(f"待处理冲突 {self.held}")
+        return " · ".join(parts)
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter: 0.25 s, 0.5 s, 1 s … capped at ``cap``."""
+
+    base: float = 0.25
+    cap: float = 15.0
+    attempt: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self) -> float:
+        delay = min(self.cap, self.base * 2**self.attempt)
+        self.attempt += 1
+        return self.rng.uniform(delay / 2, delay)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        api: ApiClient,
+        store: SeatStore,
+        *,
+        seat_id: str = "",
+        poll_wait: float = 20.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.api = api
+        self.store = store
+        self.seat_id = seat_id or f"{api.user_id}@seat"
+        self.poll_wait = poll_wait
+        self.backoff = backoff or Backoff()
+        self.status = SyncStatus(outbox=store.outbox_length())
+        self.listeners: list[Callable[[SyncStatus, list[wire.CasePublic]], None]] = []
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    # -- status --------------------------------------------------------------------------------
+
+    def _publish(self, changed: list[wire.CasePublic] | None = None, **kw: object) -> None:
+        self.status = replace(
+            self.status,
+            outbox=self.store.outbox_length(),
+            held=len(self.store.held()),
+            **kw,  # type: ignore[arg-type]
+        )
+        for listener in self.listeners:
+            listener(self.status, changed or [])
+
+    def kick(self) -> None:
+        """Something was queued: push now rather than after the current long-poll."""
+        self._wake.set()
+
+    # -- one round -----------------------------------------------------------------------------
+
+    async def push(self) -> int:
+        """Send pending commands in order; returns how many the server applied."""
+        sent = 0
+        while True:
+            batch = self.store.pending(limit=50)
+            if not batch:
+                return sent
+            for entry in batch:
+                if not await self._send(entry):
+                    return sent
+                sent += 1
+
+    async def _send(self, entry: OutboxEntry) -> bool:
+        """True when the entry is settled (delivered or held); False to stop this round."""
+        try:
+            if entry.kind == "create":
+                case, _created = await self.api.create_case(entry.body)
+            else:
+                body = dict(entry.body)
+                if entry.chained:
+                    cached = self.store.case(entry.case_uuid)
+                    if cached is not None:
+                        body["version"] = cached[0].get("version", body["version"])
+                case = await self.api.step(entry.case_uuid, entry.step, body)
+        except Offline:
+            raise
+        except Conflict as exc:
+            self.store.hold(entry, "conflict", exc.message, exc.current)
+            return True
+        except (Invalid, NotFound) as exc:
+            self.store.hold(entry, "failed", exc.message, None)
+            return True
+        except ApiError as exc:  # 403 and the like: keep it for the agent, with the reason
+            self.store.hold(entry, "failed", exc.message, None)
+            return True
+        self.store.delivered(entry, case)
+        return True
+
+    async def pull(self, wait: float = 0) -> list[wire.CasePublic]:
+        page = await self.api.changes(self.store.last_seq, wait=wait)
+        return self.store.apply_changes(page)
+
+    async def sync_once(self, wait: float = 0) -> list[wire.CasePublic]:
+        """Push then pull once; raises ``Offline``."""
+        await self.push()
+        changed = await self.pull(wait=wait)
+        self._publish(changed, online=True, last_sync=datetime.now(UTC), last_error="")
+        return changed
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Until ``stop()``: push, long-poll, heartbeat; back off while offline."""
+        while not self._stopping:
+            try:
+                await self.push()
+                await self.api.heartbeat(self.seat_id, self.store.outbox_length())
+                self._publish([], online=True, last_sync=datetime.now(UTC), last_error="")
+                self.backoff.reset()
+                pull = asyncio.ensure_future(self.pull(wait=self.poll_wait))
+                wake = asyncio.ensure_future(self._wake.wait())
+                done, _ = await asyncio.wait({pull, wake}, return_when=asyncio.FIRST_COMPLETED)
+                self._wake.clear()
+                if pull in done:
+                    changed = pull.result()
+                    self._publish(changed, online=True, last_sync=datetime.now(UTC))
+                else:
+                    pull.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, ApiError):
+                        await pull
+                wake.cancel()
+            except Offline as exc:
+                self._publish([], online=False, last_error=exc.message)
+                delay = self.backoff.next_delay()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                self._wake.clear()
+            except ApiError as exc:
+                self._publish([], last_error=exc.message)
+                await asyncio.sleep(self.backoff.next_delay())
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()

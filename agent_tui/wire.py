@@ -1,0 +1,334 @@
+"""The HTTP contract shared by the central store and the seat client: bodies and answers.
+
+Field limits here only stop abuse (a 10 MB "content"); the domain gives the agent's messages
+(``validate_intake``), so limits are a little wider than the domain's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from agent_tui.domain.case import (
+    CONTENT_MAX,
+    DETAIL_MAX,
+    REASON_MAX,
+    RESULT_MAX,
+    AppealType,
+    CallbackResult,
+    Channel,
+    Gender,
+    Role,
+    Satisfaction,
+    Status,
+    Urgency,
+)
+from agent_tui.domain.lifecycle import Step
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+Code = Annotated[str, Field(max_length=16)]
+Reason = Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+class LoginRequest(Strict):
+    user_id: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserPublic(BaseModel):
+    user_id: str
+    name: str
+    role: Role
+    department: str = ""
+    platform: str = "city"
+
+
+class TokenResponse(BaseModel):
+    token: str
+    expires_at: datetime
+    user: UserPublic
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+
+class AddressIn(Strict):
+    county: str = Field(default="", max_length=40)
+    township: str = Field(default="", max_length=40)
+    village: str = Field(default="", max_length=60)
+    road: str = Field(default="", max_length=80)
+    detail: str = Field(default="", max_length=DETAIL_MAX * 2)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class CaseCreate(Strict):
+    """A new case. ``uuid`` is made by the seat: sending it again returns the same case."""
+
+    uuid: UUID
+    appeal_type: AppealType
+    content: str = Field(max_length=CONTENT_MAX * 2)
+    channel: Channel = Channel.PHONE
+    urgency: Urgency = Urgency.NORMAL
+    caller_phone: str = Field(default="", max_length=40)
+    caller_name: str = Field(default="", max_length=60)
+    gender: Gender = Gender.UNKNOWN
+    confidential: bool = False
+    anonymous: bool = False
+    category: str = Field(default="", max_length=16)
+    address: AddressIn = Field(default_factory=AddressIn)
+    #: When the agent saved it at the seat (an offline seat sends it later); default: now.
+    registered_at: AwareDatetime | None = None
+
+
+class AddressOut(BaseModel):
+    county: str = ""
+    township: str = ""
+    village: str = ""
+    road: str = ""
+    detail: str = ""
+    lat: float | None = None
+    lon: float | None = None
+
+
+class EventPublic(BaseModel):
+    id: int
+    seq: int
+    step: Step
+    actor: str
+    role: Role
+    at: datetime
+    from_status: Status | None
+    to_status: Status
+    reason: str = ""
+    changes: dict[str, Any] = Field(default_factory=dict)
+    version: int
+
+
+class CasePublic(BaseModel):
+    uuid: str
+    number: str
+    status: Status
+    appeal_type: AppealType
+    channel: Channel
+    urgency: Urgency
+    caller_phone: str
+    caller_name: str
+    gender: Gender
+    confidential: bool
+    anonymous: bool
+    masked: bool = False  # caller identity hidden from this viewer (保密)
+    category: str
+    address: AddressOut
+    content: str
+    platform: str
+    agent: str
+    registered_at: datetime
+    department: str
+    co_departments: list[str]
+    assigned_platform: str
+    dispatched_at: datetime | None
+    sign_deadline: datetime | None
+    return_deadline: datetime | None
+    handling_deadline: datetime | None
+    deadline_provisional: bool
+    signed_at: datetime | None
+    requested_deadline: datetime | None
+    extensions: int
+    returns: int
+    replied_at: datetime | None
+    result: str
+    refusal_reason: str
+    callback_required: bool
+    callback_attempts: int
+    callback_result: CallbackResult | None
+    satisfaction: Satisfaction | None
+    reopens: int
+    supervision: int
+    archived_at: datetime | None
+    version: int
+    updated_at: datetime
+    overdue: bool = False
+    events: list[EventPublic] | None = None
+
+
+class CasePage(BaseModel):
+    items: list[CasePublic]
+    next_cursor: str | None = None
+
+
+# --- steps --------------------------------------------------------------------------------------
+
+
+class StepBody(Strict):
+    """Every step names the version it was decided on and carries a command id for retries."""
+
+    command_id: UUID
+    version: int = Field(ge=1)
+
+
+class ReasonBody(StepBody):
+    reason: Reason
+
+
+class ResolveBody(StepBody):
+    result: str = Field(min_length=1, max_length=RESULT_MAX)
+    #: None: the server samples directly resolved cases for callback at its configured rate.
+    sample_callback: bool | None = None
+
+
+class DispatchBody(StepBody):
+    department: Code = ""
+    co_departments: list[Code] = Field(default_factory=list, max_length=10)
+    platform: Code = ""
+
+
+class ExtensionRequestBody(StepBody):
+    reason: Reason
+    new_deadline: AwareDatetime
+
+
+class ExtensionApproveBody(StepBody):
+    #: Default: the date the department asked for.
+    deadline: AwareDatetime | None = None
+
+
+class ReplyBody(StepBody):
+    result: str = Field(min_length=1, max_length=RESULT_MAX)
+
+
+class CallbackBody(StepBody):
+    reached: bool
+
+
+class RateBody(StepBody):
+    satisfaction: Satisfaction
+
+
+#: The request body of each step's endpoint.
+STEP_BODIES: dict[Step, type[StepBody]] = {
+    Step.REFUSE: ReasonBody,
+    Step.RESOLVE: ResolveBody,
+    Step.DISPATCH: DispatchBody,
+    Step.SIGN: StepBody,
+    Step.REQUEST_RETURN: ReasonBody,
+    Step.APPROVE_RETURN: StepBody,
+    Step.REFUSE_RETURN: ReasonBody,
+    Step.REQUEST_EXTENSION: ExtensionRequestBody,
+    Step.APPROVE_EXTENSION: ExtensionApproveBody,
+    Step.REFUSE_EXTENSION: ReasonBody,
+    Step.REPLY: ReplyBody,
+    Step.REVIEW_PASS: StepBody,
+    Step.REVIEW_FAIL: ReasonBody,
+    Step.CALLBACK: CallbackBody,
+    Step.RATE: RateBody,
+    Step.REOPEN: ReasonBody,
+    Step.REMIND: StepBody,
+    Step.SUPERVISE: ReasonBody,
+    Step.NOTICE: StepBody,
+    Step.PUBLIC_NOTICE: StepBody,
+    Step.ARCHIVE: StepBody,
+}
+
+
+# --- feed, reference, reports -------------------------------------------------------------------
+
+
+class Change(BaseModel):
+    seq: int
+    kind: str  # "case" | "reference"
+    case: CasePublic | None = None
+    name: str = ""  # reference set
+    version: int = 0
+
+
+class ChangesPage(BaseModel):
+    changes: list[Change]
+    last_seq: int  # ask again with after=last_seq
+
+
+class ReferenceInfo(BaseModel):
+    name: str
+    version: int
+    etag: str
+
+
+class SeatHeartbeat(Strict):
+    seat_id: str = Field(min_length=1, max_length=64)
+    outbox: int = Field(default=0, ge=0)
+
+
+class SeatStatus(BaseModel):
+    seat_id: str
+    user_id: str
+    last_seen_at: datetime
+    outbox: int
+    online: bool
+
+
+class StatusCount(BaseModel):
+    status: Status
+    department: str
+    count: int
+
+
+class LeadSummary(BaseModel):
+    at: datetime
+    by_status_department: list[StatusCount]
+    open_total: int
+    overdue: int
+    due_today: int
+    callbacks_waiting: int
+    oldest_callback_waiting_since: datetime | None
+    registered_today: int
+    seats: list[SeatStatus]
+
+
+class RatioOut(BaseModel):
+    numerator: int
+    denominator: int
+    value: float | None
+
+
+class KpiOut(BaseModel):
+    on_time: RatioOut
+    callback: RatioOut
+    satisfaction: RatioOut
+    timely_signing: RatioOut
+    direct_resolution: RatioOut
+    returns: RatioOut
+    reopens: RatioOut
+    average_handling_hours: float | None
+    registered: int
+    volume_by_type: dict[str, int]
+    volume_by_category: dict[str, int]
+    volume_by_county: dict[str, int]
+    volume_by_department: dict[str, int]
+
+
+class KpiReportOut(BaseModel):
+    start: datetime
+    end: datetime
+    group_by: str
+    total: KpiOut
+    groups: dict[str, KpiOut]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: a code, a Chinese message, English, and per-field errors if any."""
+
+    code: str
+    message: str
+    message_en: str = ""
+    errors: list[dict[str, str]] = Field(default_factory=list)
+    case: CasePublic | None = None

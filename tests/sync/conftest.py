@@ -1,0 +1,126 @@
+"""Seats against a real central store on loopback: ``agent-tui serve`` in a subprocess that the
+tests can stop, SIGKILL and restart on the same database and port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from agent_tui.client.api import ApiClient
+from agent_tui.client.store import SeatStore
+from agent_tui.client.sync import Backoff, SyncEngine
+from agent_tui.domain.case import Role
+from agent_tui.server.auth import hash_password
+from agent_tui.server.db import make_engine, migrate
+from agent_tui.server.embedded import free_port
+from agent_tui.server.models import UserRow
+
+PASSWORD = "demo1234"
+AGENT_TUI = Path(sys.executable).with_name("agent-tui")
+
+
+class ServerProcess:
+    def __init__(self, db_url: str, data_dir: Path) -> None:
+        self.db_url = db_url
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        env = {
+            **os.environ,
+            "AGENT_TUI_DATA_DIR": str(self.data_dir),
+            "AGENT_TUI_CLOCK_INTERVAL_SECONDS": "0",
+        }
+        self.proc = subprocess.Popen(
+            [str(AGENT_TUI), "serve", "--db", self.db_url, "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"server exited: {err}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, as a power cut or an OOM kill."""
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    password_hash = hash_password(PASSWORD)
+    now = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        for user_id, role in (
+            ("agent01", Role.AGENT),
+            ("agent02", Role.AGENT),
+            ("lead01", Role.LEAD),
+        ):
+            session.add(
+                UserRow(
+                    user_id=user_id,
+                    name=user_id,
+                    role=role,
+                    password_hash=password_hash,
+                    created_at=now,
+                )
+            )
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    proc = ServerProcess(db_url, tmp_path / "server")
+    yield proc
+    proc.stop()
+
+
+def make_seat(
+    url: str, user: str, tmp_path: Path, name: str
+) -> tuple[ApiClient, SeatStore, SyncEngine]:
+    api = ApiClient(url, user, PASSWORD, timeout=httpx.Timeout(5.0, connect=1.0))
+    store = SeatStore(tmp_path / f"{name}.db")
+    # Fast, deterministic backoff for tests.
+    engine = SyncEngine(
+        api, store, seat_id=name, poll_wait=2.0, backoff=Backoff(base=0.05, cap=0.3)
+    )
+    return api, store, engine

@@ -1,0 +1,182 @@
+"""Nothing is lost: outages, a server killed mid-push, a seat killed mid-draft, two seats on one
+case, and a case travelling from seat A to seat B through the change feed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from agent_tui.client.api import ApiClient, Offline
+from agent_tui.client.store import SeatStore
+
+from .conftest import ServerProcess, make_seat
+
+
+def case_body(i: int) -> dict[str, object]:
+    return {
+        "uuid": str(uuid.uuid4()),
+        "appeal_type": "complaint",
+        "content": f"第{i}号测试：金山路与骏达路交叉口北侧商铺张贴小广告",
+        "caller_phone": "13912345678",
+        "category": "0101",
+        "address": {"county": "驿城区", "road": "金山路"},
+    }
+
+
+async def server_case_uuids(api: ApiClient) -> list[str]:
+    uuids: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = await api.list_cases(**params)
+        uuids += [c.uuid for c in page.items]
+        if not page.next_cursor:
+            return uuids
+        cursor = page.next_cursor
+
+
+async def drain(engine, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while engine.store.pending():
+        assert asyncio.get_running_loop().time() < deadline, "outbox did not drain"
+        try:
+            await engine.push()
+        except Offline:
+            await asyncio.sleep(0.1)
+
+
+async def test_500_cases_saved_while_the_server_is_down_arrive_exactly_once(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    api, store, engine = make_seat(server.url, "agent01", tmp_path, "seat-a")
+    saved = [store.save_new_case(case_body(i)) for i in range(500)]
+    assert store.outbox_length() == 500
+    with pytest.raises(Offline):
+        await engine.sync_once()
+    assert store.outbox_length() == 500  # nothing lost while offline
+
+    server.start()
+    await drain(engine)
+    await engine.push()  # a second round sends nothing twice
+    on_server = await server_case_uuids(api)
+    assert sorted(on_server) == sorted(saved)
+    assert len(set(on_server)) == 500
+    assert store.outbox_length() == 0
+    cached = store.cases(limit=1000)
+    assert len(cached) == 500 and not any(pending for _, pending in cached)
+    await api.aclose()
+
+
+async def test_server_killed_mid_push_loses_nothing_and_doubles_nothing(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    server.start()
+    api, store, engine = make_seat(server.url, "agent01", tmp_path, "seat-a")
+    saved = [store.save_new_case(case_body(i)) for i in range(300)]
+    push = asyncio.create_task(engine.push())
+    while store.outbox_length() > 220:  # let some land, then pull the plug mid-stream
+        await asyncio.sleep(0.01)
+    server.kill()
+    with pytest.raises(Offline):
+        await push
+    left = store.outbox_length()
+    assert 0 < left < 300
+
+    server.start()
+    await drain(engine)
+    on_server = await server_case_uuids(api)
+    assert len(on_server) == 300 and sorted(on_server) == sorted(saved)
+    await api.aclose()
+
+
+DRAFT_WRITER = """
+import sys, time
+from pathlib import Path
+from agent_tui.client.store import SeatStore
+store = SeatStore(Path(sys.argv[1]))
+text = ""
+for ch in "乐山大道与文化路交叉口东南角下水道堵塞":
+    text += ch
+    store.save_draft("form", {"caller_phone": "13912345678", "content": text})
+print("typed", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_seat_killed_mid_draft_restores_the_draft(tmp_path: Path) -> None:
+    path = tmp_path / "seat.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRAFT_WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        env={**os.environ},
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"typed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    store = SeatStore(path)
+    ((draft_id, body, _at),) = store.drafts()
+    assert draft_id == "form"
+    assert body["content"] == "乐山大道与文化路交叉口东南角下水道堵塞"
+    store.close()
+
+
+async def test_two_seats_change_one_case_one_wins_the_other_holds_both_versions(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    server.start()
+    api_a, store_a, engine_a = make_seat(server.url, "agent01", tmp_path, "seat-a")
+    api_b, store_b, engine_b = make_seat(server.url, "lead01", tmp_path, "seat-b")
+    case_uuid = store_a.save_new_case(case_body(1))
+    await engine_a.sync_once()
+    await engine_b.sync_once()
+    cached_b = store_b.case(case_uuid)
+    assert cached_b is not None and cached_b[0]["version"] == 1
+
+    # Both decide on version 1: A dispatches, B (a lead) puts it under supervision.
+    store_a.queue_step(case_uuid, "dispatch", {"department": "CGJ"}, version=1)
+    store_b.queue_step(case_uuid, "supervise", {"reason": "领导交办"}, version=1)
+    await engine_a.push()
+    await engine_b.push()
+
+    (held,) = store_b.held()
+    assert held.state == "conflict" and held.step == "supervise"
+    assert held.body["version"] == 1  # what B decided on
+    assert held.server_case is not None and held.server_case.version == 2  # what is there now
+    assert held.server_case.status == "dispatched"
+    assert store_a.held() == [] and store_a.outbox_length() == 0
+
+    # B looks at the new version and re-applies: it goes through.
+    store_b.reapply(held.id, held.server_case.version)
+    await engine_b.push()
+    assert store_b.held() == [] and store_b.outbox_length() == 0
+    final = await api_a.get_case(case_uuid)
+    assert final.version == 3 and final.supervision == 2 and final.department == "CGJ"
+    await api_a.aclose()
+    await api_b.aclose()
+
+
+async def test_a_case_saved_at_seat_a_reaches_seat_b_through_the_feed(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    server.start()
+    api_a, store_a, engine_a = make_seat(server.url, "agent01", tmp_path, "seat-a")
+    api_b, store_b, engine_b = make_seat(server.url, "agent02", tmp_path, "seat-b")
+    await engine_b.sync_once()
+    listening = asyncio.create_task(engine_b.pull(wait=10))
+    await asyncio.sleep(0.2)  # B is now waiting in a long-poll
+    case_uuid = store_a.save_new_case(case_body(7))
+    await engine_a.push()
+    changed = await asyncio.wait_for(listening, 5)
+    assert case_uuid in {c.uuid for c in changed}
+    cached = store_b.case(case_uuid)
+    assert cached is not None and cached[0]["number"].startswith("ZMD-")
+    await api_a.aclose()
+    await api_b.aclose()
