@@ -337,6 +337,11 @@ class SeatStore:
             ),
         )
 
+    def put_cases(self, cases: list[wire.CasePublic]) -> None:
+        with self._tx() as db:
+            for case in cases:
+                self._put_case(db, case)
+
     def apply_changes(self, page: wire.ChangesPage) -> list[wire.CasePublic]:
         """Apply a page of the change feed; returns the cases that changed."""
         changed = []
@@ -345,6 +350,12 @@ class SeatStore:
                 if change.case is not None:
                     self._put_case(db, change.case)
                     changed.append(change.case)
+                elif change.kind == "reference":
+                    # Stale now: the engine fetches it again (by ETag) before the next poll.
+                    db.execute(
+                        "UPDATE reference SET version = -1 WHERE name = ? AND version < ?",
+                        (change.name, change.version),
+                    )
             db.execute(
                 "INSERT INTO meta (key, value) VALUES ('last_seq', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -389,6 +400,11 @@ class SeatStore:
                 "SELECT body, etag, version FROM reference WHERE name = ?", (name,)
             ).fetchone()
         return (json.loads(row[0]), row[1], row[2]) if row else None
+
+    def reference_versions(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT name, version FROM reference").fetchall()
+        return {r[0]: r[1] for r in rows}
 
     def put_reference(self, name: str, body: Any, etag: str, version: int) -> None:
         with self._tx() as db:

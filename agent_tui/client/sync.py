@@ -134,7 +134,46 @@ class SyncEngine:
 
     async def pull(self, wait: float = 0) -> list[wire.CasePublic]:
         page = await self.api.changes(self.store.last_seq, wait=wait)
-        return self.store.apply_changes(page)
+        changed = self.store.apply_changes(page)
+        if any(c.kind == "reference" for c in page.changes):
+            await self.refresh_reference()
+        return changed
+
+    async def bootstrap(self, days_of_own_cases: int = 7) -> None:
+        """A new seat does not replay the whole feed (a million cases): it starts at the
+        server's current position and fetches what its screens show (its own recent cases,
+        the open queues) page by page."""
+        if self.store.last_seq > 0:
+            return
+        health = await self.api.health()
+        start_at = int(health.get("last_seq", 0))
+        queues: list[dict[str, object]] = [
+            {"agent": self.api.user_id},
+            {"status": ["registered", "dispatched", "returned", "return_requested"]},
+            {"status": ["extension_requested", "replied", "callback_pending", "called_back"]},
+            {"overdue": "true"},
+        ]
+        for params in queues:
+            page = await self.api.list_cases(limit=200, **params)
+            self.store.put_cases(page.items)
+        self.store.set_meta("last_seq", str(start_at))
+
+    async def refresh_reference(self) -> int:
+        """Fetch the reference sets whose version moved (ETag: unchanged ones cost a 304)."""
+        local = self.store.reference_versions()
+        fetched = 0
+        for info in await self.api.reference_sets():
+            if local.get(info.name) == info.version:
+                continue
+            cached = self.store.reference(info.name)
+            answer = await self.api.reference(info.name, cached[1] if cached else "")
+            if answer is None and cached is not None:
+                self.store.put_reference(info.name, cached[0], cached[1], info.version)
+            elif answer is not None:
+                body, etag, version = answer
+                self.store.put_reference(info.name, body, etag, version)
+                fetched += 1
+        return fetched
 
     async def sync_once(self, wait: float = 0) -> list[wire.CasePublic]:
         """Push then pull once; raises ``Offline``."""
@@ -147,8 +186,13 @@ class SyncEngine:
 
     async def run(self) -> None:
         """Until ``stop()``: push, long-poll, heartbeat; back off while offline."""
+        ready = False
         while not self._stopping:
             try:
+                if not ready:
+                    await self.bootstrap()
+                    await self.refresh_reference()
+                    ready = True
                 await self.push()
                 await self.api.heartbeat(self.seat_id, self.store.outbox_length())
                 self._publish([], online=True, last_sync=datetime.now(UTC), last_error="")

@@ -93,6 +93,7 @@ def db_url(tmp_path: Path) -> str:
             ("agent01", Role.AGENT),
             ("agent02", Role.AGENT),
             ("lead01", Role.LEAD),
+            ("admin", Role.ADMIN),
         ):
             session.add(
                 UserRow(

@@ -180,3 +180,46 @@ async def test_a_case_saved_at_seat_a_reaches_seat_b_through_the_feed(
     assert cached is not None and cached[0]["number"].startswith("ZMD-")
     await api_a.aclose()
     await api_b.aclose()
+
+
+async def test_reference_data_is_cached_and_refreshed_by_version(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    server.start()
+    admin = ApiClient(server.url, "admin", "demo1234")
+    for name, body in (("knowledge", [{"id": "K1", "title": "停水咨询"}]), ("categories", [])):
+        r = await admin.request("PUT", f"/api/reference/{name}", json=body)
+        assert r.status_code == 200
+    api, store, engine = make_seat(server.url, "agent01", tmp_path, "seat-a")
+    assert await engine.refresh_reference() == 2
+    assert store.reference("knowledge")[0] == [{"id": "K1", "title": "停水咨询"}]  # type: ignore[index]
+    assert await engine.refresh_reference() == 0  # nothing moved: nothing fetched
+
+    r = await admin.request(
+        "PUT", "/api/reference/knowledge", json=[{"id": "K1", "title": "停水、停电咨询"}]
+    )
+    assert r.json()["version"] == 2
+    await engine.pull()  # the feed says knowledge moved; the engine fetches it
+    body, _etag, version = store.reference("knowledge")  # type: ignore[misc]
+    assert version == 2 and body[0]["title"] == "停水、停电咨询"
+    assert store.reference("categories")[2] == 1  # type: ignore[index]
+    await admin.aclose()
+    await api.aclose()
+
+
+async def test_a_new_seat_starts_from_now_with_its_queues_not_the_whole_history(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    server.start()
+    api_a, store_a, engine_a = make_seat(server.url, "agent01", tmp_path, "seat-a")
+    for i in range(30):
+        store_a.save_new_case(case_body(i))
+    await engine_a.push()
+    api_b, store_b, engine_b = make_seat(server.url, "agent02", tmp_path, "seat-b")
+    await engine_b.bootstrap()
+    assert store_b.last_seq == 30  # starts at the head of the feed
+    assert store_b.count_cases() == 30  # the open queue (registered) came in by pages
+    await engine_b.pull()
+    assert store_b.count_cases() == 30
+    await api_a.aclose()
+    await api_b.aclose()
