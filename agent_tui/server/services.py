@@ -12,6 +12,7 @@ import base64
 import dataclasses
 import json
 import random
+import time
 import uuid as uuid_mod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -411,7 +412,12 @@ class Store:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._rng = random.Random()
         #: Called after every committed write (wakes this process's long-polls).
-        self.listeners: list[Any] = []
+        self.listeners: list[Any] = [self._forget_head]
+        self._head, self._head_at = 0, 0.0
+        self._pages: dict[tuple[Any, ...], S.ChangesPage] = {}
+
+    def _forget_head(self) -> None:
+        self._head_at = 0.0
 
     def now(self) -> datetime:
         now: datetime = self._clock()
@@ -848,6 +854,30 @@ class Store:
     # -- change feed ---------------------------------------------------------------------------
 
     def changes(self, viewer: Actor, after: int, limit: int = 500) -> S.ChangesPage:
+        """The feed after ``after``. Every seat polling at the same position gets the same
+        page: it is computed once per (scope, after, head of the feed) and shared."""
+        head = self.head()
+        key = (_scope(viewer), after, limit, head)
+        cached = self._pages.get(key)
+        if cached is not None:
+            return cached
+        page = self._changes(viewer, after, limit)
+        if page.last_seq <= head:  # a page computed against a newer head is not cached
+            if len(self._pages) > 256:
+                self._pages.clear()
+            self._pages[key] = page
+        return page
+
+    def head(self, max_age: float = 0.25) -> int:
+        """The last change number, read from the database at most every ``max_age`` seconds
+        per process (local writes refresh it at once): idle long-polls cost no queries."""
+        at = time.monotonic()
+        if at - self._head_at > max_age:
+            self._head = self.last_seq()
+            self._head_at = at
+        return self._head
+
+    def _changes(self, viewer: Actor, after: int, limit: int) -> S.ChangesPage:
         now = self.now()
         with Session(self.engine) as session:
             rows = session.exec(
@@ -1071,6 +1101,15 @@ class Store:
 
 
 _CLOSED = frozenset({Status.ARCHIVED, Status.REFUSED, Status.RESOLVED})
+
+
+def _scope(viewer: Actor) -> tuple[str, str]:
+    """Viewers that see the same feed (visibility and masking): one cached page each."""
+    if viewer.role is Role.DEPARTMENT:
+        return ("department", viewer.department)
+    if viewer.is_county:
+        return ("platform", viewer.platform)
+    return ("centre", "")
 
 #: For binding a Python datetime in a tuple comparison with the UTC column type.
 UTCDateTimeType = CaseRow.__table__.c.handling_deadline.type  # type: ignore[attr-defined]

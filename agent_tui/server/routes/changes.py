@@ -30,13 +30,17 @@ async def changes(
     deadline = time.monotonic() + wait
     notifier = request.app.state.notifier
     while True:
-        page = await run_in_threadpool(store.changes, actor, after, limit)
         remaining = deadline - time.monotonic()
+        # Nothing new (a cached read of the feed's head): wait without touching the database.
+        if store.head() <= after and remaining > 0:
+            if await request.is_disconnected():
+                return S.ChangesPage(changes=[], last_seq=after)
+            await notifier.wait(min(POLL_SECONDS, remaining))
+            continue
+        page = await run_in_threadpool(store.changes, actor, after, limit)
         if page.changes or page.last_seq > after or remaining <= 0:
             return page
-        if await request.is_disconnected():
-            return page
-        await notifier.wait(min(POLL_SECONDS, remaining))
+        await notifier.wait(min(POLL_SECONDS, max(remaining, 0.01)))
 
 
 @router.post("/seats/heartbeat", name="seat_heartbeat", status_code=204, tags=["seats"])
