@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from agent_tui.domain.case import (
     CONTENT_MAX,
@@ -29,8 +29,28 @@ from agent_tui.domain.case import (
 from agent_tui.domain.lifecycle import Step
 
 
+def _no_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("不能包含空字符（\\0）")
+    elif isinstance(value, dict):
+        for v in value.values():
+            _no_nul(v)
+    elif isinstance(value, list):
+        for v in value:
+            _no_nul(v)
+
+
 class Strict(BaseModel):
+    """Request bodies: unknown fields refused, no NUL characters anywhere (unstorable)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        _no_nul(data)
+        return data
 
 
 Code = Annotated[str, Field(max_length=16)]
@@ -174,7 +194,7 @@ class StepBody(Strict):
     """Every step names the version it was decided on and carries a command id for retries."""
 
     command_id: UUID
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
 
 
 class ReasonBody(StepBody):
@@ -265,7 +285,7 @@ class ReferenceInfo(BaseModel):
 
 class SeatHeartbeat(Strict):
     seat_id: str = Field(min_length=1, max_length=64)
-    outbox: int = Field(default=0, ge=0)
+    outbox: int = Field(default=0, ge=0, le=10_000_000)
 
 
 class SeatStatus(BaseModel):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_tui.client.api import ApiClient
+from agent_tui.client.drafts import DraftWriter
 from agent_tui.client.store import SeatStore, store_path
 from agent_tui.client.sync import SyncEngine, SyncStatus
 
@@ -24,16 +25,20 @@ class Seat:
         data_dir: Path,
         *,
         store_key: str = "",
+        seat_id: str = "",
     ) -> None:
         """``store_key`` names the seat store instead of the URL (the demo's port changes)."""
         self.server_url = server_url
         self.user_id = user_id
         self.api = ApiClient(server_url, user_id, password)
         self.store = SeatStore(store_path(data_dir, store_key or server_url, user_id))
-        seat_id = self.store.get_meta("seat_id") or f"{user_id}-{uuid_mod.uuid4().hex[:6]}"
+        seat_id = (
+            seat_id or self.store.get_meta("seat_id") or f"{user_id}-{uuid_mod.uuid4().hex[:6]}"
+        )
         self.store.set_meta("seat_id", seat_id)
         self.seat_id = seat_id
         self.sync = SyncEngine(self.api, self.store, seat_id=seat_id)
+        self.drafts = DraftWriter(self.store)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -53,11 +58,16 @@ class Seat:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         await self.api.aclose()
+        self.drafts.close()
         self.store.close()
 
     def save_case(self, body: dict[str, Any], draft_id: str | None = None) -> str:
         """Queue a new case (uuid made here if absent); returns its uuid at once."""
         body = {**body, "uuid": str(body.get("uuid") or uuid_mod.uuid4())}
+        if draft_id:
+            # A draft write still in flight must not bring the draft back after the save.
+            self.drafts.discard(draft_id)
+            self.drafts.flush()
         case_uuid = self.store.save_new_case(body, draft_id)
         self.sync.kick()
         return case_uuid

@@ -372,10 +372,18 @@ class SeatStore:
         return (json.loads(row[0]), bool(row[1])) if row else None
 
     def cases(
-        self, *, status: tuple[str, ...] = (), agent: str = "", limit: int = 200
+        self,
+        *,
+        status: tuple[str, ...] = (),
+        agent: str = "",
+        caller_phone: str = "",
+        limit: int = 200,
     ) -> list[tuple[dict[str, Any], bool]]:
         sql = "SELECT body, pending FROM cases WHERE 1 = 1"
         args: list[Any] = []
+        if caller_phone:
+            sql += " AND caller_phone = ?"
+            args.append(caller_phone)
         if status:
             sql += f" AND status IN ({','.join('?' * len(status))})"
             args += status

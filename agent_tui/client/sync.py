@@ -199,16 +199,20 @@ class SyncEngine:
                 self.backoff.reset()
                 pull = asyncio.ensure_future(self.pull(wait=self.poll_wait))
                 wake = asyncio.ensure_future(self._wake.wait())
-                done, _ = await asyncio.wait({pull, wake}, return_when=asyncio.FIRST_COMPLETED)
+                try:
+                    done, _ = await asyncio.wait({pull, wake}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    # Whatever ends this round (a kick, a stop, a cancel), leave no orphan.
+                    for future in (pull, wake):
+                        if not future.done():
+                            future.cancel()
                 self._wake.clear()
                 if pull in done:
                     changed = pull.result()
                     self._publish(changed, online=True, last_sync=datetime.now(UTC))
                 else:
-                    pull.cancel()
                     with contextlib.suppress(asyncio.CancelledError, ApiError):
                         await pull
-                wake.cancel()
             except Offline as exc:
                 self._publish([], online=False, last_error=exc.message)
                 delay = self.backoff.next_delay()

@@ -1,6 +1,6 @@
 """Reference lookup: addresses, categories, departments and the knowledge base from one box.
 
-F2–F5 switch what is searched; the detail pane shows the highlighted result in full.
+F5–F8 switch what is searched; the detail pane shows the highlighted result in full.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def build_sources(
 
 
 class LookupScreen(Screen[None]):
-    """One search box; F2 地址 / F3 分类 / F4 单位 / F5 知识库."""
+    """One search box; F5 地址 / F6 分类 / F7 单位 / F8 知识库."""
 
     HELP_TITLE = "资料查询"
 
@@ -148,7 +148,7 @@ class LookupScreen(Screen[None]):
 
     BINDINGS = [
         Binding(
-            "f2",
+            "f5",
             "mode('address')",
             "地址",
             tooltip="搜索县区、乡镇、村社区、道路",
@@ -156,7 +156,7 @@ class LookupScreen(Screen[None]):
             id="lookup.address",
         ),
         Binding(
-            "f3",
+            "f6",
             "mode('category')",
             "分类",
             tooltip="搜索诉求分类及其默认承办单位",
@@ -164,7 +164,7 @@ class LookupScreen(Screen[None]):
             id="lookup.category",
         ),
         Binding(
-            "f4",
+            "f7",
             "mode('department')",
             "单位",
             tooltip="搜索承办单位",
@@ -172,7 +172,7 @@ class LookupScreen(Screen[None]):
             id="lookup.department",
         ),
         Binding(
-            "f5",
+            "f8",
             "mode('knowledge')",
             "知识库",
             tooltip="搜索知识库答复口径",

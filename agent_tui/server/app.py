@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent_tui.config import Settings
@@ -24,7 +26,7 @@ from agent_tui.domain.errors import (
     StepForbidden,
     ValidationFailed,
 )
-from agent_tui.server.auth import Accounts, Throttled, Unauthorized
+from agent_tui.server.auth import Accounts, RoleForbidden, Throttled, Unauthorized
 from agent_tui.server.db import make_engine, migrate
 from agent_tui.server.routes import auth, cases, changes, reference, reports
 from agent_tui.server.services import NotFound, Store, VersionConflict
@@ -60,6 +62,72 @@ class Notifier:
         event.clear()
 
 
+class GuardMiddleware:
+    """Refuses, before any route runs, a body over ``MAX_BODY`` (declared or streamed) and a
+    NUL character anywhere in the URL (PostgreSQL cannot store it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        url = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
+        if b"%00" in url.lower() or b"\x00" in url:
+            await _send_json(send, 422, "invalid_character", "地址中含有空字符（\\0）")
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
+                await _send_json(
+                    send, 413, "too_large", f"请求内容过大（上限 {MAX_BODY // 1024} KB）"
+                )
+                return
+        seen = 0
+        too_large = False
+
+        async def counted() -> Any:
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY:
+                    too_large = True
+                    # Stop reading: the handler sees an empty, final body and fails fast.
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        started = False
+
+        async def guarded_send(message: Any) -> None:
+            nonlocal started
+            if too_large:
+                if not started and message["type"] == "http.response.start":
+                    started = True
+                    await _send_json(
+                        send, 413, "too_large", f"请求内容过大（上限 {MAX_BODY // 1024} KB）"
+                    )
+                return
+            await send(message)
+
+        await self.app(scope, counted, guarded_send)
+
+
+async def _send_json(send: Any, status: int, code: str, message: str) -> None:
+    body = json.dumps({"code": code, "message": message, "message_en": code}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def _error(status: int, exc: DomainError, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"code": exc.code, "message": exc.message, "message_en": exc.message_en}
     body.update(extra)
@@ -86,6 +154,23 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IllegalStep)
     async def _illegal(_: Request, exc: IllegalStep) -> JSONResponse:
         return _error(409, exc, state=exc.state, step=exc.step, role=exc.role)
+
+    @app.exception_handler(RoleForbidden)
+    async def _role(_: Request, exc: RoleForbidden) -> JSONResponse:
+        return _error(403, exc)
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # Input the models let through but the database refuses (defence in depth).
+        log.warning("database refused input: %s", exc.orig)
+        return JSONResponse(
+            {
+                "code": "unstorable",
+                "message": "内容无法保存：含有数据库不接受的字符或数值",
+                "message_en": "The database refused a value (bad character or number)",
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
@@ -226,19 +311,7 @@ def create_app(
     app.state.notifier = notifier
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            return JSONResponse(
-                {
-                    "code": "too_large",
-                    "message": f"请求内容过大（上限 {MAX_BODY // 1024} KB）",
-                    "message_en": f"Request body over {MAX_BODY} bytes",
-                },
-                status_code=413,
-            )
-        return await call_next(request)
+    app.add_middleware(GuardMiddleware)
 
     _install_error_handlers(app)
     for module in (auth, cases, changes, reference, reports):

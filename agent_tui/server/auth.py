@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -23,6 +24,12 @@ _DUMMY_HASH = _hasher.hash("not a password")
 
 class Unauthorized(DomainError):
     code = "unauthorized"
+
+
+class RoleForbidden(DomainError):
+    """The caller's role may not use this endpoint at all (HTTP 403)."""
+
+    code = "forbidden"
 
 
 class Throttled(DomainError):
@@ -136,30 +143,32 @@ class Accounts:
     # -- login and tokens ----------------------------------------------------------------------
 
     def login(self, user_id: str, password: str, now: datetime) -> tuple[str, datetime, UserRow]:
-        with Session(self.engine) as session, session.begin():
+        with Session(self.engine) as session:
             since = now - self.window
-            failures = session.execute(
+            count, first = session.execute(
                 sa.select(sa.func.count(), sa.func.min(LoginFailureRow.at)).where(
                     col(LoginFailureRow.user_id) == user_id, col(LoginFailureRow.at) >= since
                 )
             ).one()
-            count, first = failures
             if count >= self.max_failures:
                 first_at = first if first.tzinfo else first.replace(tzinfo=now.tzinfo)
-                retry = int((first_at + self.window - now).total_seconds()) + 1
+                retry = math.ceil((first_at + self.window - now).total_seconds())
                 raise Throttled(max(retry, 1))
             user = session.get(UserRow, user_id)
             ok = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
-            if not ok or user is None or user.disabled:
+        if not ok or user is None or user.disabled:
+            # Its own transaction: the failure must stay recorded although we raise.
+            with Session(self.engine) as session, session.begin():
                 session.add(LoginFailureRow(user_id=user_id, at=now))
-                if user is not None and user.disabled and ok:
-                    raise Unauthorized("该账号已停用", "This account is disabled")
-                raise Unauthorized("用户名或密码错误", "Wrong user id or password")
+            if user is not None and user.disabled and ok:
+                raise Unauthorized("该账号已停用", "This account is disabled")
+            raise Unauthorized("用户名或密码错误", "Wrong user id or password")
+        token = secrets.token_urlsafe(32)
+        expires = now + self.token_ttl
+        with Session(self.engine) as session, session.begin():
             session.execute(
                 sa.delete(LoginFailureRow).where(col(LoginFailureRow.user_id) == user_id)
             )
-            token = secrets.token_urlsafe(32)
-            expires = now + self.token_ttl
             session.add(
                 TokenRow(
                     token_hash=_token_hash(token),
@@ -168,7 +177,6 @@ class Accounts:
                     expires_at=expires,
                 )
             )
-            session.expunge(user)
         return token, expires, user
 
     def authenticate(self, token: str, now: datetime) -> Actor:

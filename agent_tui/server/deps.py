@@ -9,8 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from agent_tui.domain.case import Role
-from agent_tui.domain.errors import DomainError
-from agent_tui.server.auth import Accounts, Unauthorized
+from agent_tui.server.auth import Accounts, RoleForbidden, Unauthorized
 from agent_tui.server.services import Actor, Store
 
 _bearer = HTTPBearer(auto_error=False, description="POST /api/auth/login 返回的令牌")
@@ -36,17 +35,13 @@ def current_actor(
     return accounts.authenticate(credentials.credentials, store.now())
 
 
-class RoleForbidden(DomainError):
-    code = "forbidden"
-
-
 def require(*roles: Role) -> Callable[[Actor], Actor]:
     """A dependency that lets only ``roles`` through (403 with the roles named)."""
 
     def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role not in roles:
             names = "、".join(r.label for r in roles)
-            raise RoleForbidden(f"只有{names}可以查看", f"Only {', '.join(roles)} may do this")
+            raise RoleForbidden(f"只有{names}有此权限", f"Only {', '.join(roles)} may do this")
         return actor
 
     return check

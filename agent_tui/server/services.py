@@ -353,12 +353,33 @@ def _event_public(row: EventRow, masked: bool) -> S.EventPublic:
     )
 
 
+def check_instant(name: str, value: datetime | None) -> None:
+    """Refuse instants no hotline has (and that overflow when moved to UTC)."""
+    if value is None:
+        return
+    if value.tzinfo is None or not 2000 <= value.year <= 2200:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    name,
+                    "out_of_range",
+                    "时间须带时区，且在 2000–2200 年之间",
+                    "A time with a time zone between the years 2000 and 2200 is required",
+                )
+            ]
+        )
+
+
 # --- cursors ------------------------------------------------------------------------------------
 
 
 def encode_cursor(values: list[Any]) -> str:
     raw = json.dumps([_encode(v) for v in values]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed([FieldError("cursor", "invalid", "翻页游标无效", "Invalid cursor")])
 
 
 def decode_cursor(cursor: str) -> list[Any]:
@@ -369,9 +390,7 @@ def decode_cursor(cursor: str) -> list[Any]:
             raise ValueError
         return values
     except ValueError as exc:
-        raise ValidationFailed(
-            [FieldError("cursor", "invalid", "翻页游标无效", "Invalid cursor")]
-        ) from exc
+        raise _bad_cursor() from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,6 +491,13 @@ class Store:
                 col(CaseRow.platform) == viewer.platform,
                 col(CaseRow.assigned_platform) == viewer.platform,
             )
+        return sa.true()
+
+    @staticmethod
+    def _phone_visible(viewer: Actor) -> Any:
+        """A department must not learn that a masked caller called: phone lookups skip them."""
+        if viewer.role is Role.DEPARTMENT:
+            return sa.and_(sa.not_(col(CaseRow.confidential)), sa.not_(col(CaseRow.anonymous)))
         return sa.true()
 
     def _can_see(self, viewer: Actor, row: CaseRow) -> bool:
@@ -785,7 +811,7 @@ class Store:
         if f.category:
             q = q.where(CaseRow.category == f.category)
         if f.caller_phone:
-            q = q.where(CaseRow.caller_phone == f.caller_phone)
+            q = q.where(col(CaseRow.caller_phone) == f.caller_phone, self._phone_visible(viewer))
         if f.text:
             pattern = "%" + f.text.replace("%", r"\%").replace("_", r"\_") + "%"
             q = q.where(
@@ -797,6 +823,7 @@ class Store:
         if f.overdue is not None:
             open_ = [str(s) for s in OPEN_STATUSES]
             overdue = sa.and_(
+                col(CaseRow.handling_deadline).is_not(None),  # never NULL: NOT works
                 col(CaseRow.status).in_(open_),
                 col(CaseRow.replied_at).is_(None),
                 col(CaseRow.handling_deadline) <= now,
@@ -807,8 +834,13 @@ class Store:
         if f.order == "deadline":
             q = q.where(col(CaseRow.handling_deadline).is_not(None))
             if cursor:
-                deadline, last_id = decode_cursor(cursor)
-                d = datetime.fromisoformat(deadline)
+                values = decode_cursor(cursor)
+                try:
+                    deadline, last_id = values
+                    d = datetime.fromisoformat(deadline)
+                    last_id = int(last_id)
+                except (TypeError, ValueError) as exc:
+                    raise _bad_cursor() from exc
                 q = q.where(
                     sa.tuple_(col(CaseRow.handling_deadline), col(CaseRow.id))
                     > sa.tuple_(sa.literal(d, UTCDateTimeType), sa.literal(int(last_id)))
@@ -816,8 +848,12 @@ class Store:
             q = q.order_by(col(CaseRow.handling_deadline), col(CaseRow.id))
         else:
             if cursor:
-                (last_id,) = decode_cursor(cursor)
-                q = q.where(col(CaseRow.id) < int(last_id))
+                try:
+                    (last_id,) = decode_cursor(cursor)
+                    last_id = int(last_id)
+                except (TypeError, ValueError) as exc:
+                    raise _bad_cursor() from exc
+                q = q.where(col(CaseRow.id) < last_id)
             q = q.order_by(col(CaseRow.id).desc())
         with Session(self.engine) as session:
             rows = session.exec(q.limit(limit + 1)).all()
@@ -844,7 +880,11 @@ class Store:
         now = self.now()
         q = (
             select(CaseRow)
-            .where(self._visible(viewer), CaseRow.caller_phone == phone)
+            .where(
+                self._visible(viewer),
+                col(CaseRow.caller_phone) == phone,
+                self._phone_visible(viewer),
+            )
             .order_by(col(CaseRow.registered_at).desc(), col(CaseRow.id).desc())
             .limit(limit)
         )
@@ -1037,10 +1077,15 @@ class Store:
     def kpis(self, viewer: Actor, start: datetime, end: datetime, group_by: GroupBy) -> KpiReport:
         """KPIs over [start, end) from the events of every case active in the period."""
         with Session(self.engine) as session:
-            active = (
-                sa.select(col(EventRow.case_id))
-                .where(col(EventRow.at) >= start, col(EventRow.at) < end)
-                .distinct()
+            # Cases with a step in the period, and open cases whose deadline fell in it (a
+            # case left unreplied past its deadline counts as late though nothing happened).
+            active: Any = sa.union(
+                sa.select(col(EventRow.case_id)).where(
+                    col(EventRow.at) >= start, col(EventRow.at) < end
+                ),
+                sa.select(col(CaseRow.id)).where(
+                    col(CaseRow.handling_deadline) >= start, col(CaseRow.handling_deadline) < end
+                ),
             )
             rows = session.exec(
                 select(EventRow).where(col(EventRow.case_id).in_(active)).order_by(col(EventRow.id))
@@ -1110,6 +1155,7 @@ def _scope(viewer: Actor) -> tuple[str, str]:
     if viewer.is_county:
         return ("platform", viewer.platform)
     return ("centre", "")
+
 
 #: For binding a Python datetime in a tuple comparison with the UTC column type.
 UTCDateTimeType = CaseRow.__table__.c.handling_deadline.type  # type: ignore[attr-defined]

@@ -26,9 +26,9 @@ class SeatBar(Static):
 
     def refresh_status(self) -> None:
         status = self.seat.status
-        clock = datetime.now(SHANGHAI).strftime("%H:%M:%S")
-        error = f" · {status.last_error}" if status.last_error and not status.online else ""
-        self.update(
-            f"坐席 {self.seat.seat_id} · {self.seat.user_id} · {status.label}{error} · {clock}"
-        )
+        now = getattr(self.app, "clock", lambda: datetime.now(SHANGHAI))()
+        clock = now.astimezone(SHANGHAI).strftime("%H:%M:%S")
+        self.update(f"坐席 {self.seat.seat_id} · {self.seat.user_id} · {status.label} · {clock}")
+        # The reason stays one hover (or F1) away: the bar itself must not jump about.
+        self.tooltip = status.last_error or None
         self.set_class(not status.online, "-offline")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
 
 from agent_tui.domain.case import AppealType, Status
 from agent_tui.domain.lifecycle import Step
 from agent_tui.server import schemas as S
 from agent_tui.server.deps import ActorDep, StoreDep
-from agent_tui.server.services import CaseFilter
+from agent_tui.server.services import CaseFilter, check_instant
 
 router = APIRouter(tags=["cases"])
 
@@ -52,7 +52,7 @@ def list_cases(
     platform: Annotated[str, Query(max_length=16)] = "",
     agent: Annotated[str, Query(max_length=32)] = "",
     overdue: bool | None = None,
-    due_before: datetime | None = None,
+    due_before: AwareDatetime | None = None,
     appeal_type: AppealType | None = None,
     category: Annotated[str, Query(max_length=16)] = "",
     caller_phone: Annotated[str, Query(max_length=20)] = "",
@@ -61,6 +61,7 @@ def list_cases(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> S.CasePage:
+    check_instant("due_before", due_before)
     f = CaseFilter(
         status=tuple(status_ or ()),
         department=department,

@@ -23,7 +23,7 @@ async def changes(
     request: Request,
     actor: ActorDep,
     store: StoreDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     wait: Annotated[float, Query(ge=0, le=60)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> S.ChangesPage:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 
 from agent_tui.domain.case import Role
+from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.server import schemas as S
 from agent_tui.server.deps import ActorDep, StoreDep, require
 from agent_tui.server.services import Actor
 
 router = APIRouter(tags=["reference"])
+
+Name = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="参考数据名称")]
 
 
 @router.get("/reference", name="list_reference", response_model=list[S.ReferenceInfo])
@@ -21,7 +24,7 @@ def list_reference(actor: ActorDep, store: StoreDep) -> list[S.ReferenceInfo]:
 
 
 @router.get("/reference/{name}", name="get_reference")
-def get_reference(name: str, request: Request, actor: ActorDep, store: StoreDep) -> Response:
+def get_reference(name: Name, request: Request, actor: ActorDep, store: StoreDep) -> Response:
     row = store.reference_set(name)
     etag = f'"{row.etag}"'
     headers = {"ETag": etag, "X-Reference-Version": str(row.version)}
@@ -32,10 +35,21 @@ def get_reference(name: str, request: Request, actor: ActorDep, store: StoreDep)
 
 @router.put("/reference/{name}", name="put_reference", response_model=S.ReferenceInfo)
 def put_reference(
-    name: str,
+    name: Name,
     store: StoreDep,
     actor: Annotated[Actor, Depends(require(Role.ADMIN))],
     body: Annotated[Any, Body()],
 ) -> S.ReferenceInfo:
-    json.dumps(body)  # the body must be plain JSON
+    if not isinstance(body, dict | list):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "body",
+                    "not_json",
+                    "参考数据须为 JSON 对象或数组（Content-Type: application/json）",
+                    "The body must be a JSON object or array",
+                )
+            ]
+        )
+    json.dumps(body)
     return store.put_reference_set(name, body)

@@ -13,7 +13,7 @@ from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.domain.kpi import GroupBy, Kpis
 from agent_tui.server import schemas as S
 from agent_tui.server.deps import StoreDep, require
-from agent_tui.server.services import Actor
+from agent_tui.server.services import Actor, check_instant
 
 router = APIRouter(tags=["reports"])
 
@@ -66,6 +66,8 @@ def kpis(
     end: datetime,
     group_by: Annotated[GroupBy, Query()] = GroupBy.NONE,
 ) -> S.KpiReportOut:
+    check_instant("start", start)
+    check_instant("end", end)
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         raise ValidationFailed(
             [

@@ -1,0 +1,477 @@
+"""Case entry (受理): the caller's phone first, then the form, then one key to save or dispatch.
+
+Keyboard flow: Enter moves to the next field everywhere; digits pick in the single-key
+choices; pick-lists search as you type (汉字, 拼音, 首字母, code) and Enter takes the top hit.
+Routing fills the department and shows the deadline in working days and as a date. Errors
+appear beside their field. The form is a draft in the seat store on every change; saving
+writes the case and its commands to the outbox at once and never waits on the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Static, TextArea
+
+from agent_tui.client.api import ApiError
+from agent_tui.client.seat import Seat
+from agent_tui.data.reference import ReferenceData
+from agent_tui.domain.address import AddressEntry, AddressIndex, AddressLevel
+from agent_tui.domain.calendar import WorkCalendar
+from agent_tui.domain.case import (
+    Address,
+    AppealType,
+    Gender,
+    Intake,
+    Status,
+    Urgency,
+    normalize_phone,
+    validate_intake,
+)
+from agent_tui.domain.deadlines import DEFAULT_POLICY, describe
+from agent_tui.domain.errors import DomainError, ValidationFailed
+from agent_tui.domain.reference import Category, Department
+from agent_tui.domain.routing import Router
+from agent_tui.domain.search import SearchIndex
+from agent_tui.widgets.choice import ChoiceBar
+from agent_tui.widgets.pick import PickField
+from agent_tui.widgets.search_list import Hit
+from agent_tui.widgets.seat_bar import SeatBar
+
+DRAFT_ID = "entry"
+FIELDS = ("caller_phone", "caller_name", "anonymous", "category", "address", "content")
+
+
+@dataclass(frozen=True, slots=True)
+class EntryContext:
+    """What the form searches and routes with (built once at start-up)."""
+
+    reference: ReferenceData
+    addresses: AddressIndex
+    categories: SearchIndex[Category]
+    departments: SearchIndex[Department]
+    calendar: WorkCalendar
+    router: Router
+
+
+def _address_hits(index: AddressIndex, query: str) -> list[Hit]:
+    return [
+        Hit(m.entry.name, f"{m.entry.level.label} · {m.path}", m.entry)
+        for m in index.search(query, 8)
+    ]
+
+
+def _address_of(entry: AddressEntry | None, detail: str) -> Address:
+    if entry is None:
+        return Address(detail=detail)
+    road = entry.name if entry.level in (AddressLevel.ROAD, AddressLevel.CROSSING) else ""
+    village = entry.name if entry.level is AddressLevel.VILLAGE else entry.village
+    township = entry.name if entry.level is AddressLevel.TOWNSHIP else entry.township
+    place = entry.name if entry.level is AddressLevel.POI else ""
+    return Address(
+        county=entry.county,
+        township=township,
+        village=village,
+        road=road,
+        detail=" ".join(p for p in (place, detail) if p),
+    )
+
+
+class CaseEntryScreen(Screen[None]):
+    HELP_TITLE = "受理"
+
+    BINDINGS = [
+        Binding(
+            "f9,ctrl+g", "dispatch", "派单", tooltip="保存并派给所选承办单位", id="entry.dispatch"
+        ),
+        Binding("ctrl+s", "save", "保存", tooltip="只受理，稍后派单", id="entry.save"),
+        Binding("ctrl+r", "resolve", "直接办结", tooltip="用答复内容直接办结", id="entry.resolve"),
+        Binding("ctrl+n", "clear", "新建", tooltip="清空表单（草稿随之删除）", id="entry.clear"),
+    ]
+
+    def __init__(self, ctx: EntryContext, seat: Seat | None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.seat = seat
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="entry"):
+            with VerticalScroll(id="entry-form"):
+                # Order = the call: number, what kind, what about, where, what; the optional
+                # identity fields last. Enter moves on; digits pick in the choices.
+                yield from self._field(
+                    "来电号码", Input(id="caller_phone", placeholder="手机或带区号固话")
+                )
+                yield Label("诉求类型（数字键选择）", classes="field-label")
+                yield ChoiceBar(
+                    [(a, a.label) for a in AppealType], value=AppealType.COMPLAINT, id="appeal_type"
+                )
+                yield Label("紧急程度", classes="field-label")
+                yield ChoiceBar([(u, u.label) for u in Urgency], id="urgency")
+                yield from self._field(
+                    "诉求分类",
+                    PickField(
+                        self._category_hits,
+                        placeholder="分类：汉字/拼音/首字母/代码",
+                        id="category",
+                    ),
+                )
+                yield Static("", id="route-info", classes="hint")
+                yield from self._field(
+                    "发生地点",
+                    PickField(
+                        lambda q: _address_hits(self.ctx.addresses, q),
+                        placeholder="县区、乡镇、村社区、道路（如 jsl → 金山路）",
+                        id="address",
+                    ),
+                )
+                yield Input(id="address_detail", placeholder="详细位置（如 北侧 50 米、门牌号）")
+                yield from self._field(
+                    "诉求内容", TextArea(id="content", tab_behavior="focus", soft_wrap=True)
+                )
+                yield from self._field(
+                    "主办单位",
+                    PickField(self._department_hits, placeholder="默认按分类派单", id="department"),
+                )
+                with Horizontal(classes="row"):
+                    yield from self._field("姓名", Input(id="caller_name", placeholder="可不填"))
+                    with Vertical(classes="cell"):
+                        yield Label("性别", classes="field-label")
+                        yield ChoiceBar(
+                            [(g, g.label) for g in (Gender.UNKNOWN, Gender.MALE, Gender.FEMALE)],
+                            id="gender",
+                        )
+                with Horizontal(classes="row"):
+                    yield Checkbox("保密（对承办单位隐藏身份）", id="confidential")
+                    yield Checkbox("匿名", id="anonymous")
+                yield Static("", id="anonymous-error", classes="field-error")
+                yield Static("", id="entry-status", classes="hint")
+            with Vertical(id="entry-side"):
+                yield Label("来电历史", classes="section-title")
+                yield Static("", id="history-warning")
+                yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+        if self.seat is not None:
+            yield SeatBar(self.seat)
+        yield Footer()
+
+    def _field(self, label: str, widget: Any) -> ComposeResult:
+        with Vertical(classes="cell"):
+            yield Label(label, classes="field-label")
+            yield widget
+            yield Static("", id=f"{widget.id}-error", classes="field-error")
+
+    def on_mount(self) -> None:
+        self.title = "驻马店 12345 · 受理"
+        table = self.query_one("#history", DataTable)
+        table.add_columns("工单号", "受理时间", "状态", "内容")
+        for picker in self.query(PickField):
+            picker.query_one("OptionList").can_focus = False
+        self._restore_draft()
+        self.query_one("#caller_phone", Input).focus()
+
+    def _now(self) -> datetime:
+        now: datetime = getattr(self.app, "clock", lambda: datetime.now(UTC))()
+        return now
+
+    # -- searches ------------------------------------------------------------------------------
+
+    def _category_hits(self, query: str) -> list[Hit]:
+        hits = []
+        for m in self.ctx.categories.search(query, 8):
+            c = m.entry.payload
+            parent = self.ctx.reference.category(c.parent)
+            hits.append(Hit(c.name, f"{c.code} · {parent.name if parent else ''}", c))
+        return hits
+
+    def _department_hits(self, query: str) -> list[Hit]:
+        return [
+            Hit(m.entry.payload.short_name, m.entry.payload.code, m.entry.payload)
+            for m in self.ctx.departments.search(query, 8)
+        ]
+
+    # -- the form as data ----------------------------------------------------------------------
+
+    def _body(self) -> dict[str, Any]:
+        """The form as the server's create body (also the draft)."""
+        address = _address_of(
+            self.query_one("#address", PickField).value,
+            self.query_one("#address_detail", Input).value.strip(),
+        )
+        category = self.query_one("#category", PickField).value
+        return {
+            "appeal_type": str(self.query_one("#appeal_type", ChoiceBar).value),
+            "urgency": str(self.query_one("#urgency", ChoiceBar).value),
+            "gender": str(self.query_one("#gender", ChoiceBar).value),
+            "caller_phone": self.query_one("#caller_phone", Input).value.strip(),
+            "caller_name": self.query_one("#caller_name", Input).value.strip(),
+            "confidential": self.query_one("#confidential", Checkbox).value,
+            "anonymous": self.query_one("#anonymous", Checkbox).value,
+            "category": category.code if category else "",
+            "address": {
+                "county": address.county,
+                "township": address.township,
+                "village": address.village,
+                "road": address.road,
+                "detail": address.detail,
+            },
+            "content": self.query_one("#content", TextArea).text.strip(),
+        }
+
+    def _draft(self) -> dict[str, Any]:
+        body = self._body()
+        body["_address_pick"] = self.query_one("#address", PickField).input.value
+        body["_address_detail"] = self.query_one("#address_detail", Input).value
+        dept = self.query_one("#department", PickField).value
+        body["_department"] = dept.code if dept else ""
+        return body
+
+    def _validate(self) -> dict[str, Any] | None:
+        """The create body, or None after showing every error beside its field."""
+        body = self._body()
+        for name in FIELDS:
+            self._error(name, "")
+        try:
+            a = body["address"]
+            intake = validate_intake(
+                Intake(
+                    appeal_type=AppealType(body["appeal_type"]),
+                    content=body["content"],
+                    urgency=Urgency(body["urgency"]),
+                    caller_phone=body["caller_phone"],
+                    caller_name=body["caller_name"],
+                    gender=Gender(body["gender"]),
+                    confidential=body["confidential"],
+                    anonymous=body["anonymous"],
+                    category=body["category"],
+                    address=Address(
+                        a["county"], a["township"], a["village"], a["road"], a["detail"]
+                    ),
+                )
+            )
+        except ValidationFailed as exc:
+            for e in exc.errors:
+                self._error(e.field, e.message)
+            first = exc.errors[0].field
+            target = {"caller_name": "#caller_name", "address": "#address-input"}.get(
+                first, f"#{first}"
+            )
+            self.query(target).first().focus()
+            return None
+        body["caller_phone"] = intake.caller_phone
+        body["registered_at"] = self._now().isoformat()
+        return body
+
+    def _error(self, name: str, message: str) -> None:
+        for node in self.query(f"#{name}-error"):
+            assert isinstance(node, Static)
+            node.update(message)
+            node.set_class(bool(message), "-shown")
+
+    # -- reacting to the form ------------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Checkbox.Changed)
+    @on(ChoiceBar.Changed)
+    @on(PickField.Picked)
+    def _changed(self, event: Any) -> None:
+        if self.seat is not None and getattr(self, "_restoring", False) is False:
+            self.seat.drafts.submit(DRAFT_ID, self._draft())
+        control = getattr(event, "control", None)
+        control_id = getattr(control, "id", "")
+        if control_id == "caller_phone":
+            self._lookup_history(event.value)
+        if control_id in ("category", "urgency"):
+            self._route()
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        if event.control.id in ("caller_phone", "caller_name", "address_detail"):
+            event.stop()
+            self.focus_next()
+
+    def _route(self) -> None:
+        category = self.query_one("#category", PickField).value
+        info = self.query_one("#route-info", Static)
+        if category is None:
+            info.update("")
+            return
+        urgency = self.query_one("#urgency", ChoiceBar).value
+        try:
+            route = self.ctx.router.route(category.code, urgency)
+        except DomainError as exc:
+            info.update(exc.message)
+            return
+        span = DEFAULT_POLICY.handling_limit(route.deadline_class, urgency)
+        now = self._now()
+        deadline = self.ctx.calendar.deadline(now, span)
+        department = route.department
+        if department is not None:
+            self.query_one("#department", PickField).pick(
+                Hit(department.short_name, department.code, department)
+            )
+        name = department.short_name if department else "（未配置）"
+        info.update(f"默认主办：{name} · 办理期限：{describe(deadline, now, self.ctx.calendar)}")
+
+    @work(exclusive=True, group="caller-history", exit_on_error=False)
+    async def _lookup_history(self, raw: str) -> None:
+        table = self.query_one("#history", DataTable)
+        warning = self.query_one("#history-warning", Static)
+        try:
+            phone = normalize_phone(raw)
+        except ValueError:
+            table.clear()
+            warning.update("")
+            return
+        if self.seat is None:
+            return
+        rows = [body for body, _pending in self.seat.store.cases(caller_phone=phone, limit=20)]
+        self._show_history(rows)
+        try:
+            cases = await self.seat.api.caller_history(phone)
+        except ApiError:
+            return  # offline: the cached history stays on screen
+        self._show_history([c.model_dump(mode="json") for c in cases])
+
+    def _show_history(self, cases: list[dict[str, Any]]) -> None:
+        table = self.query_one("#history", DataTable)
+        table.clear()
+        open_count = 0
+        for c in cases:
+            status = Status(c["status"])
+            is_open = status not in (Status.ARCHIVED, Status.REFUSED, Status.RESOLVED)
+            open_count += is_open
+            style = "bold yellow" if is_open else ""
+            table.add_row(
+                f"[{style}]{c.get('number') or '（待发送）'}[/]"
+                if style
+                else (c.get("number") or "（待发送）"),
+                str(c.get("registered_at", ""))[5:16].replace("T", " "),
+                status.label,
+                str(c.get("content", ""))[:18],
+            )
+        warning = self.query_one("#history-warning", Static)
+        if len(cases) >= 2:
+            warning.update(f"[b]重复来电[/b]：共 {len(cases)} 件，其中未办结 {open_count} 件")
+        elif cases:
+            warning.update(f"曾来电 1 次（未办结 {open_count} 件）")
+        else:
+            warning.update("首次来电")
+
+    # -- drafts --------------------------------------------------------------------------------
+
+    def _restore_draft(self) -> None:
+        if self.seat is None:
+            return
+        drafts = {d: body for d, body, _ in self.seat.store.drafts()}
+        body = drafts.get(DRAFT_ID)
+        if not body:
+            return
+        self._restoring = True
+        try:
+            self.query_one("#caller_phone", Input).value = body.get("caller_phone", "")
+            self.query_one("#caller_name", Input).value = body.get("caller_name", "")
+            self.query_one("#confidential", Checkbox).value = bool(body.get("confidential"))
+            self.query_one("#anonymous", Checkbox).value = bool(body.get("anonymous"))
+            self.query_one("#appeal_type", ChoiceBar).value = AppealType(
+                body.get("appeal_type", "complaint")
+            )
+            self.query_one("#urgency", ChoiceBar).value = Urgency(body.get("urgency", "normal"))
+            self.query_one("#gender", ChoiceBar).value = Gender(body.get("gender", "unknown"))
+            code = body.get("category", "")
+            category = self.ctx.reference.category(code) if code else None
+            if category is not None:
+                self.query_one("#category", PickField).pick(
+                    Hit(category.name, category.code, category)
+                )
+            self.query_one("#content", TextArea).text = body.get("content", "")
+            self.query_one("#address_detail", Input).value = body.get("_address_detail", "")
+            pick = body.get("_address_pick", "")
+            if pick:
+                hits = _address_hits(self.ctx.addresses, pick)
+                if hits and hits[0].label == pick:
+                    self.query_one("#address", PickField).pick(hits[0])
+            dept = self.ctx.reference.department(body.get("_department", ""))
+            if dept is not None:
+                self.query_one("#department", PickField).pick(Hit(dept.short_name, dept.code, dept))
+        finally:
+            self.call_after_refresh(setattr, self, "_restoring", False)
+        self.notify("已恢复上次未保存的草稿", title="草稿")
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def _save(self, then: str = "", params: dict[str, Any] | None = None) -> str | None:
+        body = self._validate()
+        if body is None:
+            return None
+        if self.seat is None:
+            self.notify("未连接坐席（资料查询模式）：无法保存", severity="error")
+            return None
+        case_uuid = self.seat.save_case(body, draft_id=DRAFT_ID)
+        if then:
+            self.seat.queue_step(case_uuid, then, params or {}, version=1)
+        return case_uuid
+
+    def action_save(self) -> None:
+        if self._save() is not None:
+            self.notify("已受理（待发送到中心库）", title="保存")
+            self._clear()
+
+    def action_dispatch(self) -> None:
+        department = self.query_one("#department", PickField).value
+        if department is None:
+            self._error("department", "请选择主办单位（或先选分类自动带出）")
+            self.query_one("#department-input", Input).focus()
+            return
+        self._error("department", "")
+        if self._save("dispatch", {"department": department.code}) is not None:
+            self.notify(f"已受理并派往 {department.short_name}", title="派单")
+            self._clear()
+
+    def action_resolve(self) -> None:
+        from agent_tui.screens.knowledge import AnswerScreen
+
+        if self._validate() is None:
+            return
+
+        def done(answer: str | None) -> None:
+            if answer and self._save("resolve", {"result": answer}) is not None:
+                self.notify("已直接办结", title="办结")
+                self._clear()
+
+        self.app.push_screen(AnswerScreen(), done)
+
+    def action_clear(self) -> None:
+        self._clear()
+        if self.seat is not None:
+            self.seat.drafts.discard(DRAFT_ID)
+
+    def _clear(self) -> None:
+        self._restoring = True
+        for input_ in self.query(Input):
+            input_.value = ""
+        self.query_one("#content", TextArea).text = ""
+        for box in self.query(Checkbox):
+            box.value = False
+        for picker in self.query(PickField):
+            picker.pick(None)
+        self.query_one("#appeal_type", ChoiceBar).value = AppealType.COMPLAINT
+        self.query_one("#urgency", ChoiceBar).value = Urgency.NORMAL
+        self.query_one("#gender", ChoiceBar).value = Gender.UNKNOWN
+        self.query_one("#route-info", Static).update("")
+        self.query_one("#history", DataTable).clear()
+        self.query_one("#history-warning", Static).update("")
+        for name in (*FIELDS, "department"):
+            self._error(name, "")
+        self.query_one("#caller_phone", Input).focus()
+        self.call_after_refresh(setattr, self, "_restoring", False)

@@ -1,0 +1,60 @@
+"""The knowledge base: pick an answer to read to the caller (and resolve the case with it)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from agent_tui.data.indexes import default_indexes
+from agent_tui.domain.reference import KnowledgeEntry
+from agent_tui.widgets.search_list import Hit, SearchList
+
+
+def knowledge_hits(query: str) -> list[Hit]:
+    knowledge = default_indexes()[3]
+    return [
+        Hit(m.entry.payload.title, "、".join(m.entry.payload.keywords[:3]), m.entry.payload)
+        for m in knowledge.search(query, 30)
+    ]
+
+
+def answer_text(entry: KnowledgeEntry) -> str:
+    phone = f"（电话 {entry.phone}）" if entry.phone else ""
+    return f"{entry.answer}{phone}"
+
+
+class AnswerScreen(ModalScreen[str | None]):
+    """Search the knowledge base; Enter takes the highlighted answer, Esc cancels."""
+
+    HELP_TITLE = "知识库"
+    BINDINGS = [Binding("escape", "cancel", "取消", id="answer.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="answer"):
+            yield Label("直接办结：选择答复口径（Enter 采用，Esc 取消）", classes="section-title")
+            yield SearchList(knowledge_hits, placeholder="知识库：汉字/拼音/首字母（如 停水、gjj）")
+            yield Static("", id="answer-preview")
+
+    def on_mount(self) -> None:
+        self.query_one(SearchList).input.focus()
+
+    @on(SearchList.Highlighted)
+    def _preview(self, event: SearchList.Highlighted) -> None:
+        entry = event.hit.value
+        assert isinstance(entry, KnowledgeEntry)
+        self.query_one("#answer-preview", Static).update(answer_text(entry))
+
+    @on(SearchList.Picked)
+    def _picked(self, event: SearchList.Picked) -> None:
+        if isinstance(event, SearchList.Highlighted):
+            return
+        entry = event.hit.value
+        assert isinstance(entry, KnowledgeEntry)
+        self.dismiss(answer_text(entry))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

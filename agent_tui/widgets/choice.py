@@ -1,0 +1,91 @@
+"""A single-key choice: ``1 咨询  2 求助  3 投诉 …`` — one digit picks and moves on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+V = TypeVar("V")
+
+
+class ChoiceBar(Widget, Generic[V], can_focus=True):
+    """Options numbered 1–9. A digit picks (and focus moves on), arrows move the choice."""
+
+    DEFAULT_CSS = """
+    ChoiceBar { height: 1; width: 1fr; }
+    ChoiceBar:focus { background: $boost; }
+    """
+
+    BINDINGS = [
+        Binding("left", "move(-1)", "上一选项", show=False, id="choice.previous"),
+        Binding("right", "move(1)", "下一选项", show=False, id="choice.next"),
+        Binding("enter", "accept", "确定", show=False, id="choice.accept"),
+    ]
+
+    index: reactive[int] = reactive(0)
+
+    class Changed(Message):
+        def __init__(self, bar: ChoiceBar[object], value: object) -> None:
+            super().__init__()
+            self.bar = bar
+            self.value = value
+
+        @property
+        def control(self) -> ChoiceBar[object]:
+            return self.bar
+
+    def __init__(
+        self,
+        options: Sequence[tuple[V, str]],
+        *,
+        value: V | None = None,
+        advance: bool = True,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.options = list(options)
+        self.advance = advance
+        if value is not None:
+            self.index = [v for v, _ in self.options].index(value)
+
+    @property
+    def value(self) -> V:
+        return self.options[self.index][0]
+
+    @value.setter
+    def value(self, value: V) -> None:
+        self.index = [v for v, _ in self.options].index(value)
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, (_value, label) in enumerate(self.options):
+            style = "reverse bold" if i == self.index else ""
+            text.append(f" {i + 1} {label} ", style=style)
+            text.append(" ")
+        return text
+
+    def watch_index(self, index: int) -> None:
+        self.post_message(self.Changed(self, self.options[index][0]))  # type: ignore[arg-type]
+
+    def action_accept(self) -> None:
+        self.screen.focus_next()
+
+    def action_move(self, delta: int) -> None:
+        self.index = (self.index + delta) % len(self.options)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.character and event.character.isdigit():
+            n = int(event.character)
+            if 1 <= n <= len(self.options):
+                event.stop()
+                event.prevent_default()
+                self.index = n - 1
+                if self.advance:
+                    self.screen.focus_next()

@@ -1,0 +1,131 @@
+"""A form field that picks from a ranked list: type 汉字/拼音/首字母, ↑↓, Enter picks.
+
+The list shows while the field has focus and there is text; at most ``limit`` rows are ever
+rendered (rendering, not searching, is what costs per keystroke).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from agent_tui.widgets.search_list import Hit
+
+Searcher = Callable[[str], Sequence[Hit]]
+
+
+def _prompt(hit: Hit) -> Text:
+    text = Text(hit.label, no_wrap=True, overflow="ellipsis")
+    text.append("  ")
+    text.append(hit.detail, style="dim")
+    return text
+
+
+class PickField(Vertical):
+    DEFAULT_CSS = """
+    PickField { height: auto; }
+    PickField > OptionList { height: auto; max-height: 8; display: none; }
+    PickField.-open > OptionList { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("down", "cursor(1)", "下一项", show=False, id="pick.next"),
+        Binding("up", "cursor(-1)", "上一项", show=False, id="pick.previous"),
+    ]
+
+    class Picked(Message):
+        def __init__(self, field: PickField, hit: Hit | None) -> None:
+            super().__init__()
+            self.field = field
+            self.hit = hit
+
+        @property
+        def control(self) -> PickField:
+            return self.field
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        *,
+        placeholder: str = "",
+        limit: int = 8,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self._searcher = searcher
+        self._placeholder = placeholder
+        self._limit = limit
+        self._hits: Sequence[Hit] = ()
+        self.picked: Hit | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self._placeholder, id=f"{self.id}-input" if self.id else None)
+        yield OptionList()
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    @property
+    def value(self) -> Any:
+        return self.picked.value if self.picked else None
+
+    def pick(self, hit: Hit | None) -> None:
+        """Set the field (from a draft, or routing's proposal) without a search."""
+        self.picked = hit
+        with self.input.prevent(Input.Changed):
+            self.input.value = hit.label if hit else ""
+        self.remove_class("-open")
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self.picked is not None and event.value != self.picked.label:
+            self.picked = None
+            self.post_message(self.Picked(self, None))
+        query = event.value.strip()
+        self._hits = self._searcher(query)[: self._limit] if query else ()
+        results = self.query_one(OptionList)
+        results.set_options([Option(_prompt(h)) for h in self._hits])
+        if self._hits:
+            results.highlighted = 0
+        self.set_class(bool(self._hits) and self.picked is None, "-open")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        results = self.query_one(OptionList)
+        if self.picked is None and self._hits:
+            index = results.highlighted or 0
+            self.pick(self._hits[index])
+            self.post_message(self.Picked(self, self._hits[index]))
+        self.screen.focus_next()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        hit = self._hits[event.option_index]
+        self.pick(hit)
+        self.post_message(self.Picked(self, hit))
+        self.input.focus()
+
+    def on_descendant_blur(self) -> None:
+        if not self.has_focus_within:
+            self.remove_class("-open")
+
+    def action_cursor(self, delta: int) -> None:
+        if not self._hits:
+            self.screen.focus_next() if delta > 0 else self.screen.focus_previous()
+            return
+        results = self.query_one(OptionList)
+        current = results.highlighted or 0
+        results.highlighted = max(0, min(len(self._hits) - 1, current + delta))
