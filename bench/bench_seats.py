@@ -22,12 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -44,7 +41,7 @@ from agent_tui.client.sync import Backoff, SyncEngine
 from agent_tui.domain.case import Role
 from agent_tui.server.auth import hash_password
 from agent_tui.server.db import make_engine, migrate
-from agent_tui.server.embedded import free_port
+from agent_tui.server.embedded import ServerProcess
 from agent_tui.server.models import UserRow
 
 RESULTS = Path(__file__).parent / "results" / "seats.json"
@@ -64,61 +61,23 @@ def case_body(seat: int, n: int) -> dict[str, Any]:
     }
 
 
-class Server:
-    def __init__(self, workdir: Path) -> None:
-        self.url_db = f"sqlite:///{workdir / 'central.db'}"
-        self.workdir = workdir
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def prepare(self, seats: int) -> None:
-        migrate(self.url_db)
-        engine = make_engine(self.url_db)
-        h = hash_password(PASSWORD)
-        now = datetime.now(UTC)
-        with Session(engine) as session, session.begin():
-            for i in range(seats):
-                session.add(
-                    UserRow(
-                        user_id=f"seat{i:03d}",
-                        name=f"坐席{i}",
-                        role=Role.AGENT,
-                        password_hash=h,
-                        created_at=now,
-                    )
+def prepare(db_url: str, seats: int) -> None:
+    migrate(db_url)
+    engine = make_engine(db_url)
+    h = hash_password(PASSWORD)
+    now = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        for i in range(seats):
+            session.add(
+                UserRow(
+                    user_id=f"seat{i:03d}",
+                    name=f"坐席{i}",
+                    role=Role.AGENT,
+                    password_hash=h,
+                    created_at=now,
                 )
-        engine.dispose()
-
-    def start(self) -> None:
-        exe = Path(sys.executable).with_name("agent-tui")
-        env = {
-            **os.environ,
-            "AGENT_TUI_DATA_DIR": str(self.workdir),
-            "AGENT_TUI_CLOCK_INTERVAL_SECONDS": "0",
-        }
-        self.proc = subprocess.Popen(
-            [str(exe), "serve", "--db", self.url_db, "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
+            )
+    engine.dispose()
 
 
 def make_seats(url: str, n: int, workdir: Path) -> list[SyncEngine]:
@@ -197,7 +156,7 @@ async def visibility(url: str, seats: int, seconds: float, workdir: Path) -> dic
     }
 
 
-async def drain(server: Server, seats: int, per_seat: int, workdir: Path) -> dict[str, Any]:
+async def drain(server: ServerProcess, seats: int, per_seat: int, workdir: Path) -> dict[str, Any]:
     server.stop()
     engines = make_seats(server.url, seats, workdir / "drain")
     for i, e in enumerate(engines):
@@ -227,8 +186,8 @@ async def drain(server: Server, seats: int, per_seat: int, workdir: Path) -> dic
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-seats-"))
-    server = Server(workdir)
-    server.prepare(args.seats)
+    server = ServerProcess(f"sqlite:///{workdir / 'central.db'}", workdir)
+    prepare(server.db_url, args.seats)
     server.start()
     try:
         vis = await visibility(server.url, args.seats, args.seconds, workdir)

@@ -275,20 +275,12 @@ def to_public(
     public_events = None
     if events is not None:
         public_events = [_event_public(e, masked) for e in events]
-    return S.CasePublic(
-        uuid=row.uuid,
-        number=row.number,
+    data = {name: getattr(row, name) for name in _PLAIN_PUBLIC_FIELDS}
+    data.update(
         status=status,
-        appeal_type=AppealType(row.appeal_type),
-        channel=Channel(row.channel),
-        urgency=Urgency(row.urgency),
         caller_phone=phone,
         caller_name=name,
-        gender=Gender(row.gender),
-        confidential=row.confidential,
-        anonymous=row.anonymous,
         masked=masked,
-        category=row.category,
         address=S.AddressOut(
             county=row.county,
             township=row.township,
@@ -298,37 +290,29 @@ def to_public(
             lat=row.lat,
             lon=row.lon,
         ),
-        content=row.content,
-        platform=row.platform,
-        agent=row.agent,
-        registered_at=row.registered_at,
-        department=row.department,
         co_departments=[c for c in row.co_departments.split(";") if c],
-        assigned_platform=row.assigned_platform,
-        dispatched_at=row.dispatched_at,
-        sign_deadline=row.sign_deadline,
-        return_deadline=row.return_deadline,
-        handling_deadline=row.handling_deadline,
-        deadline_provisional=row.deadline_provisional,
-        signed_at=row.signed_at,
-        requested_deadline=row.requested_deadline,
-        extensions=row.extensions,
-        returns=row.returns,
-        replied_at=row.replied_at,
-        result=row.result,
-        refusal_reason=row.refusal_reason,
-        callback_required=row.callback_required,
-        callback_attempts=row.callback_attempts,
-        callback_result=CallbackResult(row.callback_result) if row.callback_result else None,
-        satisfaction=Satisfaction(row.satisfaction) if row.satisfaction else None,
-        reopens=row.reopens,
-        supervision=row.supervision,
-        archived_at=row.archived_at,
-        version=row.version,
-        updated_at=row.updated_at,
         overdue=overdue,
         events=public_events,
     )
+    return S.CasePublic.model_validate(data)
+
+
+#: Public fields copied from the row as they are (pydantic turns codes into enums).
+_PLAIN_PUBLIC_FIELDS = tuple(
+    name
+    for name in S.CasePublic.model_fields
+    if name
+    not in {
+        "status",
+        "caller_phone",
+        "caller_name",
+        "masked",
+        "address",
+        "co_departments",
+        "overdue",
+        "events",
+    }
+)
 
 
 _IDENTITY_FIELDS = frozenset({"caller_phone", "caller_name"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,16 +17,9 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from agent_tui.widgets.search_list import Hit
+from agent_tui.widgets.search_list import Hit, prompt_for
 
 Searcher = Callable[[str], Sequence[Hit]]
-
-
-def _prompt(hit: Hit) -> Text:
-    text = Text(hit.label, no_wrap=True, overflow="ellipsis")
-    text.append("  ")
-    text.append(hit.detail, style="dim")
-    return text
 
 
 class PickField(Vertical):
@@ -95,7 +87,7 @@ class PickField(Vertical):
         query = event.value.strip()
         self._hits = self._searcher(query)[: self._limit] if query else ()
         results = self.query_one(OptionList)
-        results.set_options([Option(_prompt(h)) for h in self._hits])
+        results.set_options([Option(prompt_for(h)) for h in self._hits])
         if self._hits:
             results.highlighted = 0
         self.set_class(bool(self._hits) and self.picked is None, "-open")

@@ -32,7 +32,7 @@ class Hit:
 Searcher = Callable[[str], Sequence[Hit]]
 
 
-def _prompt(hit: Hit) -> Text:
+def prompt_for(hit: Hit) -> Text:
     # One line per result, cut with an ellipsis: wrapped rows make the list jump while typing.
     text = Text(hit.label, no_wrap=True, overflow="ellipsis")
     text.append("  ")

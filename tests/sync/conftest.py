@@ -1,13 +1,9 @@
-"""Seats against a real central store on loopback: ``agent-tui serve`` in a subprocess that the
-tests can stop, SIGKILL and restart on the same database and port."""
+"""Seats against a real central store on loopback: ``agent-tui serve`` in a subprocess
+(``ServerProcess``) that the tests can stop, SIGKILL and restart on the same database and port."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,63 +18,11 @@ from agent_tui.client.sync import Backoff, SyncEngine
 from agent_tui.domain.case import Role
 from agent_tui.server.auth import hash_password
 from agent_tui.server.db import make_engine, migrate
-from agent_tui.server.embedded import free_port
+from agent_tui.server.embedded import ServerProcess
 from agent_tui.server.models import UserRow
 
 PASSWORD = "demo1234"
 AGENT_TUI = Path(sys.executable).with_name("agent-tui")
-
-
-class ServerProcess:
-    def __init__(self, db_url: str, data_dir: Path) -> None:
-        self.db_url = db_url
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> None:
-        env = {
-            **os.environ,
-            "AGENT_TUI_DATA_DIR": str(self.data_dir),
-            "AGENT_TUI_CLOCK_INTERVAL_SECONDS": "0",
-        }
-        self.proc = subprocess.Popen(
-            [str(AGENT_TUI), "serve", "--db", self.db_url, "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"server exited: {err}")
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no flush, as a power cut or an OOM kill."""
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-            self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
 
 
 @pytest.fixture
