@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -82,6 +83,8 @@ class Accounts:
         self.token_ttl = token_ttl
         self.max_failures = max_failures
         self.window = window
+        self.cache_seconds = 30.0
+        self._cache: dict[str, tuple[Actor, datetime, float]] = {}
 
     # -- admin ---------------------------------------------------------------------------------
 
@@ -115,6 +118,7 @@ class Accounts:
         return row
 
     def set_password(self, user_id: str, password: str) -> None:
+        self._forget(user_id=user_id)
         if len(password) < 8:
             raise ValidationFailed(
                 [FieldError("password", "too_short", "密码至少 8 位", "Password too short")]
@@ -125,6 +129,7 @@ class Accounts:
             session.execute(sa.delete(TokenRow).where(col(TokenRow.user_id) == user_id))
 
     def set_disabled(self, user_id: str, disabled: bool = True) -> None:
+        self._forget(user_id=user_id)
         with Session(self.engine) as session, session.begin():
             row = self._user(session, user_id)
             row.disabled = disabled
@@ -179,7 +184,23 @@ class Accounts:
             )
         return token, expires, user
 
+    def cached(self, token: str, now: datetime) -> Actor | None:
+        """The actor for ``token`` if this process checked it recently (no database)."""
+        hit = self._cache.get(_token_hash(token))
+        if hit is None:
+            return None
+        actor, expires_at, checked = hit
+        if expires_at <= now or time.monotonic() - checked > self.cache_seconds:
+            return None
+        return actor
+
     def authenticate(self, token: str, now: datetime) -> Actor:
+        """Every request carries a token: the answer is cached for ``cache_seconds`` per
+        process (a disabled user or a new password is refused everywhere within that time;
+        at once in the process that made the change)."""
+        actor = self.cached(token, now)
+        if actor is not None:
+            return actor
         with Session(self.engine) as session:
             found = session.exec(
                 select(TokenRow, UserRow)
@@ -193,9 +214,22 @@ class Accounts:
             raise Unauthorized("登录已过期，请重新登录", "Session expired: log in again")
         if user.disabled:
             raise Unauthorized("该账号已停用", "This account is disabled")
-        return Actor(user.user_id, Role(user.role), user.department, user.platform, user.name)
+        actor = Actor(user.user_id, Role(user.role), user.department, user.platform, user.name)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[_token_hash(token)] = (actor, tok.expires_at, time.monotonic())
+        return actor
+
+    def _forget(self, user_id: str | None = None, token: str | None = None) -> None:
+        if token is not None:
+            self._cache.pop(_token_hash(token), None)
+        if user_id is not None:
+            for key, (actor, _e, _c) in list(self._cache.items()):
+                if actor.user_id == user_id:
+                    self._cache.pop(key, None)
 
     def logout(self, token: str) -> None:
+        self._forget(token=token)
         with Session(self.engine) as session, session.begin():
             session.execute(
                 sa.delete(TokenRow).where(col(TokenRow.token_hash) == _token_hash(token))

@@ -121,6 +121,11 @@ class CaseRow(SQLModel, table=True):
         sa.Index("ix_cases_phone_registered", "caller_phone", "registered_at", "id"),
         sa.Index("ix_cases_registered", "registered_at", "id"),
         sa.Index("ix_cases_status_updated", "status", "updated_at", "id"),
+        # The lead summary's GROUP BY and the overdue queue (measured: docs/benchmarks.md).
+        sa.Index("ix_cases_status_department", "status", "department"),
+        sa.Index(
+            "ix_cases_status_replied_deadline", "status", "replied_at", "handling_deadline", "id"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

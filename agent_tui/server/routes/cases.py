@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, TypeAdapter
 
 from agent_tui.domain.case import AppealType, Status
 from agent_tui.domain.lifecycle import Step
@@ -14,6 +14,16 @@ from agent_tui.server.deps import ActorDep, StoreDep
 from agent_tui.server.services import CaseFilter, check_instant
 
 router = APIRouter(tags=["cases"])
+
+#: Reads answer with bytes serialised once by pydantic-core: the store's models are already
+#: validated, so FastAPI's re-validation of ``response_model`` (a second thread hop and a second
+#: pass over every field) is skipped. The ``response_model``s still document the answers.
+_CASE_LIST: TypeAdapter[list[S.CasePublic]] = TypeAdapter(list[S.CasePublic])
+
+
+def _json(model: BaseModel) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json")
+
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": S.ErrorBody, "description": "未登录或登录已过期"},
@@ -60,7 +70,7 @@ def list_cases(
     order: Annotated[str, Query(pattern="^(newest|deadline)$")] = "newest",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> S.CasePage:
+) -> Response:
     check_instant("due_before", due_before)
     f = CaseFilter(
         status=tuple(status_ or ()),
@@ -75,12 +85,12 @@ def list_cases(
         text=q,
         order=order,
     )
-    return store.list_cases(actor, f, cursor, limit)
+    return _json(store.list_cases(actor, f, cursor, limit))
 
 
 @router.get("/cases/{case_uuid}", name="get_case", response_model=S.CasePublic, responses=_ERRORS)
-def get_case(case_uuid: str, actor: ActorDep, store: StoreDep, events: bool = True) -> S.CasePublic:
-    return store.get_case(actor, case_uuid, with_events=events)
+def get_case(case_uuid: str, actor: ActorDep, store: StoreDep, events: bool = True) -> Response:
+    return _json(store.get_case(actor, case_uuid, with_events=events))
 
 
 @router.get(
@@ -94,8 +104,9 @@ def caller_history(
     actor: ActorDep,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> list[S.CasePublic]:
-    return store.caller_history(actor, phone, limit)
+) -> Response:
+    cases = store.caller_history(actor, phone, limit)
+    return Response(_CASE_LIST.dump_json(cases), media_type="application/json")
 
 
 def _step_endpoint(step: Step, body_type: type[S.StepBody]) -> Any:

@@ -26,7 +26,7 @@ async def changes(
     after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     wait: Annotated[float, Query(ge=0, le=60)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-) -> S.ChangesPage:
+) -> Response:
     deadline = time.monotonic() + wait
     notifier = request.app.state.notifier
     while True:
@@ -34,13 +34,16 @@ async def changes(
         # Nothing new (a cached read of the feed's head): wait without touching the database.
         if store.head() <= after and remaining > 0:
             if await request.is_disconnected():
-                return S.ChangesPage(changes=[], last_seq=after)
+                break
             await notifier.wait(min(POLL_SECONDS, remaining))
             continue
-        page = await run_in_threadpool(store.changes, actor, after, limit)
+        body, page = await run_in_threadpool(store.changes_json, actor, after, limit)
         if page.changes or page.last_seq > after or remaining <= 0:
-            return page
+            return Response(body, media_type="application/json")
         await notifier.wait(min(POLL_SECONDS, max(remaining, 0.01)))
+    return Response(
+        S.ChangesPage(changes=[], last_seq=after).model_dump_json(), media_type="application/json"
+    )
 
 
 @router.post("/seats/heartbeat", name="seat_heartbeat", status_code=204, tags=["seats"])
