@@ -102,6 +102,7 @@ class SeatStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a power cut right after "saved" must not lose the case.
         self._db.execute("PRAGMA synchronous=FULL")
+        self._durable = True
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -109,8 +110,13 @@ class SeatStore:
             self._db.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction. ``durable`` (drafts, the outbox) waits for the disk (FULL);
+        the case and reference caches can be fetched again, so they skip the fsync."""
         with self._lock:
+            if durable != self._durable:
+                self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                self._durable = durable
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -338,14 +344,14 @@ class SeatStore:
         )
 
     def put_cases(self, cases: list[wire.CasePublic]) -> None:
-        with self._tx() as db:
+        with self._tx(durable=False) as db:
             for case in cases:
                 self._put_case(db, case)
 
     def apply_changes(self, page: wire.ChangesPage) -> list[wire.CasePublic]:
         """Apply a page of the change feed; returns the cases that changed."""
         changed = []
-        with self._tx() as db:
+        with self._tx(durable=False) as db:
             for change in page.changes:
                 if change.case is not None:
                     self._put_case(db, change.case)
@@ -415,7 +421,7 @@ class SeatStore:
         return {r[0]: r[1] for r in rows}
 
     def put_reference(self, name: str, body: Any, etag: str, version: int) -> None:
-        with self._tx() as db:
+        with self._tx(durable=False) as db:
             db.execute(
                 "INSERT INTO reference (name, version, etag, body) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET version = excluded.version, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -75,6 +76,8 @@ class SyncEngine:
         self.listeners: list[Callable[[SyncStatus, list[wire.CasePublic]], None]] = []
         self._wake = asyncio.Event()
         self._stopping = False
+        self.heartbeat_every = 30.0
+        self._beat_at, self._beat_outbox = float("-inf"), -1
 
     # -- status --------------------------------------------------------------------------------
 
@@ -194,7 +197,7 @@ class SyncEngine:
                     await self.refresh_reference()
                     ready = True
                 await self.push()
-                await self.api.heartbeat(self.seat_id, self.store.outbox_length())
+                await self._heartbeat()
                 self._publish([], online=True, last_sync=datetime.now(UTC), last_error="")
                 self.backoff.reset()
                 pull = asyncio.ensure_future(self.pull(wait=self.poll_wait))
@@ -222,6 +225,17 @@ class SyncEngine:
             except ApiError as exc:
                 self._publish([], last_error=exc.message)
                 await asyncio.sleep(self.backoff.next_delay())
+
+    async def _heartbeat(self) -> None:
+        """Tell the lead console this seat is alive: every ``heartbeat_every`` seconds, or at
+        once when the outbox length changed (not on every wake-up: 100 seats x every change
+        would be the server's main load)."""
+        outbox = self.store.outbox_length()
+        now = time.monotonic()
+        if outbox == self._beat_outbox and now - self._beat_at < self.heartbeat_every:
+            return
+        await self.api.heartbeat(self.seat_id, outbox)
+        self._beat_at, self._beat_outbox = now, outbox
 
     def stop(self) -> None:
         self._stopping = True

@@ -904,6 +904,12 @@ class Store:
         page: it is computed once per (scope, after, head of the feed) and shared."""
         return self.changes_json(viewer, after, limit)[1]
 
+    def cached_changes(
+        self, viewer: Actor, after: int, limit: int = 500
+    ) -> tuple[bytes, S.ChangesPage] | None:
+        """The shared page if some seat already asked for it (no database, no thread)."""
+        return self._pages.get((_scope(viewer), after, limit, self.head()))
+
     def changes_json(
         self, viewer: Actor, after: int, limit: int = 500
     ) -> tuple[bytes, S.ChangesPage]:

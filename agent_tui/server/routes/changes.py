@@ -37,7 +37,10 @@ async def changes(
                 break
             await notifier.wait(min(POLL_SECONDS, remaining))
             continue
-        body, page = await run_in_threadpool(store.changes_json, actor, after, limit)
+        hit = store.cached_changes(actor, after, limit)
+        if hit is None:
+            hit = await run_in_threadpool(store.changes_json, actor, after, limit)
+        body, page = hit
         if page.changes or page.last_seq > after or remaining <= 0:
             return Response(body, media_type="application/json")
         await notifier.wait(min(POLL_SECONDS, max(remaining, 0.01)))
