@@ -44,13 +44,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         **_ERRORS,
     },
 )
-def create_case(
-    body: S.CaseCreate, actor: ActorDep, store: StoreDep, response: Response
-) -> S.CasePublic:
+def create_case(body: S.CaseCreate, actor: ActorDep, store: StoreDep) -> Response:
     case, created = store.create_case(actor, body)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return case
+    return Response(
+        case.model_dump_json(),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        media_type="application/json",
+    )
 
 
 @router.get("/cases", name="list_cases", response_model=S.CasePage, responses=_ERRORS)
@@ -110,8 +110,8 @@ def caller_history(
 
 
 def _step_endpoint(step: Step, body_type: type[S.StepBody]) -> Any:
-    def endpoint(case_uuid: str, body: Any, actor: ActorDep, store: StoreDep) -> S.CasePublic:
-        return store.apply_step(actor, case_uuid, step, body)
+    def endpoint(case_uuid: str, body: Any, actor: ActorDep, store: StoreDep) -> Response:
+        return _json(store.apply_step(actor, case_uuid, step, body))
 
     endpoint.__annotations__["body"] = body_type
     endpoint.__name__ = f"case_{step.value}"
