@@ -134,3 +134,11 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client, {})
+
+
+@pytest.fixture
+def http(api: Api) -> Api:
+    """The API helper with every user already logged in (no argon2 per test)."""
+    from tests.api.helpers import preauth  # helpers imports this module
+
+    return preauth(api)

@@ -23,15 +23,8 @@ from tests.api.helpers import (
     case_body,
     case_in,
     new_case,
-    preauth,
     take,
 )
-
-
-@pytest.fixture
-def http(api: Api) -> Api:
-    """The API helper with every user already logged in (no argon2 per test)."""
-    return preauth(api)
 
 
 def events_of(http: Api, case: dict[str, Any]) -> list[dict[str, Any]]:

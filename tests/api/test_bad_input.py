@@ -18,15 +18,9 @@ from hypothesis import strategies as st
 
 from agent_tui.domain.lifecycle import Step
 from tests.api.conftest import PASSWORD, Api, FrozenClock
-from tests.api.helpers import assert_error, case_body, good_body, new_case, preauth, url
+from tests.api.helpers import assert_error, case_body, good_body, new_case, url
 
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture
-def http(api: Api) -> Api:
-    """The API helper with every user already logged in (no argon2 per test)."""
-    return preauth(api)
 
 
 def raw_post(http: Api, path: str, content: bytes | str, user: str = "agent01") -> Any:

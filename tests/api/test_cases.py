@@ -19,17 +19,10 @@ from tests.api.helpers import (
     case_in,
     has_chinese,
     new_case,
-    preauth,
     take,
 )
 
 CITY = "ZMD-20261126"
-
-
-@pytest.fixture
-def http(api: Api) -> Api:
-    """The API helper with every user already logged in (no argon2 per test)."""
-    return preauth(api)
 
 
 def listing(http: Api, user: str = "agent01", **params: Any) -> list[dict[str, Any]]:

@@ -29,17 +29,9 @@ from tests.api.helpers import (
     assert_error,
     case_in,
     new_case,
-    preauth,
     step,
     take,
 )
-
-
-@pytest.fixture
-def http(api: Api) -> Api:
-    """The API helper with every user already logged in (no argon2 per test)."""
-    return preauth(api)
-
 
 ROLE_USERS: dict[Role, str] = {
     Role.AGENT: "agent01",

@@ -25,16 +25,8 @@ from tests.api.helpers import (
     assert_error,
     case_in,
     new_case,
-    preauth,
     take,
 )
-
-
-@pytest.fixture
-def http(api: Api) -> Api:
-    """The API helper with every user already logged in (no argon2 per test)."""
-    return preauth(api)
-
 
 # --- lead summary -------------------------------------------------------------------------------
 
