@@ -6,6 +6,8 @@ with their issues; every command here does real work.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -283,6 +285,18 @@ def _accounts(db: str | None) -> Any:
     )
 
 
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """A rule the store refuses (unknown user, short password, …): its message, exit code 2."""
+    from agent_tui.domain.errors import DomainError
+
+    try:
+        yield
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+
+
 def _password(password: str | None) -> str:
     return password or typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
 
@@ -301,9 +315,8 @@ def user_add(
     from datetime import UTC, datetime
 
     from agent_tui.domain.case import Role
-    from agent_tui.domain.errors import DomainError
 
-    try:
+    with _refusals():
         _accounts(db).add_user(
             user_id,
             name,
@@ -313,9 +326,6 @@ def user_add(
             department=department,
             platform=platform,
         )
-    except DomainError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(2) from exc
     typer.echo(f"已创建用户 {user_id}（{Role(role.value).label}）")
 
 
@@ -326,13 +336,8 @@ def user_passwd(
     db: DbOption = None,
 ) -> None:
     """Set a new password (logs the user out everywhere)."""
-    from agent_tui.domain.errors import DomainError
-
-    try:
+    with _refusals():
         _accounts(db).set_password(user_id, _password(password))
-    except DomainError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(2) from exc
     typer.echo(f"已修改 {user_id} 的密码")
 
 
@@ -343,13 +348,8 @@ def user_disable(
     db: DbOption = None,
 ) -> None:
     """Disable an account (and end its sessions), or --enable it again."""
-    from agent_tui.domain.errors import DomainError
-
-    try:
+    with _refusals():
         _accounts(db).set_disabled(user_id, not enable)
-    except DomainError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(2) from exc
     typer.echo(f"已{'启用' if enable else '停用'} {user_id}")
 
 

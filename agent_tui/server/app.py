@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -328,7 +328,3 @@ async def _clock_loop(store: Store, settings: Settings) -> None:
                 log.info("clock: %d supervision steps", taken)
         except Exception:  # never let a bad run kill the loop; the next run tries again
             log.exception("clock run failed")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

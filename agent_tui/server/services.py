@@ -19,7 +19,7 @@ import uuid as uuid_mod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from agent_tui import wire as S
 from agent_tui.config import Settings
 from agent_tui.data.calendar import default_calendar
 from agent_tui.data.reference import ReferenceData, load_reference
@@ -61,7 +62,6 @@ from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
 from agent_tui.domain.kpi import GroupBy, KpiReport, compute_kpis
 from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
 from agent_tui.domain.routing import Router
-from agent_tui.server import schemas as S
 from agent_tui.server.models import (
     CaseRow,
     ChangeRow,
@@ -1187,7 +1187,3 @@ def _scope(viewer: Actor) -> tuple[str, str]:
 
 #: For binding a Python datetime in a tuple comparison with the UTC column type.
 UTCDateTimeType = CaseRow.__table__.c.handling_deadline.type  # type: ignore[attr-defined]
-
-
-def local_day(at: datetime) -> date:
-    return at.astimezone(SHANGHAI).date()

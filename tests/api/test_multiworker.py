@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 import uuid
 
+from agent_tui import wire as S
 from agent_tui.config import Settings
 from agent_tui.domain.case import Role
-from agent_tui.server import schemas as S
 from agent_tui.server.db import make_engine
 from agent_tui.server.services import Actor, Store
 

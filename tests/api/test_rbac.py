@@ -21,7 +21,7 @@ import pytest
 
 from agent_tui.domain.case import Role, Status
 from agent_tui.domain.lifecycle import RULES, Step
-from agent_tui.server.schemas import STEP_BODIES
+from agent_tui.wire import STEP_BODIES
 from tests.api.conftest import Api
 from tests.api.helpers import (
     DEPT_USER,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from agent_tui import wire as S
 from agent_tui.domain.case import Role
-from agent_tui.server import schemas as S
 from agent_tui.server.deps import AccountsDep, ActorDep, StoreDep
 
 router = APIRouter(tags=["auth"])

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, TypeAdapter
 
+from agent_tui import wire as S
 from agent_tui.domain.case import AppealType, Status
 from agent_tui.domain.lifecycle import Step
-from agent_tui.server import schemas as S
 from agent_tui.server.deps import ActorDep, StoreDep
 from agent_tui.server.services import CaseFilter, check_instant
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from agent_tui.server import schemas as S
+from agent_tui import wire as S
 from agent_tui.server.deps import ActorDep, StoreDep
 
 router = APIRouter(tags=["changes"])
@@ -53,6 +52,3 @@ async def changes(
 async def heartbeat(body: S.SeatHeartbeat, actor: ActorDep, store: StoreDep) -> Response:
     await run_in_threadpool(store.heartbeat, actor, body)
     return Response(status_code=204)
-
-
-__all__ = ["asyncio", "router"]

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
 
+from agent_tui import wire as S
 from agent_tui.domain.case import Role
 from agent_tui.domain.errors import FieldError, ValidationFailed
-from agent_tui.server import schemas as S
 from agent_tui.server.deps import ActorDep, StoreDep, require
 from agent_tui.server.services import Actor
 

@@ -8,10 +8,10 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 
+from agent_tui import wire as S
 from agent_tui.domain.case import Role
 from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.domain.kpi import GroupBy, Kpis
-from agent_tui.server import schemas as S
 from agent_tui.server.deps import StoreDep, require
 from agent_tui.server.services import Actor, check_instant
 
