@@ -107,6 +107,13 @@ class CounterRow(SQLModel, table=True):
     value: int = 0
 
 
+#: The open statuses as the partial indexes state them (sorted, literal; see migration 0003).
+OPEN_TERM = (
+    "status IN ('dispatched', 'extension_requested', 'in_progress', 'registered', 'replied', "
+    "'return_requested', 'returned')"
+)
+
+
 class CaseRow(SQLModel, table=True):
     """The current projection of a case; ``version`` grows by one with every step."""
 
@@ -125,6 +132,22 @@ class CaseRow(SQLModel, table=True):
         sa.Index("ix_cases_status_department", "status", "department"),
         sa.Index(
             "ix_cases_status_replied_deadline", "status", "replied_at", "handling_deadline", "id"
+        ),
+        # Open cases only, by deadline: the overdue and department queues (migration 0003).
+        sa.Index(
+            "ix_cases_open_deadline",
+            "handling_deadline",
+            "id",
+            sqlite_where=sa.text(f"replied_at IS NULL AND {OPEN_TERM}"),
+            postgresql_where=sa.text(f"replied_at IS NULL AND {OPEN_TERM}"),
+        ),
+        sa.Index(
+            "ix_cases_open_dept_deadline",
+            "department",
+            "handling_deadline",
+            "id",
+            sqlite_where=sa.text(OPEN_TERM),
+            postgresql_where=sa.text(OPEN_TERM),
         ),
     )
 

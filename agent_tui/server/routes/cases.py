@@ -111,7 +111,8 @@ def caller_history(
 
 def _step_endpoint(step: Step, body_type: type[S.StepBody]) -> Any:
     def endpoint(case_uuid: str, body: Any, actor: ActorDep, store: StoreDep) -> Response:
-        return _json(store.apply_step(actor, case_uuid, step, body))
+        text, _public = store.apply_step_json(actor, case_uuid, step, body)
+        return Response(text, media_type="application/json")
 
     endpoint.__annotations__["body"] = body_type
     endpoint.__name__ = f"case_{step.value}"
