@@ -1,7 +1,8 @@
 """The Textual application: ``make_app(settings, seat)`` is the one factory the CLI and tests use.
 
-Two modes: 受理 (case entry, F2; needs a seat) and 查询 (the reference lookup, F4). Without a
-seat (``agent-tui lookup``) only the lookup runs.
+Modes: 受理 (case entry, F2), 队列 (queues, F3; both need a seat) and 查询 (the reference lookup,
+F4); a case opens over them (Enter in a queue, or the command palette, Ctrl+P). Without a seat
+(``agent-tui lookup``) only the lookup runs; with a login form the login screen comes first.
 """
 
 from __future__ import annotations
@@ -12,33 +13,66 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
 
+from agent_tui import wire
 from agent_tui.client.seat import Seat
+from agent_tui.client.session import Login, LoginForm
+from agent_tui.client.sync import SyncStatus
 from agent_tui.config import Settings
 from agent_tui.data.addresses import build_address_index, read_address_csv
 from agent_tui.data.calendar import default_calendar
 from agent_tui.data.indexes import default_indexes, default_reference
+from agent_tui.domain.case import Status
 from agent_tui.domain.routing import Router
 from agent_tui.keys import GENERAL, KeyRow, rows_from
+from agent_tui.screens.case_detail import CaseScreen
 from agent_tui.screens.entry import CaseEntryScreen, EntryContext
 from agent_tui.screens.help import HelpScreen
+from agent_tui.screens.login import LoginScreen
 from agent_tui.screens.lookup import LookupScreen, build_sources
+from agent_tui.screens.palette import PROVIDERS
+from agent_tui.screens.queues import QueueScreen
+from agent_tui.screens.step_form import StepForm
 from agent_tui.widgets.search_list import SearchList
 
 
 class AgentTUI(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "驻马店 12345"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = set(PROVIDERS)
 
     BINDINGS = [
         Binding(
             "f1", "help", "帮助", tooltip="按当前界面列出全部按键", priority=True, id="app.help"
         ),
         Binding("ctrl+q", "quit", "退出", tooltip="退出程序", priority=True, id="app.quit"),
-        Binding("f2", "mode('entry')", "受理", tooltip="新工单受理", id="app.entry"),
+        Binding("f2", "mode('entry')", "受理", tooltip="新工单受理", priority=True, id="app.entry"),
         Binding(
-            "f4", "mode('lookup')", "查询", tooltip="地址、分类、单位、知识库", id="app.lookup"
+            "f3",
+            "mode('queues')",
+            "队列",
+            tooltip="我的、草稿、待派、已派、超期",
+            priority=True,
+            id="app.queues",
+        ),
+        Binding(
+            "f4",
+            "mode('lookup')",
+            "查询",
+            tooltip="地址、分类、单位、知识库",
+            priority=True,
+            id="app.lookup",
+        ),
+        # Shown once, at the Footer's right edge (Textual docks the palette key there).
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "命令面板",
+            tooltip="搜工单、地址、单位、知识库",
+            show=False,
+            priority=True,
+            id="app.palette",
         ),
     ]
 
@@ -47,27 +81,29 @@ class AgentTUI(App[None]):
         settings: Settings,
         seat: Seat | None = None,
         clock: Callable[[], datetime] | None = None,
+        login: LoginForm | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.seat = seat
+        self.login_form = login
         #: The time every screen shows and computes deadlines from (tests freeze it).
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._my_statuses: dict[str, str] = {}
+        self._held = 0
 
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
-        ref = default_reference()
+        self.reference = ref = default_reference()
         addresses, categories, departments, knowledge = default_indexes()
         book = self.settings.address_book_path()
         if book is not None:
             addresses = build_address_index(read_address_csv(Path(book)))
+        self.addresses, self.departments, self.knowledge = addresses, departments, knowledge
         sources = build_sources(ref, addresses, categories, departments, knowledge)
         self.add_mode("lookup", lambda: LookupScreen(sources, self.seat))
-        if self.seat is None:
-            self.switch_mode("lookup")
-            return
-        ctx = EntryContext(
+        self.entry_context = EntryContext(
             reference=ref,
             addresses=addresses,
             categories=categories,
@@ -75,17 +111,105 @@ class AgentTUI(App[None]):
             calendar=default_calendar(self.settings.calendar_overrides),
             router=Router(ref.categories, ref.departments),
         )
-        seat = self.seat
+        if self.seat is not None:
+            self.start_seat(self.seat)
+        elif self.login_form is not None:
+            self.push_screen(LoginScreen(self.login_form, self.settings.data_dir), self._logged_in)
+        else:
+            self.switch_mode("lookup")
+
+    def _logged_in(self, login: Login | None) -> None:
+        if login is None:
+            self.exit()
+            return
+        self.start_seat(login.seat)
+        if login.offline:
+            self.notify(
+                "中心库暂不可达：按本机登录记录离线工作，工单保存后待联网发送",
+                title="离线登录",
+                severity="warning",
+                timeout=10,
+            )
+
+    def start_seat(self, seat: Seat) -> None:
+        """The seat is logged in: open case entry and start syncing."""
+        self.seat = seat
+        ctx = self.entry_context
         self.add_mode("entry", lambda: CaseEntryScreen(ctx, seat))
+        self.add_mode(
+            "queues",
+            lambda: QueueScreen(seat, ctx.reference, self.open_case, self.open_drafts),
+        )
+        self._my_statuses = {
+            str(body["uuid"]): str(body.get("status", ""))
+            for body, _ in seat.store.cases(agent=seat.user_id, limit=1000)
+        }
+        self._held = len(seat.store.held())
+        seat.sync.listeners.append(self._synced)
         self.switch_mode("entry")
         seat.start()
 
+    # -- what the feed brings -------------------------------------------------------------------
+
+    def _synced(self, status: SyncStatus, changed: list[wire.CasePublic]) -> None:
+        """Toasts for changes that concern this agent; open screens show the new state."""
+        seat = self.seat
+        if seat is None:
+            return
+        for case in changed:
+            if case.agent != seat.user_id:
+                continue
+            before = self._my_statuses.get(case.uuid)
+            self._my_statuses[case.uuid] = str(case.status)
+            if before and before != str(case.status):
+                self.notify(
+                    f"{Status(before).label} → {case.status.label}",
+                    title=f"我的工单 {case.number}",
+                )
+        if status.held > self._held:
+            self.notify(
+                "有操作与中心库冲突，已保留两个版本：F3 队列中打开该工单处理",
+                title="冲突",
+                severity="error",
+                timeout=10,
+            )
+        self._held = status.held
+        if changed or status.held:
+            for screen in self.screen_stack:
+                if isinstance(screen, (QueueScreen, CaseScreen)):
+                    screen.refresh_rows() if isinstance(
+                        screen, QueueScreen
+                    ) else screen.refresh_case()
+
+    # -- navigation -----------------------------------------------------------------------------
+
     def action_mode(self, mode: str) -> None:
-        if mode == "entry" and self.seat is None:
+        if mode in ("entry", "queues") and self.seat is None:
             self.notify("资料查询模式没有连接中心库，不能受理", severity="warning")
             return
         if self.current_mode != mode:
             self.switch_mode(mode)
+
+    def open_case(self, case_uuid: str) -> None:
+        if self.seat is None:
+            return
+        self.push_screen(CaseScreen(self.seat, self.reference, self.entry_context, case_uuid))
+
+    def open_drafts(self) -> None:
+        self.action_mode("entry")
+
+    async def show_lookup(self, kind: str, query: str) -> None:
+        if self.current_mode != "lookup":
+            await self.switch_mode("lookup")
+        screen = self.screen
+        if isinstance(screen, LookupScreen):
+            screen.show(kind, query)
+
+    def action_command_palette(self) -> None:
+        if not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                CommandPalette(placeholder="搜工单号、来电号码、地址（拼音首字母）、单位、知识库…")
+            )
 
     async def on_unmount(self) -> None:
         if self.seat is not None:
@@ -102,7 +226,11 @@ def key_rows() -> list[KeyRow]:
     """Every binding of the program, grouped as the help shows them (for ``agent-tui keys``)."""
     return [
         *rows_from(CaseEntryScreen.HELP_TITLE, CaseEntryScreen.BINDINGS),
+        *rows_from(QueueScreen.HELP_TITLE, QueueScreen.BINDINGS),
+        *rows_from(CaseScreen.HELP_TITLE, CaseScreen.BINDINGS),
+        *rows_from(StepForm.HELP_TITLE, StepForm.BINDINGS),
         *rows_from(LookupScreen.HELP_TITLE, LookupScreen.BINDINGS),
+        *rows_from(LoginScreen.HELP_TITLE, LoginScreen.BINDINGS),
         *rows_from(GENERAL, AgentTUI.BINDINGS),
         *rows_from(LookupScreen.HELP_TITLE, SearchList.BINDINGS),
     ]
@@ -141,6 +269,11 @@ def make_app(
     settings: Settings | None = None,
     seat: Seat | None = None,
     clock: Callable[[], datetime] | None = None,
+    login: LoginForm | None = None,
 ) -> AgentTUI:
-    """The one factory: the CLI and the tests build the terminal here."""
-    return AgentTUI(settings or Settings(), seat, clock)
+    """The one factory: the CLI and the tests build the terminal here.
+
+    With a seat: case entry at once. With a login form: the login screen first. With neither:
+    the reference lookup alone.
+    """
+    return AgentTUI(settings or Settings(), seat, clock, login)

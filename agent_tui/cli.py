@@ -50,35 +50,46 @@ def demo(
             "db_url": f"sqlite:///{settings.data_dir / 'demo' / 'central.db'}",
         }
     )
+    from agent_tui.client.session import LoginForm
+
     server = EmbeddedServer(demo_settings, demo_cases=cases)
     typer.echo("正在启动演示中心库（首次运行会载入演示数据）…")
     server.start()
     try:
-        _run_seat(demo_settings, server.url, user, DEMO_PASSWORD, store_key="demo")
+        _run_seat(
+            demo_settings,
+            LoginForm(
+                server.url,
+                user,
+                DEMO_PASSWORD,
+                store_key="demo",
+                hint=f"演示账号：{user} / {DEMO_PASSWORD}（已填好，按 Enter 登录）",
+            ),
+        )
     finally:
         server.stop()
 
 
 @cli.command()
 def seat(
-    server: Annotated[str, typer.Option("--server", help="central store URL")],
-    user: Annotated[str, typer.Option(help="user id")],
+    server: Annotated[
+        str, typer.Option("--server", help="central store URL (default: the last one used)")
+    ] = "",
+    user: Annotated[str, typer.Option(help="user id (default: the last one used)")] = "",
     password: Annotated[
-        str | None, typer.Option(envvar="AGENT_TUI_PASSWORD", help="omit to be asked")
-    ] = None,
+        str, typer.Option(envvar="AGENT_TUI_PASSWORD", help="fills the login form")
+    ] = "",
 ) -> None:
-    """Open the seat terminal against a real central store."""
-    _run_seat(Settings(), server, user, password or typer.prompt("密码", hide_input=True))
+    """Open the seat terminal against a real central store (the login screen first)."""
+    from agent_tui.client.session import LoginForm
+
+    _run_seat(Settings(), LoginForm(server, user, password))
 
 
-def _run_seat(
-    settings: Settings, server_url: str, user: str, password: str, store_key: str = ""
-) -> None:
+def _run_seat(settings: Settings, form: Any) -> None:
     from agent_tui.app import make_app
-    from agent_tui.client.seat import Seat
 
-    seat = Seat(server_url, user, password, settings.data_dir, store_key=store_key)
-    make_app(settings, seat).run()
+    make_app(settings, login=form).run()
 
 
 @cli.command()

@@ -8,6 +8,7 @@ import uuid as uuid_mod
 from pathlib import Path
 from typing import Any
 
+from agent_tui import wire
 from agent_tui.client.api import ApiClient
 from agent_tui.client.drafts import DraftWriter
 from agent_tui.client.store import SeatStore, store_path
@@ -40,6 +41,11 @@ class Seat:
         self.sync = SyncEngine(self.api, self.store, seat_id=seat_id)
         self.drafts = DraftWriter(self.store)
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def user(self) -> wire.UserPublic | None:
+        """Who is logged in (after ``api.login()`` or an offline login on a cached session)."""
+        return self.api.user
 
     @property
     def status(self) -> SyncStatus:

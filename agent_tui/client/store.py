@@ -310,7 +310,15 @@ class SeatStore:
     def discard(self, entry_id: int) -> None:
         """The agent decided the held command is no longer wanted."""
         with self._tx() as db:
+            row = db.execute("SELECT case_uuid FROM outbox WHERE id = ?", (entry_id,)).fetchone()
             db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+            if (
+                row is not None
+                and not db.execute(
+                    "SELECT COUNT(*) FROM outbox WHERE case_uuid = ?", (row[0],)
+                ).fetchone()[0]
+            ):
+                db.execute("UPDATE cases SET pending = 0 WHERE uuid = ?", (row[0],))
 
     # -- the case cache ------------------------------------------------------------------------
 
@@ -383,8 +391,12 @@ class SeatStore:
         status: tuple[str, ...] = (),
         agent: str = "",
         caller_phone: str = "",
+        since: datetime | None = None,
+        due_before: datetime | None = None,
+        order: str = "newest",
         limit: int = 200,
     ) -> list[tuple[dict[str, Any], bool]]:
+        """Cached cases (and pending ones): newest first, or by handling deadline."""
         sql = "SELECT body, pending FROM cases WHERE 1 = 1"
         args: list[Any] = []
         if caller_phone:
@@ -396,10 +408,32 @@ class SeatStore:
         if agent:
             sql += " AND (agent = ? OR pending = 1)"
             args.append(agent)
-        sql += " ORDER BY registered_at DESC LIMIT ?"
+        if since is not None:
+            sql += " AND registered_at >= ?"
+            args.append(since.astimezone(UTC).isoformat())
+        if due_before is not None:
+            sql += " AND handling_deadline < ?"
+            args.append(due_before.astimezone(UTC).isoformat())
+        if order == "deadline":
+            sql += " ORDER BY handling_deadline IS NULL, handling_deadline LIMIT ?"
+        else:
+            sql += " ORDER BY registered_at DESC LIMIT ?"
         args.append(limit)
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
+        return [(json.loads(r[0]), bool(r[1])) for r in rows]
+
+    def search_cases(self, text: str, limit: int = 20) -> list[tuple[dict[str, Any], bool]]:
+        """Cached cases whose number, phone or content contains ``text`` (newest first)."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body, pending FROM cases WHERE number LIKE ?1 ESCAPE '\\' "
+                "OR caller_phone LIKE ?1 ESCAPE '\\' "
+                "OR json_extract(body, '$.content') LIKE ?1 ESCAPE '\\' "
+                "ORDER BY registered_at DESC LIMIT ?2",
+                (pattern, limit),
+            ).fetchall()
         return [(json.loads(r[0]), bool(r[1])) for r in rows]
 
     def count_cases(self) -> int:

@@ -142,12 +142,12 @@ class SyncEngine:
             await self.refresh_reference()
         return changed
 
-    async def bootstrap(self, days_of_own_cases: int = 7) -> None:
+    async def bootstrap(self, days_of_own_cases: int = 7) -> list[wire.CasePublic]:
         """A new seat does not replay the whole feed (a million cases): it starts at the
         server's current position and fetches what its screens show (its own recent cases,
         the open queues) page by page."""
         if self.store.last_seq > 0:
-            return
+            return []
         health = await self.api.health()
         start_at = int(health.get("last_seq", 0))
         queues: list[dict[str, object]] = [
@@ -156,10 +156,13 @@ class SyncEngine:
             {"status": ["extension_requested", "replied", "callback_pending", "called_back"]},
             {"overdue": "true"},
         ]
+        fetched: list[wire.CasePublic] = []
         for params in queues:
             page = await self.api.list_cases(limit=200, **params)
             self.store.put_cases(page.items)
+            fetched += page.items
         self.store.set_meta("last_seq", str(start_at))
+        return fetched
 
     async def refresh_reference(self) -> int:
         """Fetch the reference sets whose version moved (ETag: unchanged ones cost a 304)."""
@@ -193,9 +196,11 @@ class SyncEngine:
         while not self._stopping:
             try:
                 if not ready:
-                    await self.bootstrap()
+                    # The screens see what the bootstrap fetched as changed cases.
+                    fetched = await self.bootstrap()
                     await self.refresh_reference()
                     ready = True
+                    self._publish(fetched)
                 await self.push()
                 await self._heartbeat()
                 self._publish([], online=True, last_sync=datetime.now(UTC), last_error="")

@@ -194,6 +194,7 @@ class LookupScreen(Screen[None]):
         self.sources = sources
         self.seat = seat
         self.current = sources["address"]
+        self._request: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -210,6 +211,9 @@ class LookupScreen(Screen[None]):
         self.title = "驻马店 12345 · 资料查询"
         self.sub_title = self.current.title
         self.query_one(SearchList).input.focus()
+        if self._request is not None:
+            self.show(*self._request)
+            self._request = None
 
     def _mode_text(self) -> str:
         return "  ".join(
@@ -227,6 +231,15 @@ class LookupScreen(Screen[None]):
         search_list.input.value = ""
         search_list.set_searcher(self.current.search, self.current.placeholder)
         search_list.input.focus()
+
+    def show(self, key: str, query: str) -> None:
+        """Open one kind with ``query`` typed in (the command palette lands here); before the
+        screen is mounted, the request waits for ``on_mount``."""
+        if not self.is_mounted:
+            self._request = (key, query)
+            return
+        self.action_mode(key)
+        self.query_one(SearchList).input.value = query
 
     def action_focus_search(self) -> None:
         search_input = self.query_one(SearchList).input

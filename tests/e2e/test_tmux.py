@@ -95,9 +95,12 @@ def cases_with(db: Path, content: str) -> list[tuple[str, str, str]]:
 
 
 def test_a_case_typed_in_the_demo_reaches_the_central_store(tmux: Tmux, tmp_path: Path) -> None:
-    """``agent-tui`` (the demo) in tmux: type a complaint with pinyin initials, dispatch it
+    """``agent-tui`` (the demo) in tmux: log in, type a complaint with pinyin initials, dispatch it
     with F9, and find it dispatched in the central store's database."""
-    tmux.wait_for("来电号码", timeout=90)  # first run seeds the demo store
+    tmux.wait_for("坐席登录", timeout=90)  # first run seeds the demo store
+    tmux.wait_for("agent01")
+    tmux.send("Enter")  # the demo fills in its account: Enter logs in over HTTP
+    tmux.wait_for("来电号码")
     tmux.wait_for("在线")
     # At a person's pace: each field change lands before the next keys (a burst typed across a
     # field change can outrun Textual's focus change; see docs/benchmarks.md, key latency).
@@ -126,6 +129,10 @@ def test_a_case_typed_in_the_demo_reaches_the_central_store(tmux: Tmux, tmp_path
     wait_until(lambda: [c[1] for c in cases_with(db, content)] == ["dispatched"])
     ((number, status, department),) = cases_with(db, content)
     assert number.startswith("ZMD-") and status == "dispatched" and department
+    # F3: the queues; today's own cases list it with its number.
+    tmux.send("F3")
+    tmux.wait_for("今日我的")
+    tmux.wait_for(number)
     # F4: the reference lookup, in the same terminal.
     tmux.send("F4")
     tmux.wait_for("资料查询")

@@ -52,3 +52,128 @@ def test_case_entry_with_routing(snap_compare, tmp_path: Path) -> None:  # type:
 def test_case_entry_errors(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = make_app(Settings(data_dir=tmp_path / "data"), _offline_seat(tmp_path), _frozen)
     assert snap_compare(app, press=[*"12345", "ctrl+s"], terminal_size=SIZE)
+
+
+def _case(n: int, content: str, status: str, **kw: object):  # type: ignore[no-untyped-def]
+    from agent_tui import wire
+
+    registered = datetime(2026, 11, 26, 1, 5 + n, tzinfo=UTC)
+    return wire.CasePublic.model_validate(
+        {
+            "uuid": f"00000000-0000-4000-8000-00000000000{n}",
+            "number": f"ZMD-20261126-000{n}",
+            "status": status,
+            "appeal_type": "complaint",
+            "channel": "phone",
+            "urgency": "normal",
+            "caller_phone": f"1391234567{n}",
+            "caller_name": "王女士",
+            "gender": "female",
+            "confidential": False,
+            "anonymous": False,
+            "category": "0101",
+            "address": {"county": "驿城区", "road": "金山路", "detail": "北侧"},
+            "content": content,
+            "platform": "city",
+            "agent": "agent01",
+            "registered_at": registered.isoformat(),
+            "department": kw.get("department", ""),
+            "co_departments": [],
+            "assigned_platform": "",
+            "dispatched_at": None,
+            "sign_deadline": None,
+            "return_deadline": None,
+            "handling_deadline": kw.get("deadline"),
+            "deadline_provisional": False,
+            "signed_at": None,
+            "requested_deadline": None,
+            "extensions": 0,
+            "returns": 0,
+            "replied_at": None,
+            "result": "",
+            "refusal_reason": "",
+            "callback_required": False,
+            "callback_attempts": 0,
+            "callback_result": None,
+            "satisfaction": None,
+            "reopens": 0,
+            "supervision": 0,
+            "archived_at": None,
+            "version": int(kw.get("version", 1)),  # type: ignore[call-overload]
+            "updated_at": registered.isoformat(),
+        }
+    )
+
+
+def _seat_with_cases(tmp_path: Path):  # type: ignore[no-untyped-def]
+    seat = _offline_seat(tmp_path)
+    seat.store.put_cases(
+        [
+            _case(1, "北侧人行道有商户占道摆摊，影响通行", "registered"),
+            _case(2, "广场舞噪音扰民，晚上十点后仍在跳", "registered"),
+            _case(
+                3,
+                "小区门口井盖缺失，夜间有人摔倒",
+                "dispatched",
+                department="CGJ",
+                deadline="2026-11-25T16:00:00+00:00",
+            ),
+        ]
+    )
+    return seat
+
+
+def test_queue_waiting_for_dispatch(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(Settings(data_dir=tmp_path / "data"), _seat_with_cases(tmp_path), _frozen)
+    assert snap_compare(app, press=["f3", "f7"], terminal_size=SIZE)
+
+
+def test_queue_overdue(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(Settings(data_dir=tmp_path / "data"), _seat_with_cases(tmp_path), _frozen)
+    assert snap_compare(app, press=["f3", "f9"], terminal_size=SIZE)
+
+
+def test_case_detail_with_a_conflict(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seat = _seat_with_cases(tmp_path)
+    uuid = "00000000-0000-4000-8000-000000000001"
+    seat.store.queue_step(uuid, "dispatch", {"department": "CGJ"}, version=1)
+    (entry,) = seat.store.pending()
+    current = _case(1, "北侧人行道有商户占道摆摊，影响通行", "registered", version=2)
+    seat.store.hold(entry, "conflict", "工单已被他人修改（第 2 版）", current)
+    app = make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen)
+
+    async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("f3", "f7", "down", "enter")  # newest first: case 1 is second
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=open_it, terminal_size=SIZE)
+
+
+def test_step_form_dispatch(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(Settings(data_dir=tmp_path / "data"), _seat_with_cases(tmp_path), _frozen)
+
+    async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("f3", "f7", "enter")
+        await pilot.pause()
+        await pilot.press("3")  # 派单 (不予受理, 直接办结, 派单)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=open_it, terminal_size=SIZE)
+
+
+def test_login_unreachable_server(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from agent_tui.client.session import LoginForm
+
+    form = LoginForm(
+        "http://127.0.0.1:9", "agent01", "demo1234", hint="演示账号：agent01 / demo1234"
+    )
+    app = make_app(Settings(data_dir=tmp_path / "data"), login=form)
+
+    async def submit(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "无法连接" in str(app.screen.query_one("#login-server-error").render()):
+                break
+
+    assert snap_compare(app, run_before=submit, terminal_size=SIZE)

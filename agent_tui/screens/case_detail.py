@@ -1,0 +1,300 @@
+"""Case detail (工单详情): every field, the event timeline, and the steps this user may take.
+
+The steps come from the domain state machine for this user's role and are bound to 1–9. A
+step opens a small form (reason, result, department, date, rating) and goes to the outbox:
+it never waits on the network. A conflict the server answered is shown with both versions:
+Ctrl+Y sends the step again on the server's version, Ctrl+D drops it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from agent_tui.client.api import ApiError
+from agent_tui.client.seat import Seat
+from agent_tui.client.store import OutboxEntry
+from agent_tui.data.reference import ReferenceData
+from agent_tui.domain.case import AppealType, Case, Role, Satisfaction, Status
+from agent_tui.domain.lifecycle import Step, available_steps
+from agent_tui.screens.entry import EntryContext
+from agent_tui.screens.step_form import StepForm
+from agent_tui.widgets.case_table import local, number_of, status_of
+from agent_tui.widgets.seat_bar import SeatBar
+
+#: Steps the system takes on its own (clock jobs), never offered at a seat.
+NOT_AT_SEAT = frozenset({Step.REGISTER, Step.NOTICE, Step.PUBLIC_NOTICE})
+MAX_STEP_KEYS = 9
+
+
+def steps_for(body: dict[str, Any], role: Role, department: str) -> list[Step]:
+    """The steps ``role`` may take on the case now (the domain decides, not the screen)."""
+    satisfaction = body.get("satisfaction")
+    case = Case(
+        uuid=str(body.get("uuid", "")),
+        appeal_type=AppealType(body.get("appeal_type") or AppealType.COMPLAINT),
+        content=str(body.get("content", "")),
+        status=status_of(body),
+        department=str(body.get("department", "")),
+        satisfaction=Satisfaction(satisfaction) if satisfaction else None,
+    )
+    steps = [s for s in available_steps(case, role, department) if s not in NOT_AT_SEAT]
+    return steps[:MAX_STEP_KEYS]
+
+
+class CaseScreen(Screen[None]):
+    HELP_TITLE = "工单详情"
+
+    BINDINGS = [
+        Binding("escape", "close", "返回", tooltip="回到上一屏", id="case.close"),
+        Binding(
+            "1", "step(1)", "办理步骤", tooltip="1–9：按编号办理右侧列出的步骤", id="case.step"
+        ),
+        *(Binding(str(n), f"step({n})", show=False, id=f"case.step{n}") for n in range(2, 10)),
+        Binding("ctrl+r", "reload", "刷新", tooltip="从中心库重新读取", id="case.reload"),
+        Binding(
+            "ctrl+y",
+            "reapply",
+            "重新提交",
+            tooltip="冲突：按中心库最新版本重新提交",
+            id="case.reapply",
+        ),
+        Binding(
+            "ctrl+d", "discard", "放弃操作", tooltip="冲突：放弃本机的这次操作", id="case.discard"
+        ),
+    ]
+
+    def __init__(
+        self, seat: Seat, reference: ReferenceData, ctx: EntryContext, case_uuid: str
+    ) -> None:
+        super().__init__()
+        self.seat = seat
+        self.reference = reference
+        self.ctx = ctx
+        self.case_uuid = case_uuid
+        self.body: dict[str, Any] = {}
+        self.pending = False
+        self.steps: list[Step] = []
+        self.events: list[dict[str, Any]] | None = None
+        self._events_version = -1  # the case version the timeline was read at
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="case"):
+            with VerticalScroll(id="case-main"):
+                yield Static("", id="case-fields")
+                yield Label("办理过程", classes="section-title")
+                yield DataTable(id="case-timeline", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="case-side"):
+                yield Label("可办理（数字键）", classes="section-title")
+                yield Static("", id="case-steps")
+                yield Static("", id="case-conflict")
+                yield Static("", id="case-status", classes="hint")
+        yield SeatBar(self.seat)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#case-timeline", DataTable)
+        table.add_columns("时间", "操作人", "角色", "步骤", "状态变化", "说明")
+        self.refresh_case()
+
+    # -- data ----------------------------------------------------------------------------------
+
+    @property
+    def role(self) -> Role:
+        user = self.seat.user
+        return user.role if user else Role.AGENT
+
+    def _held(self) -> list[OutboxEntry]:
+        return [e for e in self.seat.store.held() if e.case_uuid == self.case_uuid]
+
+    def refresh_case(self) -> None:
+        """Show what the seat store holds now (called again when the feed brings a change)."""
+        cached = self.seat.store.case(self.case_uuid)
+        if cached is None:
+            self.query_one("#case-fields", Static).update("本机没有这个工单")
+            return
+        self.body, self.pending = cached
+        user = self.seat.user
+        self.steps = steps_for(self.body, self.role, user.department if user else "")
+        self.title = f"工单 {number_of(self.body)}"
+        self._show_fields()
+        self._show_steps()
+        self._show_conflict()
+        self._show_timeline()
+        self.refresh_bindings()
+        if self._events_version != self.body.get("version") and self.body.get("number"):
+            self.action_reload()  # the feed brought a newer version: read its timeline
+
+    @work(exclusive=True, group="case-fetch", exit_on_error=False)
+    async def action_reload(self) -> None:
+        if not self.body.get("number"):
+            return  # not on the server yet
+        try:
+            case = await self.seat.api.get_case(self.case_uuid)
+        except ApiError as exc:
+            self.query_one("#case-status", Static).update(
+                f"显示本机缓存，办理过程需联网读取（{exc.message}）"
+            )
+            return
+        self.seat.store.put_cases([case])
+        self.events = [e.model_dump(mode="json") for e in case.events or []]
+        self._events_version = case.version
+        self.query_one("#case-status", Static).update("")
+        self.refresh_case()
+
+    # -- showing it ----------------------------------------------------------------------------
+
+    def _label_of(self, code: str, kind: str) -> str:
+        if kind == "category":
+            c = self.reference.category(code)
+            return f"{c.name}（{c.code}）" if c else code
+        d = self.reference.department(code)
+        return d.short_name if d else code
+
+    def _show_fields(self) -> None:
+        b = self.body
+        a = b.get("address") or {}
+        place = " ".join(
+            str(a[k]) for k in ("county", "township", "village", "road", "detail") if a.get(k)
+        )
+        caller = (
+            "（保密，已隐藏）"
+            if b.get("masked")
+            else (f"{b.get('caller_name') or '（未留姓名）'} {b.get('caller_phone', '')}")
+        )
+        flags = "、".join(
+            label for key, label in (("confidential", "保密"), ("anonymous", "匿名")) if b.get(key)
+        )
+        co = "、".join(self._label_of(c, "department") for c in b.get("co_departments") or [])
+        status = status_of(b).label + ("（本机操作待发送）" if self.pending else "")
+        rows = [
+            ("工单号", number_of(b)),
+            ("状态", status),
+            ("版本", str(b.get("version", 0))),
+            ("受理", f"{local(b.get('registered_at'))} {b.get('agent', '')}"),
+            ("来电人", caller + (f"（{flags}）" if flags else "")),
+            ("诉求类型", AppealType(b.get("appeal_type") or AppealType.COMPLAINT).label),
+            ("分类", self._label_of(str(b.get("category", "")), "category")),
+            ("地点", place),
+            ("主办单位", self._label_of(str(b.get("department", "")), "department")),
+            ("协办单位", co),
+            ("签收期限", local(b.get("sign_deadline"))),
+            ("办理期限", local(b.get("handling_deadline"))),
+            ("答复", str(b.get("result") or "")),
+            ("满意度", Satisfaction(b["satisfaction"]).label if b.get("satisfaction") else ""),
+            ("诉求内容", str(b.get("content", ""))),
+        ]
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
+        for label, value in rows:
+            if value:
+                grid.add_row(label, value)
+        self.query_one("#case-fields", Static).update(grid)
+
+    def _show_steps(self) -> None:
+        if not self.steps:
+            text = "（当前状态下本角色无可办理步骤）"
+        else:
+            text = "\n".join(f"[b]{i}[/b]  {s.label}" for i, s in enumerate(self.steps, 1))
+        self.query_one("#case-steps", Static).update(text)
+
+    def _show_conflict(self) -> None:
+        panel = self.query_one("#case-conflict", Static)
+        held = self._held()
+        panel.set_class(bool(held), "-shown")
+        if not held:
+            panel.update("")
+            return
+        entry = held[0]
+        server = entry.server_case
+        mine = Step(entry.step).label if entry.step else "受理"
+        lines = [
+            "[b red]与中心库冲突[/]",
+            f"本机：{mine}（基于第 {entry.body.get('version', '?')} 版）",
+        ]
+        if server is not None:
+            lines += [
+                f"中心库：第 {server.version} 版 · {server.status.label}"
+                f" · 主办 {self._label_of(server.department, 'department') or '—'}",
+                f"更新于 {local(server.updated_at.isoformat())}",
+            ]
+        if entry.last_error:
+            lines.append(f"原因：{entry.last_error}")
+        lines.append("Ctrl+Y 按最新版本重新提交 · Ctrl+D 放弃本机操作")
+        panel.update("\n".join(lines))
+
+    def _show_timeline(self) -> None:
+        table = self.query_one("#case-timeline", DataTable)
+        table.clear()
+        if self.events is None:
+            return
+        for e in self.events:
+            source = Status(e["from_status"]).label if e.get("from_status") else ""
+            target = Status(e["to_status"]).label
+            table.add_row(
+                local(e.get("at")),
+                str(e.get("actor", "")),
+                Role(e["role"]).label,
+                Step(e["step"]).label,
+                f"{source}→{target}" if source and source != target else target,
+                str(e.get("reason", "")),
+            )
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("reapply", "discard"):
+            return bool(self._held())
+        return True
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def action_step(self, n: int) -> None:
+        if n > len(self.steps):
+            self.notify(f"没有第 {n} 个步骤", severity="warning")
+            return
+        if self._held():
+            self.notify("请先处理与中心库的冲突（Ctrl+Y 或 Ctrl+D）", severity="warning")
+            return
+        step = self.steps[n - 1]
+        version = int(self.body.get("version", 0) or 1)
+
+        def done(params: dict[str, Any] | None) -> None:
+            if params is None:
+                return
+            self.seat.queue_step(self.case_uuid, str(step), params, version)
+            self.notify(f"{step.label}：已提交（待发送到中心库）", title=number_of(self.body))
+            self.refresh_case()
+
+        self.app.push_screen(StepForm(step, self.body, self.ctx, self._now()), done)
+
+    def _now(self) -> datetime:
+        now: datetime = self.app.clock()  # type: ignore[attr-defined]
+        return now
+
+    def action_reapply(self) -> None:
+        for entry in self._held():
+            server = entry.server_case
+            if server is None:
+                continue
+            self.seat.store.reapply(entry.id, server.version)
+            self.seat.sync.kick()
+            self.notify("已按中心库最新版本重新提交", title=number_of(self.body))
+        self.refresh_case()
+
+    def action_discard(self) -> None:
+        for entry in self._held():
+            self.seat.store.discard(entry.id)
+        self.notify("已放弃本机操作，以中心库为准", title=number_of(self.body))
+        self.refresh_case()

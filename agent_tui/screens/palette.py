@@ -1,0 +1,122 @@
+"""Command palette (Ctrl+P) providers: cases, addresses, departments and the knowledge base.
+
+Each provider asks the same search engines the screens use (the seat store for cases), so
+``jsl`` finds 金山路 here as everywhere. Choosing a case opens it; choosing an address, a
+department or an answer opens the reference lookup on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Protocol
+
+from textual.command import Hit, Hits, Provider
+
+from agent_tui.client.seat import Seat
+from agent_tui.data.reference import ReferenceData
+from agent_tui.domain.address import AddressIndex
+from agent_tui.domain.reference import Department, KnowledgeEntry
+from agent_tui.domain.search import SearchIndex
+from agent_tui.widgets.case_table import local, number_of, short, status_of
+
+LIMIT = 12
+
+
+class PaletteHost(Protocol):
+    """What the providers need from the application."""
+
+    seat: Seat | None
+    reference: ReferenceData
+    addresses: AddressIndex
+    departments: SearchIndex[Department]
+    knowledge: SearchIndex[KnowledgeEntry]
+
+    def open_case(self, case_uuid: str) -> None: ...
+
+    async def show_lookup(self, kind: str, query: str) -> None: ...
+
+
+def _score(rank: int, weight: float = 1.0) -> float:
+    """Our engines rank already; the palette sorts by score, so keep their order. A case
+    (matched literally by number, phone or content) comes before reference data."""
+    return weight * (1.0 - rank / (LIMIT * 2))
+
+
+REFERENCE = 0.9
+
+
+class _HostProvider(Provider):
+    @property
+    def host(self) -> PaletteHost:
+        return self.app  # type: ignore[return-value]
+
+    def _lookup(self, kind: str, query: str) -> Callable[[], Awaitable[None]]:
+        return partial(self.host.show_lookup, kind, query)
+
+
+class CaseCommands(_HostProvider):
+    async def search(self, query: str) -> Hits:
+        seat = self.host.seat
+        if seat is None or len(query.strip()) < 2:
+            return
+        for rank, (body, pending) in enumerate(seat.store.search_cases(query.strip(), LIMIT)):
+            label = f"工单 {number_of(body)} · {status_of(body).label}"
+            yield Hit(
+                _score(rank),
+                label,
+                partial(self.host.open_case, str(body["uuid"])),
+                text=label,
+                help=f"{local(body.get('registered_at'))} {body.get('caller_phone', '')} "
+                f"{short(body.get('content', ''), 30)}" + ("（待发送）" if pending else ""),
+            )
+
+
+class AddressCommands(_HostProvider):
+    async def search(self, query: str) -> Hits:
+        if not query.strip():
+            return
+        for rank, m in enumerate(self.host.addresses.search(query.strip(), LIMIT)):
+            label = f"地址 {m.entry.name}"
+            yield Hit(
+                _score(rank, REFERENCE),
+                label,
+                self._lookup("address", m.entry.name),
+                text=label,
+                help=f"{m.entry.level.label} · {m.path}",
+            )
+
+
+class DepartmentCommands(_HostProvider):
+    async def search(self, query: str) -> Hits:
+        if not query.strip():
+            return
+        for rank, m in enumerate(self.host.departments.search(query.strip(), LIMIT)):
+            d = m.entry.payload
+            label = f"单位 {d.short_name}"
+            yield Hit(
+                _score(rank, REFERENCE),
+                label,
+                self._lookup("department", d.short_name),
+                text=label,
+                help=d.name,
+            )
+
+
+class KnowledgeCommands(_HostProvider):
+    async def search(self, query: str) -> Hits:
+        if not query.strip():
+            return
+        for rank, m in enumerate(self.host.knowledge.search(query.strip(), LIMIT)):
+            k = m.entry.payload
+            label = f"知识库 {k.title}"
+            yield Hit(
+                _score(rank, REFERENCE),
+                label,
+                self._lookup("knowledge", k.title),
+                text=label,
+                help=short(k.answer, 40),
+            )
+
+
+PROVIDERS = (CaseCommands, AddressCommands, DepartmentCommands, KnowledgeCommands)

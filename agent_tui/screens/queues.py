@@ -1,0 +1,305 @@
+"""Queues (工单队列): my cases today, drafts, waiting for dispatch, dispatched, overdue.
+
+The table shows the seat store at once (it works offline) and then what the central store
+answers; typing filters the rows, arrows move, Enter opens the case, Ctrl+O sorts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from agent_tui import wire
+from agent_tui.client.api import ApiError
+from agent_tui.client.seat import Seat
+from agent_tui.data.reference import ReferenceData
+from agent_tui.domain.calendar import SHANGHAI
+from agent_tui.domain.case import OPEN_STATUSES, Status
+from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, is_overdue, local, short
+from agent_tui.widgets.seat_bar import SeatBar
+
+#: Dispatched and still with the department (what the 已派单 queue shows).
+WITH_DEPARTMENT = (
+    Status.DISPATCHED,
+    Status.IN_PROGRESS,
+    Status.EXTENSION_REQUESTED,
+    Status.RETURN_REQUESTED,
+)
+DRAFT_COLUMNS = ("草稿", "最后修改", "来电号码", "分类", "内容")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDef:
+    key: str
+    title: str
+    binding: str
+
+
+QUEUES = (
+    QueueDef("mine", "今日我的", "f5"),
+    QueueDef("drafts", "草稿", "f6"),
+    QueueDef("waiting", "待派单", "f7"),
+    QueueDef("dispatched", "已派单", "f8"),
+    QueueDef("overdue", "超期", "f9"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str  # case uuid, or draft id
+    cells: tuple[str, ...]
+    overdue: bool = False
+
+
+class QueueScreen(Screen[None]):
+    HELP_TITLE = "工单队列"
+
+    BINDINGS = [
+        # The tab row above the table shows these keys; the Footer keeps to the rest.
+        *(
+            Binding(
+                q.binding,
+                f"queue('{q.key}')",
+                q.title,
+                tooltip=f"切换到{q.title}队列",
+                show=False,
+                priority=True,
+                id=f"queues.{q.key}",
+            )
+            for q in QUEUES
+        ),
+        Binding(
+            "ctrl+o",
+            "sort",
+            "排序",
+            tooltip="按下一列排序（同列再按反向）",
+            priority=True,
+            id="queues.sort",
+        ),
+        Binding("ctrl+r", "reload", "刷新", tooltip="从中心库重新读取", id="queues.reload"),
+        Binding("down", "cursor(1)", "下一行", show=False, id="pick.next_row"),
+        Binding("up", "cursor(-1)", "上一行", show=False, id="pick.previous_row"),
+        Binding("pagedown", "cursor(10)", "下一页", show=False, id="pick.page_down_rows"),
+        Binding("pageup", "cursor(-10)", "上一页", show=False, id="pick.page_up_rows"),
+    ]
+
+    def __init__(
+        self,
+        seat: Seat,
+        reference: ReferenceData,
+        open_case: Callable[[str], None],
+        open_drafts: Callable[[], None],
+    ) -> None:
+        super().__init__()
+        self.seat = seat
+        self.reference = reference
+        self._open_case = open_case
+        self._open_drafts = open_drafts
+        self.queue = QUEUES[0]
+        self._rows: list[Row] = []
+        self._server_rows: dict[str, list[dict[str, Any]]] = {}
+        self._sort: tuple[int, bool] | None = None  # column, reverse
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="queues"):
+            yield Static("", id="queue-tabs")
+            yield Input(id="queue-filter", placeholder="筛选：工单号、号码、分类、单位、内容")
+            yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="queue-status", classes="hint")
+        yield SeatBar(self.seat)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "驻马店 12345 · 工单队列"
+        self.query_one("#queue-table", DataTable).can_focus = False
+        self.query_one("#queue-filter", Input).focus()
+        self.action_queue(self.queue.key)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_rows()
+
+    def _now(self) -> datetime:
+        now: datetime = self.app.clock()  # type: ignore[attr-defined]
+        return now
+
+    # -- which rows ----------------------------------------------------------------------------
+
+    def _cached(self) -> list[tuple[dict[str, Any], bool]]:
+        store, now, user = self.seat.store, self._now(), self.seat.user_id
+        key = self.queue.key
+        if key == "mine":
+            today = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+            return store.cases(agent=user, since=today, limit=500)
+        if key == "waiting":
+            return store.cases(status=(str(Status.REGISTERED), str(Status.RETURNED)), limit=500)
+        if key == "dispatched":
+            return store.cases(
+                status=tuple(str(s) for s in WITH_DEPARTMENT), order="deadline", limit=500
+            )
+        if key == "overdue":
+            open_ = tuple(str(s) for s in OPEN_STATUSES)
+            rows = store.cases(status=open_, due_before=now, order="deadline", limit=500)
+            return [(b, p) for b, p in rows if is_overdue(b, now)]
+        return []
+
+    def _server_query(self) -> dict[str, Any] | None:
+        key = self.queue.key
+        if key == "mine":
+            return {"agent": self.seat.user_id, "limit": 200}
+        if key == "waiting":
+            return {"status": [str(Status.REGISTERED), str(Status.RETURNED)], "limit": 200}
+        if key == "dispatched":
+            return {"status": [str(s) for s in WITH_DEPARTMENT], "order": "deadline", "limit": 200}
+        if key == "overdue":
+            return {"overdue": "true", "order": "deadline", "limit": 200}
+        return None
+
+    def _build_rows(self) -> list[Row]:
+        now = self._now()
+        if self.queue.key == "drafts":
+            rows = []
+            for draft_id, body, updated in self.seat.store.drafts():
+                category = self.reference.category(str(body.get("category", "")))
+                rows.append(
+                    Row(
+                        draft_id,
+                        (
+                            "受理草稿" if draft_id == "entry" else draft_id,
+                            local(updated),
+                            str(body.get("caller_phone", "")),
+                            category.name if category else "",
+                            short(body.get("content", ""), 30),
+                        ),
+                    )
+                )
+            return rows
+        merged: dict[str, tuple[dict[str, Any], bool]] = {}
+        for body, pending in self._cached():
+            merged[str(body.get("uuid"))] = (body, pending)
+        for body in self._server_rows.get(self.queue.key, []):
+            uuid = str(body["uuid"])
+            cached = merged.get(uuid)
+            # The newer of the two (a step queued here keeps its pending row).
+            if cached is None or int(cached[0].get("version", 0)) < int(body["version"]):
+                merged[uuid] = (body, False)
+        if self.queue.key == "mine":
+            today = now.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+            merged = {
+                uuid: row
+                for uuid, row in merged.items()
+                if local(row[0].get("registered_at"), "%Y-%m-%d") == today
+            }
+        return [
+            Row(uuid, case_cells(body, pending, self.reference, now), is_overdue(body, now))
+            for uuid, (body, pending) in merged.items()
+        ]
+
+    # -- showing them --------------------------------------------------------------------------
+
+    def refresh_rows(self) -> None:
+        self._rows = self._build_rows()
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        table = self.query_one("#queue-table", DataTable)
+        columns = DRAFT_COLUMNS if self.queue.key == "drafts" else CASE_COLUMNS
+        needle = self.query_one("#queue-filter", Input).value.strip().lower()
+        rows = [r for r in self._rows if not needle or any(needle in c.lower() for c in r.cells)]
+        if self._sort is not None:
+            column, reverse = self._sort
+            rows.sort(
+                key=lambda r: r.cells[column] if column < len(r.cells) else "", reverse=reverse
+            )
+        table.clear(columns=True)
+        for i, title in enumerate(columns):
+            mark = ""
+            if self._sort is not None and self._sort[0] == i:
+                mark = "▼" if self._sort[1] else "▲"
+            table.add_column(title + mark, key=str(i))
+        for row in rows:
+            cells = [
+                f"[b red]{c}[/]" if row.overdue and i == 2 else c for i, c in enumerate(row.cells)
+            ]
+            table.add_row(*cells, key=row.key)
+        shown = f"{len(rows)} / {len(self._rows)}" if needle else str(len(rows))
+        self.query_one("#queue-status", Static).update(
+            f"{self.queue.title}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序"
+        )
+        tabs = "  ".join(
+            f"[reverse] {q.binding.upper()} {q.title} [/]"
+            if q is self.queue
+            else f" {q.binding.upper()} {q.title} "
+            for q in QUEUES
+        )
+        self.query_one("#queue-tabs", Static).update(tabs)
+
+    @on(Input.Changed, "#queue-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        event.stop()
+        self._show_rows()
+
+    @on(Input.Submitted, "#queue-filter")
+    def _open(self, event: Input.Submitted) -> None:
+        event.stop()
+        table = self.query_one("#queue-table", DataTable)
+        if table.row_count == 0:
+            return
+        key = table.ordered_rows[table.cursor_row].key.value
+        if key is None:
+            return
+        if self.queue.key == "drafts":
+            self._open_drafts()
+        else:
+            self._open_case(key)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_queue(self, key: str) -> None:
+        self.queue = next(q for q in QUEUES if q.key == key)
+        self._sort = None
+        self.refresh_rows()
+        self.action_reload()
+
+    def action_cursor(self, delta: int) -> None:
+        table = self.query_one("#queue-table", DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + delta)))
+
+    def action_sort(self) -> None:
+        count = len(DRAFT_COLUMNS if self.queue.key == "drafts" else CASE_COLUMNS)
+        if self._sort is None:
+            self._sort = (0, False)
+        elif not self._sort[1]:
+            self._sort = (self._sort[0], True)
+        else:
+            self._sort = ((self._sort[0] + 1) % count, False)
+        self._show_rows()
+
+    def action_reload(self) -> None:
+        query = self._server_query()
+        if query is not None:
+            self._fetch(self.queue.key, query)
+
+    @work(exclusive=True, group="queue-fetch", exit_on_error=False)
+    async def _fetch(self, key: str, query: dict[str, Any]) -> None:
+        try:
+            page: wire.CasePage = await self.seat.api.list_cases(**query)
+        except ApiError as exc:
+            self.query_one("#queue-status", Static).update(
+                f"{self.queue.title}：显示本机缓存（{exc.message}）"
+            )
+            return
+        self.seat.store.put_cases(page.items)
+        self._server_rows[key] = [c.model_dump(mode="json") for c in page.items]
+        if key == self.queue.key:
+            self.refresh_rows()

@@ -1,0 +1,243 @@
+"""One lifecycle step as a small form: only the fields the step's request body has.
+
+The form is built from ``wire.STEP_BODIES`` (reason, result, department, a date, callback
+reached, rating); every field is checked here with a message beside it, and the step is queued
+only when the body would be accepted by the server.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_mod
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static, TextArea
+
+from agent_tui import wire
+from agent_tui.domain.calendar import SHANGHAI
+from agent_tui.domain.case import Satisfaction, Urgency
+from agent_tui.domain.errors import DomainError
+from agent_tui.domain.lifecycle import Step
+from agent_tui.screens.entry import EntryContext
+from agent_tui.widgets.choice import ChoiceBar
+from agent_tui.widgets.pick import PickField
+from agent_tui.widgets.search_list import Hit
+
+FIELD_LABELS = {
+    "department": "主办单位",
+    "reason": "理由",
+    "result": "答复内容（F8 知识库）",
+    "new_deadline": "申请的新期限（年-月-日）",
+    "deadline": "批准的新期限（年-月-日，留空按申请）",
+    "reached": "是否接通",
+    "satisfaction": "满意度（数字键）",
+}
+#: Body fields the form does not ask for (filled from routing or left to the server).
+NOT_ASKED = frozenset({"command_id", "version", "co_departments", "platform", "sample_callback"})
+
+
+def end_of_day(day: date) -> datetime:
+    """A deadline typed as a date means the end of that day, Beijing time."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+
+
+def parse_day(text: str) -> date:
+    return date.fromisoformat(text.strip().replace("/", "-").replace(".", "-"))
+
+
+class StepForm(ModalScreen[dict[str, Any] | None]):
+    HELP_TITLE = "办理步骤"
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "确认", tooltip="提交这一步（进入待发送）", id="step.submit"),
+        Binding("escape", "cancel", "取消", id="step.cancel"),
+        Binding("f8", "knowledge", "知识库", tooltip="从知识库选答复口径", id="step.knowledge"),
+    ]
+
+    def __init__(self, step: Step, case: dict[str, Any], ctx: EntryContext, now: datetime) -> None:
+        super().__init__()
+        self.step = step
+        self.case = case
+        self.ctx = ctx
+        self.now = now
+        body = wire.STEP_BODIES.get(step, wire.StepBody)
+        self.fields = [f for f in body.model_fields if f not in NOT_ASKED]
+        self._co_departments: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="step-form"):
+            number = self.case.get("number") or "（待发送）"
+            yield Label(f"{self.step.label} · 工单 {number}", classes="section-title")
+            for name in self.fields:
+                yield Label(FIELD_LABELS.get(name, name), classes="field-label")
+                yield self._widget(name)
+                yield Static("", id=f"step-{name}-error", classes="field-error")
+            if not self.fields:
+                yield Static(f"确认{self.step.label}？", classes="hint")
+            yield Static("", id="step-route", classes="hint")
+            yield Static("Ctrl+S 确认 · Esc 取消", classes="hint")
+
+    def _widget(self, name: str) -> Any:
+        if name == "department":
+            return PickField(
+                self._department_hits, placeholder="单位：汉字/拼音/首字母", id="step-department"
+            )
+        if name == "result":
+            return TextArea(id="step-result", tab_behavior="focus", soft_wrap=True)
+        if name == "reached":
+            return ChoiceBar([(True, "已接通"), (False, "未接通")], id="step-reached")
+        if name == "satisfaction":
+            return ChoiceBar([(s, s.label) for s in Satisfaction], id="step-satisfaction")
+        placeholder = "如 2026-12-05" if "deadline" in name else ""
+        return Input(id=f"step-{name}", placeholder=placeholder)
+
+    def _department_hits(self, query: str) -> list[Hit]:
+        return [
+            Hit(m.entry.payload.short_name, m.entry.payload.code, m.entry.payload)
+            for m in self.ctx.departments.search(query, 8)
+        ]
+
+    def on_mount(self) -> None:
+        if "department" in self.fields:
+            self._prefill_department()
+            self.query_one("#step-department", PickField).query_one("OptionList").can_focus = False
+        if self.fields:
+            first = self.query(f"#step-{self.fields[0]}").first()
+            target = first.input if isinstance(first, PickField) else first
+            target.focus()
+
+    def _prefill_department(self) -> None:
+        """Routing by the case's category (or the department it had) fills the pick-list."""
+        code = str(self.case.get("department", ""))
+        category = str(self.case.get("category", ""))
+        if category:
+            try:
+                route = self.ctx.router.route(
+                    category, Urgency(self.case.get("urgency") or "normal")
+                )
+            except DomainError:
+                route = None
+            if route is not None:
+                if route.department is not None and not code:
+                    code = route.department.code
+                self._co_departments = [d.code for d in route.co_departments]
+        dept = self.ctx.reference.department(code)
+        if dept is not None:
+            self.query_one("#step-department", PickField).pick(
+                Hit(dept.short_name, dept.code, dept)
+            )
+        if self._co_departments:
+            names = "、".join(
+                d.short_name
+                for c in self._co_departments
+                if (d := self.ctx.reference.department(c)) is not None
+            )
+            self.query_one("#step-route", Static).update(f"协办（按分类）：{names}")
+
+    # -- reading and checking the form ---------------------------------------------------------
+
+    def _error(self, name: str, message: str) -> None:
+        node = self.query_one(f"#step-{name}-error", Static)
+        node.update(message)
+        node.set_class(bool(message), "-shown")
+
+    def _params(self) -> tuple[dict[str, Any], dict[str, str]]:
+        params: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in self.fields:
+            if name == "department":
+                dept = self.query_one("#step-department", PickField).value
+                if dept is None:
+                    errors[name] = "请选择主办单位"
+                else:
+                    params[name] = dept.code
+                    if self._co_departments:
+                        params["co_departments"] = [
+                            c for c in self._co_departments if c != dept.code
+                        ]
+            elif name == "result":
+                text = self.query_one("#step-result", TextArea).text.strip()
+                if not text:
+                    errors[name] = "请填写答复内容"
+                params[name] = text
+            elif name in ("reached", "satisfaction"):
+                value = self.query_one(f"#step-{name}", ChoiceBar).value
+                params[name] = str(value) if isinstance(value, Satisfaction) else value
+            elif name in ("new_deadline", "deadline"):
+                text = self.query_one(f"#step-{name}", Input).value.strip()
+                if not text and name == "deadline":
+                    continue
+                try:
+                    moment = end_of_day(parse_day(text))
+                except ValueError:
+                    errors[name] = "日期格式如 2026-12-05"
+                    continue
+                if moment <= self.now:
+                    errors[name] = "新期限须晚于今天"
+                    continue
+                params[name] = moment.isoformat()
+            else:
+                text = self.query_one(f"#step-{name}", Input).value.strip()
+                if not text:
+                    errors[name] = "请填写理由"
+                params[name] = text
+        if not errors:
+            errors = self._server_rules(params)
+        return params, errors
+
+    def _server_rules(self, params: dict[str, Any]) -> dict[str, str]:
+        """What the server would refuse (lengths, limits), in Chinese, before it is queued."""
+        body = wire.STEP_BODIES.get(self.step, wire.StepBody)
+        try:
+            body.model_validate({**params, "command_id": str(uuid_mod.uuid4()), "version": 1})
+        except ValidationError as exc:
+            errors = {}
+            for e in exc.errors():
+                field = str(e["loc"][0]) if e["loc"] else ""
+                limit = (e.get("ctx") or {}).get("max_length")
+                errors[field if field in self.fields else self.fields[0]] = (
+                    f"不能超过 {limit} 字" if limit else "内容不合要求"
+                )
+            return errors
+        return {}
+
+    # -- actions -------------------------------------------------------------------------------
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        inputs = [i for i in self.query(Input) if i.id and i.id.startswith("step-")]
+        if inputs and event.control is inputs[-1]:
+            self.action_submit()
+        else:
+            self.focus_next()
+
+    def action_submit(self) -> None:
+        params, errors = self._params()
+        for name in self.fields:
+            self._error(name, errors.get(name, ""))
+        if errors:
+            first = next(n for n in self.fields if n in errors)
+            node = self.query(f"#step-{first}").first()
+            (node.input if isinstance(node, PickField) else node).focus()
+            return
+        self.dismiss(params)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_knowledge(self) -> None:
+        if "result" not in self.fields:
+            return
+        from agent_tui.screens.knowledge import AnswerScreen
+
+        def fill(answer: str | None) -> None:
+            if answer:
+                self.query_one("#step-result", TextArea).text = answer
+
+        self.app.push_screen(AnswerScreen(), fill)

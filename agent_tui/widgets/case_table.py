@@ -1,0 +1,87 @@
+"""How a case reads in a table row: one place for queues, caller history and the palette.
+
+Rows come from the seat store: either a server case (``CasePublic`` as JSON) or the body of a
+case saved here and not yet confirmed (pending), which has no number or deadline yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from agent_tui.data.reference import ReferenceData
+from agent_tui.domain.calendar import SHANGHAI
+from agent_tui.domain.case import OPEN_STATUSES, Status
+
+PENDING_NUMBER = "（待发送）"
+
+
+def parse_time(value: object) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def local(value: object, fmt: str = "%m-%d %H:%M") -> str:
+    """A stored instant as Beijing time (``11-27 09:30``); empty if absent."""
+    moment = parse_time(value)
+    return moment.astimezone(SHANGHAI).strftime(fmt) if moment else ""
+
+
+def status_of(body: dict[str, Any]) -> Status:
+    try:
+        return Status(body.get("status") or Status.REGISTERED)
+    except ValueError:
+        return Status.REGISTERED
+
+
+def is_open(body: dict[str, Any]) -> bool:
+    return status_of(body) in OPEN_STATUSES
+
+
+def is_overdue(body: dict[str, Any], now: datetime) -> bool:
+    if body.get("overdue"):
+        return True
+    deadline = parse_time(body.get("handling_deadline"))
+    return bool(
+        deadline is not None
+        and deadline <= now
+        and not body.get("replied_at")
+        and status_of(body) in OPEN_STATUSES
+    )
+
+
+def number_of(body: dict[str, Any]) -> str:
+    return str(body.get("number") or PENDING_NUMBER)
+
+
+def short(text: object, width: int) -> str:
+    value = " ".join(str(text or "").split())
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+CASE_COLUMNS = ("工单号", "受理时间", "状态", "分类", "主办单位", "办理期限", "来电号码", "内容")
+
+
+def case_cells(
+    body: dict[str, Any], pending: bool, ref: ReferenceData, now: datetime
+) -> tuple[str, ...]:
+    """The cells under ``CASE_COLUMNS`` (plain text: sortable and CJK-measured by Rich)."""
+    category = ref.category(str(body.get("category", "")))
+    department = ref.department(str(body.get("department", "")))
+    status = status_of(body).label + ("·待发送" if pending else "")
+    if is_overdue(body, now):
+        status += "·超期"
+    return (
+        number_of(body),
+        local(body.get("registered_at")),
+        status,
+        category.name if category else "",
+        department.short_name if department else "",
+        local(body.get("handling_deadline")),
+        str(body.get("caller_phone", "")),
+        short(body.get("content", ""), 24),
+    )
