@@ -138,16 +138,20 @@ class CaseRow(SQLModel, table=True):
             "ix_cases_open_deadline",
             "handling_deadline",
             "id",
-            sqlite_where=sa.text(f"replied_at IS NULL AND {OPEN_TERM}"),
-            postgresql_where=sa.text(f"replied_at IS NULL AND {OPEN_TERM}"),
+            sqlite_where=sa.text(
+                f"handling_deadline IS NOT NULL AND replied_at IS NULL AND {OPEN_TERM}"
+            ),
+            postgresql_where=sa.text(
+                f"handling_deadline IS NOT NULL AND replied_at IS NULL AND {OPEN_TERM}"
+            ),
         ),
         sa.Index(
             "ix_cases_open_dept_deadline",
             "department",
             "handling_deadline",
             "id",
-            sqlite_where=sa.text(OPEN_TERM),
-            postgresql_where=sa.text(OPEN_TERM),
+            sqlite_where=sa.text(f"handling_deadline IS NOT NULL AND {OPEN_TERM}"),
+            postgresql_where=sa.text(f"handling_deadline IS NOT NULL AND {OPEN_TERM}"),
         ),
     )
 

@@ -618,36 +618,38 @@ class Store:
         seq: int,
         now: datetime,
     ) -> None:
-        """The event and the change row, as two Core inserts (no ORM objects on the hot path)."""
-        connection.execute(
-            _INSERT_EVENT,
-            {
-                "case_id": case_id,
-                "case_uuid": case_uuid,
-                "seq": seq,
-                "step": str(event.step),
-                "actor": event.actor,
-                "role": str(event.role),
-                "at": event.at,
-                "from_status": str(event.from_status) if event.from_status else None,
-                "to_status": str(event.to_status),
-                "reason": event.reason,
-                "changes": encode_changes(event.changes),
-                "version": event.version,
-            },
-        )
-        connection.execute(
-            _INSERT_CHANGE,
-            {
-                "seq": seq,
-                "kind": "case",
-                "case_id": case_id,
-                "name": "",
-                "version": event.version,
-                "department": department,
-                "at": now,
-            },
-        )
+        """The event and the change row: two Core inserts (SQLite), or one statement holding
+        both (PostgreSQL: a round trip fewer per write)."""
+        event_row = {
+            "case_id": case_id,
+            "case_uuid": case_uuid,
+            "seq": seq,
+            "step": str(event.step),
+            "actor": event.actor,
+            "role": str(event.role),
+            "at": event.at,
+            "from_status": str(event.from_status) if event.from_status else None,
+            "to_status": str(event.to_status),
+            "reason": event.reason,
+            "changes": encode_changes(event.changes),
+            "version": event.version,
+        }
+        change_row = {
+            "seq": seq,
+            "kind": "case",
+            "case_id": case_id,
+            "name": "",
+            "version": event.version,
+            "department": department,
+            "at": now,
+        }
+        if connection.dialect.name == "postgresql":
+            params = {f"e_{k}": v for k, v in event_row.items()}
+            params.update({f"c_{k}": v for k, v in change_row.items()})
+            connection.execute(_APPEND_PG, params)
+        else:
+            connection.execute(_INSERT_EVENT, event_row)
+            connection.execute(_INSERT_CHANGE, change_row)
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -1210,6 +1212,22 @@ _EVENTS: Any = sa.inspect(EventRow).local_table
 _CHANGES: Any = sa.inspect(ChangeRow).local_table
 _INSERT_EVENT = sa.insert(_EVENTS)
 _INSERT_CHANGE = sa.insert(_CHANGES)
+#: ``WITH ev AS (INSERT INTO case_events …) INSERT INTO changes …``: both rows, one statement.
+_APPEND_PG = (
+    sa.insert(_CHANGES)
+    .values({c.name: sa.bindparam(f"c_{c.name}", type_=c.type) for c in _CHANGES.columns})
+    .add_cte(
+        sa.insert(_EVENTS)
+        .values(
+            {
+                c.name: sa.bindparam(f"e_{c.name}", type_=c.type)
+                for c in _EVENTS.columns
+                if c.name != "id"
+            }
+        )
+        .cte("ev")
+    )
+)
 _IDEMPOTENCY: Any = sa.inspect(IdempotencyRow).local_table
 _INSERT_DONE = sa.insert(_IDEMPOTENCY)
 _SELECT_DONE = sa.select(_IDEMPOTENCY.c.user_id, _IDEMPOTENCY.c.response).where(

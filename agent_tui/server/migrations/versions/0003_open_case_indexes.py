@@ -4,8 +4,9 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27
 
-Both index only the open cases (≈ 5 % of the table), in deadline order, so a deadline-ordered
-queue page reads its 51 rows straight off the index instead of sorting thousands:
+Both index only the open cases that have a deadline (≈ 5 % of the table), in deadline order,
+so a deadline-ordered queue page reads its 51 rows straight off the index instead of sorting
+thousands, and a create (no deadline yet) writes neither:
 
 * ``ix_cases_open_deadline``: unreplied open cases by deadline: the overdue queue (SQLite and
   PostgreSQL) and the summary's overdue counts;
@@ -38,7 +39,9 @@ OPEN = (
     "returned",
 )
 OPEN_TERM = "status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")"
-UNREPLIED_TERM = "replied_at IS NULL AND " + OPEN_TERM
+#: Cases without a deadline yet (every new one) stay out: a create writes neither index.
+DUE_TERM = "handling_deadline IS NOT NULL AND " + OPEN_TERM
+UNREPLIED_TERM = "handling_deadline IS NOT NULL AND replied_at IS NULL AND " + OPEN_TERM
 
 
 def upgrade() -> None:
@@ -53,8 +56,8 @@ def upgrade() -> None:
         "ix_cases_open_dept_deadline",
         "cases",
         ["department", "handling_deadline", "id"],
-        sqlite_where=sa.text(OPEN_TERM),
-        postgresql_where=sa.text(OPEN_TERM),
+        sqlite_where=sa.text(DUE_TERM),
+        postgresql_where=sa.text(DUE_TERM),
     )
 
 
