@@ -100,6 +100,8 @@ class CaseEntryScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.seat = seat
+        #: 协办 from routing, sent with the dispatch (the lead department is the pick-list).
+        self._co_departments: list[str] = []
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -303,6 +305,7 @@ class CaseEntryScreen(Screen[None]):
     def _route(self) -> None:
         category = self.query_one("#category", PickField).value
         info = self.query_one("#route-info", Static)
+        self._co_departments = []
         if category is None:
             info.update("")
             return
@@ -321,7 +324,13 @@ class CaseEntryScreen(Screen[None]):
                 Hit(department.short_name, department.code, department)
             )
         name = department.short_name if department else "（未配置）"
-        info.update(f"默认主办：{name} · 办理期限：{describe(deadline, now, self.ctx.calendar)}")
+        self._co_departments = [d.code for d in route.co_departments]
+        co = "、".join(d.short_name for d in route.co_departments)
+        info.update(
+            f"默认主办：{name}"
+            + (f" · 协办：{co}" if co else "")
+            + f" · 办理期限：{describe(deadline, now, self.ctx.calendar)}"
+        )
 
     @work(exclusive=True, group="caller-history", exit_on_error=False)
     async def _lookup_history(self, raw: str) -> None:
@@ -434,7 +443,9 @@ class CaseEntryScreen(Screen[None]):
             self.query_one("#department-input", Input).focus()
             return
         self._error("department", "")
-        if self._save("dispatch", {"department": department.code}) is not None:
+        co = [c for c in self._co_departments if c != department.code]
+        params = {"department": department.code, "co_departments": co}
+        if self._save("dispatch", params) is not None:
             self.notify(f"已受理并派往 {department.short_name}", title="派单")
             self._clear()
 

@@ -123,14 +123,42 @@ def _seat_with_cases(tmp_path: Path):  # type: ignore[no-untyped-def]
     return seat
 
 
+def _queue(*keys: str):  # type: ignore[no-untyped-def]
+    """Press ``keys``, wait for the (failed) server fetch, and stop the cursor blinking: the
+    capture must not depend on how long the fetch took."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from textual.widgets import Input
+
+        await pilot.press(*keys)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "本机缓存" in str(pilot.app.screen.query_one("#queue-status").render()):
+                break
+        for box in pilot.app.screen.query(Input):
+            box.cursor_blink = False
+        await pilot.pause()
+
+    return run
+
+
 def test_queue_waiting_for_dispatch(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = make_app(Settings(data_dir=tmp_path / "data"), _seat_with_cases(tmp_path), _frozen)
-    assert snap_compare(app, press=["f3", "f7"], terminal_size=SIZE)
+    assert snap_compare(app, run_before=_queue("f3", "f7"), terminal_size=SIZE)
 
 
 def test_queue_overdue(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = make_app(Settings(data_dir=tmp_path / "data"), _seat_with_cases(tmp_path), _frozen)
-    assert snap_compare(app, press=["f3", "f9"], terminal_size=SIZE)
+    assert snap_compare(app, run_before=_queue("f3", "f9"), terminal_size=SIZE)
+
+
+async def _offline_noted(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the case screen has tried the server and says it shows the cache."""
+    for _ in range(100):
+        await pilot.pause(0.05)
+        status = pilot.app.screen.query("#case-status")
+        if status and "本机缓存" in str(status.first().render()):
+            return
 
 
 def test_case_detail_with_a_conflict(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -144,7 +172,7 @@ def test_case_detail_with_a_conflict(snap_compare, tmp_path: Path) -> None:  # t
 
     async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.press("f3", "f7", "down", "enter")  # newest first: case 1 is second
-        await pilot.pause()
+        await _offline_noted(pilot)
 
     assert snap_compare(app, run_before=open_it, terminal_size=SIZE)
 
@@ -154,7 +182,7 @@ def test_step_form_dispatch(snap_compare, tmp_path: Path) -> None:  # type: igno
 
     async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.press("f3", "f7", "enter")
-        await pilot.pause()
+        await _offline_noted(pilot)
         await pilot.press("3")  # 派单 (不予受理, 直接办结, 派单)
         await pilot.pause()
 
@@ -175,5 +203,8 @@ def test_login_unreachable_server(snap_compare, tmp_path: Path) -> None:  # type
             await pilot.pause(0.05)
             if "无法连接" in str(app.screen.query_one("#login-server-error").render()):
                 break
+        for box in app.screen.query("Input"):
+            box.cursor_blink = False  # type: ignore[attr-defined]
+        await pilot.pause()
 
     assert snap_compare(app, run_before=submit, terminal_size=SIZE)
