@@ -452,17 +452,25 @@ class Store:
             listener()
 
     @contextmanager
-    def _write_core(self) -> Iterator[tuple[Connection, int]]:
+    def _write_core(self, counter: str = "") -> Iterator[tuple[Connection, int, int]]:
         """``_write`` on a bare Core connection (the hot paths: no Session, no ORM).
 
-        The body may ``rollback()`` to give the change number back (nothing changed); it
-        commits otherwise. Listeners hear only of commits.
+        With ``counter`` (a day's case numbers) the same statement also takes that counter's
+        next value, the change number's row first (every writer locks in that order). The
+        body may ``rollback()`` to give both back (nothing changed); it commits otherwise.
+        Listeners hear only of commits.
         """
         with self._write_lock, self.engine.connect() as connection:
             transaction = connection.begin()
             try:
-                seq = connection.execute(_NEXT_SEQ).scalar_one()
-                yield connection, int(seq)
+                if counter:
+                    got: dict[str, int] = dict(
+                        connection.execute(_NEXT_SEQ_AND_COUNTER, {"name": counter}).all()
+                    )
+                    seq, count = got["change_seq"], got[counter]
+                else:
+                    seq, count = connection.execute(_NEXT_SEQ).scalar_one(), 0
+                yield connection, int(seq), int(count)
             except BaseException:
                 if transaction.is_active:
                     transaction.rollback()
@@ -474,14 +482,17 @@ class Store:
             for listener in self.listeners:
                 listener()
 
-    def _next_number(self, connection: Any, platform: str, at: datetime) -> str:
-        day = at.astimezone(SHANGHAI).strftime("%Y%m%d")
-        value = connection.execute(_NEXT_NUMBER, {"name": f"number:{platform}:{day}"}).scalar_one()
+    @staticmethod
+    def _number_day(at: datetime) -> str:
+        return at.astimezone(SHANGHAI).strftime("%Y%m%d")
+
+    def _number(self, connection: Any, platform: str, day: str, value: int) -> str:
+        """The case number for the day's ``value``-th case of ``platform``."""
         prefix = "ZMD"
         if platform != "city":
             p = connection.execute(_PLATFORM_PREFIX, {"code": platform}).first()
             prefix = f"ZMD-{p.number_prefix}" if p and p.number_prefix else f"ZMD-{platform}"
-        return f"{prefix}-{day}-{int(value):04d}"
+        return f"{prefix}-{day}-{value:04d}"
 
     # -- visibility ----------------------------------------------------------------------------
 
@@ -564,10 +575,11 @@ class Store:
             # Let the domain say it, with the state, step and role named.
             register(intake, uuid=case_uuid, actor=actor.user_id, role=actor.role, at=at)
         insert_case = _INSERT_NEW_CASE[self.engine.dialect.name]
+        day = self._number_day(at)
         for _ in range(3):
             try:
-                with self._write_core() as (connection, seq):
-                    number = self._next_number(connection, actor.platform, at)
+                with self._write_core(f"number:{actor.platform}:{day}") as (connection, seq, n):
+                    number = self._number(connection, actor.platform, day, n)
                     case, event = register(
                         intake,
                         uuid=case_uuid,
@@ -676,7 +688,7 @@ class Store:
         self, actor: Actor, case_uuid: str, step: Step, body: S.StepBody, key: str
     ) -> tuple[str, S.CasePublic]:
         now = self.now()
-        with self._write_core() as (connection, seq):
+        with self._write_core() as (connection, seq, _):
             done = connection.execute(_SELECT_DONE, {"key": key}).first()
             if done is not None:
                 connection.rollback()
@@ -1250,9 +1262,10 @@ _INSERT_NEW_CASE = {
 _NEXT_SEQ = sa.text(
     "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value"
 )
-_NEXT_NUMBER = sa.text(
-    "INSERT INTO counters (name, value) VALUES (:name, 1) "
-    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+#: The change number and another counter (a day's case numbers) in one statement.
+_NEXT_SEQ_AND_COUNTER = sa.text(
+    "INSERT INTO counters (name, value) VALUES ('change_seq', 1), (:name, 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value"
 )
 _PLATFORM: Any = sa.inspect(PlatformRow).local_table
 _PLATFORM_PREFIX = sa.select(_PLATFORM.c.number_prefix).where(
