@@ -128,7 +128,8 @@ _ENUM_FIELDS: dict[str, Any] = {
 }
 
 
-def row_to_case(row: CaseRow) -> Case:
+def row_to_case(row: Any) -> Case:
+    """``row``: a ``CaseRow`` or a Core row of the ``cases`` table."""
     return Case(
         uuid=row.uuid,
         appeal_type=AppealType(row.appeal_type),
@@ -629,9 +630,10 @@ class Store:
         event: Event,
         seq: int,
         now: datetime,
+        done: dict[str, Any] | None = None,
     ) -> None:
-        """The event and the change row: two Core inserts (SQLite), or one statement holding
-        both (PostgreSQL: a round trip fewer per write)."""
+        """The event, the change row and (a step) the command's answer: Core inserts on
+        SQLite, one statement holding them all on PostgreSQL (round trips fewer per write)."""
         event_row = {
             "case_id": case_id,
             "case_uuid": case_uuid,
@@ -658,10 +660,16 @@ class Store:
         if connection.dialect.name == "postgresql":
             params = {f"e_{k}": v for k, v in event_row.items()}
             params.update({f"c_{k}": v for k, v in change_row.items()})
-            connection.execute(_APPEND_PG, params)
+            if done is None:
+                connection.execute(_APPEND_PG, params)
+            else:
+                params.update({f"d_{k}": v for k, v in done.items()})
+                connection.execute(_APPEND_DONE_PG, params)
         else:
             connection.execute(_INSERT_EVENT, event_row)
             connection.execute(_INSERT_CHANGE, change_row)
+            if done is not None:
+                connection.execute(_INSERT_DONE, done)
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -689,10 +697,14 @@ class Store:
     ) -> tuple[str, S.CasePublic]:
         now = self.now()
         with self._write_core() as (connection, seq, _):
-            done = connection.execute(_SELECT_DONE, {"key": key}).first()
+            # The case and any answer already given to this command id, in one statement.
+            row = connection.execute(_SELECT_CASE_AND_DONE, {"uuid": case_uuid, "key": key}).first()
+            done = row if row is not None and row.done_user is not None else None
+            if row is None:  # no such case; a retry may still name another case's command
+                done = connection.execute(_SELECT_DONE, {"key": key}).first()
             if done is not None:
                 connection.rollback()
-                if done.user_id != actor.user_id:
+                if done.done_user != actor.user_id:
                     raise ValidationFailed(
                         [
                             FieldError(
@@ -703,8 +715,9 @@ class Store:
                             )
                         ]
                     )
-                return done.response, S.CasePublic.model_validate_json(done.response)
-            row = self._load(connection, actor, case_uuid)
+                return done.done_response, S.CasePublic.model_validate_json(done.done_response)
+            if row is None or not self._can_see(actor, row):
+                raise NotFound(f"没有编号为 {case_uuid} 的工单", f"No case {case_uuid}")
             if body.version != row.version:
                 current = to_public(row, actor, now)
                 connection.rollback()
@@ -730,19 +743,16 @@ class Store:
             )
             if updated.rowcount != 1:
                 raise RuntimeError(f"apply_step: case {case_uuid} changed under the lock")
-            self._append(connection, row.id, row.uuid, after.department, event, seq, now)
             public = to_public(SimpleNamespace(**{**old, **changed}), actor, now)
             text = public.model_dump_json()
-            connection.execute(
-                _INSERT_DONE,
-                {
-                    "key": key,
-                    "user_id": actor.user_id,
-                    "status_code": 200,
-                    "response": text,
-                    "created_at": now,
-                },
-            )
+            done_row = {
+                "key": key,
+                "user_id": actor.user_id,
+                "status_code": 200,
+                "response": text,
+                "created_at": now,
+            }
+            self._append(connection, row.id, row.uuid, after.department, event, seq, now, done_row)
             return text, public
 
     def deadline_class(self, case: Case) -> DeadlineClass:
@@ -1224,28 +1234,41 @@ _EVENTS: Any = sa.inspect(EventRow).local_table
 _CHANGES: Any = sa.inspect(ChangeRow).local_table
 _INSERT_EVENT = sa.insert(_EVENTS)
 _INSERT_CHANGE = sa.insert(_CHANGES)
-#: ``WITH ev AS (INSERT INTO case_events …) INSERT INTO changes …``: both rows, one statement.
-_APPEND_PG = (
-    sa.insert(_CHANGES)
-    .values({c.name: sa.bindparam(f"c_{c.name}", type_=c.type) for c in _CHANGES.columns})
-    .add_cte(
-        sa.insert(_EVENTS)
-        .values(
-            {
-                c.name: sa.bindparam(f"e_{c.name}", type_=c.type)
-                for c in _EVENTS.columns
-                if c.name != "id"
-            }
-        )
-        .cte("ev")
-    )
-)
 _IDEMPOTENCY: Any = sa.inspect(IdempotencyRow).local_table
-_INSERT_DONE = sa.insert(_IDEMPOTENCY)
-_SELECT_DONE = sa.select(_IDEMPOTENCY.c.user_id, _IDEMPOTENCY.c.response).where(
-    _IDEMPOTENCY.c.key == sa.bindparam("key")
+
+
+def _insert_bound(table: Any, prefix: str) -> Any:
+    """``INSERT INTO table`` with every column bound as ``<prefix>_<column>`` (not ``id``)."""
+    return sa.insert(table).values(
+        {
+            c.name: sa.bindparam(f"{prefix}_{c.name}", type_=c.type)
+            for c in table.columns
+            if c.name != "id"
+        }
+    )
+
+
+#: ``WITH ev AS (INSERT INTO case_events …) INSERT INTO changes …``: both rows, one statement;
+#: a step also stores its command's answer in it.
+_APPEND_PG = _insert_bound(_CHANGES, "c").add_cte(_insert_bound(_EVENTS, "e").cte("ev"))
+_APPEND_DONE_PG = _insert_bound(_CHANGES, "c").add_cte(
+    _insert_bound(_EVENTS, "e").cte("ev"), _insert_bound(_IDEMPOTENCY, "d").cte("done")
 )
+_INSERT_DONE = sa.insert(_IDEMPOTENCY)
+_SELECT_DONE = sa.select(
+    _IDEMPOTENCY.c.user_id.label("done_user"), _IDEMPOTENCY.c.response.label("done_response")
+).where(_IDEMPOTENCY.c.key == sa.bindparam("key"))
 _SELECT_CASE = sa.select(_CASES).where(_CASES.c.uuid == sa.bindparam("uuid"))
+_SELECT_CASE_AND_DONE = sa.select(
+    _CASES,
+    *(
+        sa.select(c).where(_IDEMPOTENCY.c.key == sa.bindparam("key")).scalar_subquery().label(name)
+        for c, name in (
+            (_IDEMPOTENCY.c.user_id, "done_user"),
+            (_IDEMPOTENCY.c.response, "done_response"),
+        )
+    ),
+).where(_CASES.c.uuid == sa.bindparam("uuid"))
 #: SET comes from the parameters given (the columns a step changed); one compiled form each.
 _UPDATE_CASE = sa.update(_CASES).where(
     _CASES.c.id == sa.bindparam("_id"), _CASES.c.version == sa.bindparam("_version")
