@@ -25,10 +25,12 @@ from agent_tui.data.calendar import default_calendar
 from agent_tui.data.indexes import default_indexes, default_reference
 from agent_tui.domain.case import Status
 from agent_tui.domain.routing import Router
-from agent_tui.keys import GENERAL, KeyRow, rows_from
+from agent_tui.i18n import N_, set_language, t
+from agent_tui.keys import GENERAL, KeyRow, localize_bindings, rows_from
 from agent_tui.screens.case_detail import CaseScreen
 from agent_tui.screens.entry import CaseEntryScreen, EntryContext
 from agent_tui.screens.help import HelpScreen
+from agent_tui.screens.knowledge import AnswerScreen  # noqa: F401 (its bindings get localised)
 from agent_tui.screens.login import LoginScreen
 from agent_tui.screens.lookup import LookupScreen, build_sources
 from agent_tui.screens.palette import PROVIDERS
@@ -39,7 +41,7 @@ from agent_tui.widgets.search_list import SearchList
 
 class AgentTUI(App[None]):
     CSS_PATH = "app.tcss"
-    TITLE = "驻马店 12345"
+    TITLE = N_("驻马店 12345")
     COMMANDS = set(PROVIDERS)
 
     BINDINGS = [
@@ -84,6 +86,7 @@ class AgentTUI(App[None]):
         login: LoginForm | None = None,
     ) -> None:
         super().__init__()
+        self.title = t(self.TITLE)
         self.settings = settings
         self.seat = seat
         self.login_form = login
@@ -125,8 +128,8 @@ class AgentTUI(App[None]):
         self.start_seat(login.seat)
         if login.offline:
             self.notify(
-                "中心库暂不可达：按本机登录记录离线工作，工单保存后待联网发送",
-                title="离线登录",
+                t("中心库暂不可达：按本机登录记录离线工作，工单保存后待联网发送"),
+                title=t("离线登录"),
                 severity="warning",
                 timeout=10,
             )
@@ -163,13 +166,13 @@ class AgentTUI(App[None]):
             self._my_statuses[case.uuid] = str(case.status)
             if before and before != str(case.status):
                 self.notify(
-                    f"{Status(before).label} → {case.status.label}",
-                    title=f"我的工单 {case.number}",
+                    f"{t(Status(before).label)} → {t(case.status.label)}",
+                    title=t("我的工单 {number}", number=case.number),
                 )
         if status.held > self._held:
             self.notify(
-                "有操作与中心库冲突，已保留两个版本：F3 队列中打开该工单处理",
-                title="冲突",
+                t("有操作与中心库冲突，已保留两个版本：F3 队列中打开该工单处理"),
+                title=t("冲突"),
                 severity="error",
                 timeout=10,
             )
@@ -185,7 +188,7 @@ class AgentTUI(App[None]):
 
     def action_mode(self, mode: str) -> None:
         if mode in ("entry", "queues") and self.seat is None:
-            self.notify("资料查询模式没有连接中心库，不能受理", severity="warning")
+            self.notify(t("资料查询模式没有连接中心库，不能受理"), severity="warning")
             return
         if self.current_mode != mode:
             self.switch_mode(mode)
@@ -208,7 +211,9 @@ class AgentTUI(App[None]):
     def action_command_palette(self) -> None:
         if not CommandPalette.is_open(self):  # type: ignore[arg-type]
             self.push_screen(
-                CommandPalette(placeholder="搜工单号、来电号码、地址（拼音首字母）、单位、知识库…")
+                CommandPalette(
+                    placeholder=t("搜工单号、来电号码、地址（拼音首字母）、单位、知识库…")
+                )
             )
 
     async def on_unmount(self) -> None:
@@ -276,4 +281,7 @@ def make_app(
     With a seat: case entry at once. With a login form: the login screen first. With neither:
     the reference lookup alone.
     """
-    return AgentTUI(settings or Settings(), seat, clock, login)
+    settings = settings or Settings()
+    set_language(settings.language)
+    localize_bindings()
+    return AgentTUI(settings, seat, clock, login)

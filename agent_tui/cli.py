@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from agent_tui.config import Settings, config_path
+from agent_tui.i18n import Language
 
 cli = typer.Typer(
     name="agent-tui",
@@ -126,11 +127,15 @@ def keys(
     write: Annotated[
         Path | None, typer.Option(help="rewrite the key table between the markers of this file")
     ] = None,
+    lang: Annotated[Language, typer.Option(help="zh (the README's table) or en")] = "zh",
 ) -> None:
     """Print the key table (Markdown) generated from the bindings; the README includes it."""
     from agent_tui.app import key_rows
-    from agent_tui.keys import markdown_table
+    from agent_tui.i18n import set_language
+    from agent_tui.keys import localize_bindings, markdown_table
 
+    set_language(lang)
+    localize_bindings()
     table = markdown_table(key_rows())
     if write is None:
         typer.echo(table, nl=False)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from agent_tui import wire
+from agent_tui.i18n import either, t
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
@@ -33,7 +34,7 @@ class ApiError(Exception):
 
 class Offline(ApiError):
     def __init__(self, reason: str) -> None:
-        super().__init__(0, "offline", f"无法连接服务器：{reason}")
+        super().__init__(0, "offline", t("无法连接服务器：{reason}", reason=reason))
 
 
 class Unauthorized(ApiError):
@@ -62,7 +63,10 @@ class Invalid(ApiError):
 
     @property
     def errors(self) -> dict[str, str]:
-        return {e.get("field", ""): e.get("message", "") for e in self.body.get("errors", [])}
+        return {
+            e.get("field", ""): either(e.get("message", ""), e.get("message_en", ""))
+            for e in self.body.get("errors", [])
+        }
 
 
 class Throttled(ApiError):
@@ -119,11 +123,14 @@ class ApiClient:
             body = {}
         kind = _ERRORS.get(response.status_code, ApiError)
         if response.status_code >= 500:
-            raise Offline(f"服务器错误 {response.status_code}")
+            raise Offline(t("服务器错误 {status}", status=response.status_code))
         raise kind(
             response.status_code,
             str(body.get("code", f"http_{response.status_code}")),
-            str(body.get("message", response.reason_phrase)),
+            # The server says it in both languages: the seat shows its own.
+            either(
+                str(body.get("message", response.reason_phrase)), str(body.get("message_en", ""))
+            ),
             body,
         )
 

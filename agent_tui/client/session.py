@@ -19,6 +19,7 @@ from pathlib import Path
 from agent_tui import wire
 from agent_tui.client.api import ApiError, Offline, Throttled, Unauthorized
 from agent_tui.client.seat import Seat
+from agent_tui.i18n import t
 
 SESSION_KEY = "session"
 DEFAULT_OFFLINE_AGE = timedelta(hours=72)
@@ -74,15 +75,18 @@ def cached_user(seat: Seat, password: str, now: datetime, max_age: timedelta) ->
     """The cached profile if ``password`` matches the last online login; else LoginFailed."""
     raw = seat.store.get_meta(SESSION_KEY)
     if not raw:
-        raise LoginFailed("server", "无法连接中心库，本机也没有该用户的登录记录，不能离线工作")
+        raise LoginFailed("server", t("无法连接中心库，本机也没有该用户的登录记录，不能离线工作"))
     session = json.loads(raw)
     if not hmac.compare_digest(
         _verifier(password, bytes.fromhex(session["salt"])), session["verifier"]
     ):
-        raise LoginFailed("password", "密码与本机上次登录的不一致（中心库暂不可达）")
+        raise LoginFailed("password", t("密码与本机上次登录的不一致（中心库暂不可达）"))
     if now - datetime.fromisoformat(session["at"]) > max_age:
         hours = int(max_age.total_seconds() // 3600)
-        raise LoginFailed("server", f"无法连接中心库，本机登录记录已超过 {hours} 小时，请联网登录")
+        raise LoginFailed(
+            "server",
+            t("无法连接中心库，本机登录记录已超过 {hours} 小时，请联网登录", hours=hours),
+        )
     return wire.UserPublic.model_validate(session["user"])
 
 
@@ -98,11 +102,11 @@ async def open_seat(
 ) -> Login:
     """Log in and open the seat; raises LoginFailed with a message for the form."""
     if not server_url.strip():
-        raise LoginFailed("server", "请填写中心库地址")
+        raise LoginFailed("server", t("请填写中心库地址"))
     if not user_id.strip():
-        raise LoginFailed("user", "请填写工号")
+        raise LoginFailed("user", t("请填写工号"))
     if not password:
-        raise LoginFailed("password", "请填写密码")
+        raise LoginFailed("password", t("请填写密码"))
     now = now or datetime.now(UTC)
     seat = Seat(server_url.strip(), user_id.strip(), password, data_dir, store_key=store_key)
     try:
@@ -113,9 +117,9 @@ async def open_seat(
             seat.api.user = user
             return Login(seat, user, offline=True)
         except Unauthorized as exc:
-            raise LoginFailed("password", "工号或密码错误") from exc
+            raise LoginFailed("password", t("工号或密码错误")) from exc
         except Throttled as exc:
-            raise LoginFailed("password", "登录失败次数过多，请稍后再试") from exc
+            raise LoginFailed("password", t("登录失败次数过多，请稍后再试")) from exc
         except ApiError as exc:
             raise LoginFailed("server", exc.message) from exc
     except LoginFailed:

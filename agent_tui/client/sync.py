@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from agent_tui import wire
 from agent_tui.client.api import ApiClient, ApiError, Conflict, Invalid, NotFound, Offline
 from agent_tui.client.store import OutboxEntry, SeatStore
+from agent_tui.i18n import t
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +33,10 @@ class SyncStatus:
 
     @property
     def label(self) -> str:
-        state = "在线" if self.online else "离线"
-        parts = [state, f"待发送 {self.outbox}"]
+        state = t("在线") if self.online else t("离线")
+        parts = [state, t("待发送 {count}", count=self.outbox)]
         if self.held:
-            parts.append(f"待处理冲突 {self.held}")
+            parts.append(t("待处理冲突 {count}", count=self.held))
         return " · ".join(parts)
 
 

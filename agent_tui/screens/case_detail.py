@@ -25,6 +25,7 @@ from agent_tui.client.store import OutboxEntry
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.case import AppealType, Case, Role, Satisfaction, Status
 from agent_tui.domain.lifecycle import Step, available_steps
+from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.screens.step_form import StepForm
 from agent_tui.widgets.case_table import local, number_of, status_of
@@ -51,7 +52,7 @@ def steps_for(body: dict[str, Any], role: Role, department: str) -> list[Step]:
 
 
 class CaseScreen(Screen[None]):
-    HELP_TITLE = "工单详情"
+    HELP_TITLE = N_("工单详情")
 
     BINDINGS = [
         Binding("escape", "close", "返回", tooltip="回到上一屏", id="case.close"),
@@ -91,10 +92,10 @@ class CaseScreen(Screen[None]):
         with Horizontal(id="case"):
             with VerticalScroll(id="case-main"):
                 yield Static("", id="case-fields")
-                yield Label("办理过程", classes="section-title")
+                yield Label(t("办理过程"), classes="section-title")
                 yield DataTable(id="case-timeline", cursor_type="row", zebra_stripes=True)
             with Vertical(id="case-side"):
-                yield Label("可办理（数字键）", classes="section-title")
+                yield Label(t("可办理（数字键）"), classes="section-title")
                 yield Static("", id="case-steps")
                 yield Static("", id="case-conflict")
                 yield Static("", id="case-status", classes="hint")
@@ -103,7 +104,7 @@ class CaseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#case-timeline", DataTable)
-        table.add_columns("时间", "操作人", "角色", "步骤", "状态变化", "说明")
+        table.add_columns(t("时间"), t("操作人"), t("角色"), t("步骤"), t("状态变化"), t("说明"))
         self.refresh_case()
 
     # -- data ----------------------------------------------------------------------------------
@@ -120,12 +121,12 @@ class CaseScreen(Screen[None]):
         """Show what the seat store holds now (called again when the feed brings a change)."""
         cached = self.seat.store.case(self.case_uuid)
         if cached is None:
-            self.query_one("#case-fields", Static).update("本机没有这个工单")
+            self.query_one("#case-fields", Static).update(t("本机没有这个工单"))
             return
         self.body, self.pending = cached
         user = self.seat.user
         self.steps = steps_for(self.body, self.role, user.department if user else "")
-        self.title = f"工单 {number_of(self.body)}"
+        self.title = t("工单 {number}", number=number_of(self.body))
         self._show_fields()
         self._show_steps()
         self._show_conflict()
@@ -142,7 +143,7 @@ class CaseScreen(Screen[None]):
             case = await self.seat.api.get_case(self.case_uuid)
         except ApiError as exc:
             self.query_one("#case-status", Static).update(
-                f"显示本机缓存，办理过程需联网读取（{exc.message}）"
+                t("显示本机缓存，办理过程需联网读取（{error}）", error=exc.message)
             )
             return
         self.seat.store.put_cases([case])
@@ -156,7 +157,7 @@ class CaseScreen(Screen[None]):
     def _label_of(self, code: str, kind: str) -> str:
         if kind == "category":
             c = self.reference.category(code)
-            return f"{c.name}（{c.code}）" if c else code
+            return t("{name}（{code}）", name=c.name, code=c.code) if c else code
         d = self.reference.department(code)
         return d.short_name if d else code
 
@@ -167,45 +168,49 @@ class CaseScreen(Screen[None]):
             str(a[k]) for k in ("county", "township", "village", "road", "detail") if a.get(k)
         )
         caller = (
-            "（保密，已隐藏）"
+            t("（保密，已隐藏）")
             if b.get("masked")
-            else (f"{b.get('caller_name') or '（未留姓名）'} {b.get('caller_phone', '')}")
+            else (f"{b.get('caller_name') or t('（未留姓名）')} {b.get('caller_phone', '')}")
         )
-        flags = "、".join(
-            label for key, label in (("confidential", "保密"), ("anonymous", "匿名")) if b.get(key)
+        flags = t("、").join(
+            t(label)
+            for key, label in (("confidential", N_("保密")), ("anonymous", N_("匿名")))
+            if b.get(key)
         )
-        co = "、".join(self._label_of(c, "department") for c in b.get("co_departments") or [])
-        status = status_of(b).label + ("（本机操作待发送）" if self.pending else "")
+        co = t("、").join(self._label_of(c, "department") for c in b.get("co_departments") or [])
+        status = t(status_of(b).label) + (t("（本机操作待发送）") if self.pending else "")
+        appeal = AppealType(b.get("appeal_type") or AppealType.COMPLAINT)
+        satisfaction = Satisfaction(b["satisfaction"]) if b.get("satisfaction") else None
         rows = [
-            ("工单号", number_of(b)),
-            ("状态", status),
-            ("版本", str(b.get("version", 0))),
-            ("受理", f"{local(b.get('registered_at'))} {b.get('agent', '')}"),
-            ("来电人", caller + (f"（{flags}）" if flags else "")),
-            ("诉求类型", AppealType(b.get("appeal_type") or AppealType.COMPLAINT).label),
-            ("分类", self._label_of(str(b.get("category", "")), "category")),
-            ("地点", place),
-            ("主办单位", self._label_of(str(b.get("department", "")), "department")),
-            ("协办单位", co),
-            ("签收期限", local(b.get("sign_deadline"))),
-            ("办理期限", local(b.get("handling_deadline"))),
-            ("答复", str(b.get("result") or "")),
-            ("满意度", Satisfaction(b["satisfaction"]).label if b.get("satisfaction") else ""),
-            ("诉求内容", str(b.get("content", ""))),
+            (N_("工单号"), number_of(b)),
+            (N_("状态"), status),
+            (N_("版本"), str(b.get("version", 0))),
+            (N_("受理"), f"{local(b.get('registered_at'))} {b.get('agent', '')}"),
+            (N_("来电人"), caller + (t("（{flags}）", flags=flags) if flags else "")),
+            (N_("诉求类型"), t(appeal.label)),
+            (N_("分类"), self._label_of(str(b.get("category", "")), "category")),
+            (N_("地点"), place),
+            (N_("主办单位"), self._label_of(str(b.get("department", "")), "department")),
+            (N_("协办单位"), co),
+            (N_("签收期限"), local(b.get("sign_deadline"))),
+            (N_("办理期限"), local(b.get("handling_deadline"))),
+            (N_("答复"), str(b.get("result") or "")),
+            (N_("满意度"), t(satisfaction.label) if satisfaction else ""),
+            (N_("诉求内容"), str(b.get("content", ""))),
         ]
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column()
         for label, value in rows:
             if value:
-                grid.add_row(label, value)
+                grid.add_row(t(label), value)
         self.query_one("#case-fields", Static).update(grid)
 
     def _show_steps(self) -> None:
         if not self.steps:
-            text = "（当前状态下本角色无可办理步骤）"
+            text = t("（当前状态下本角色无可办理步骤）")
         else:
-            text = "\n".join(f"[b]{i}[/b]  {s.label}" for i, s in enumerate(self.steps, 1))
+            text = "\n".join(f"[b]{i}[/b]  {t(s.label)}" for i, s in enumerate(self.steps, 1))
         self.query_one("#case-steps", Static).update(text)
 
     def _show_conflict(self) -> None:
@@ -217,20 +222,28 @@ class CaseScreen(Screen[None]):
             return
         entry = held[0]
         server = entry.server_case
-        mine = Step(entry.step).label if entry.step else "受理"
+        mine = t(Step(entry.step).label if entry.step else Step.REGISTER.label)
         lines = [
-            "[b red]与中心库冲突[/]",
-            f"本机：{mine}（基于第 {entry.body.get('version', '?')} 版）",
+            t("[b red]与中心库冲突[/]"),
+            t(
+                "本机：{step}（基于第 {version} 版）",
+                step=mine,
+                version=entry.body.get("version", "?"),
+            ),
         ]
         if server is not None:
             lines += [
-                f"中心库：第 {server.version} 版 · {server.status.label}"
-                f" · 主办 {self._label_of(server.department, 'department') or '—'}",
-                f"更新于 {local(server.updated_at.isoformat())}",
+                t(
+                    "中心库：第 {version} 版 · {status} · 主办 {department}",
+                    version=server.version,
+                    status=t(server.status.label),
+                    department=self._label_of(server.department, "department") or "—",
+                ),
+                t("更新于 {at}", at=local(server.updated_at.isoformat())),
             ]
         if entry.last_error:
-            lines.append(f"原因：{entry.last_error}")
-        lines.append("Ctrl+Y 按最新版本重新提交 · Ctrl+D 放弃本机操作")
+            lines.append(t("原因：{error}", error=entry.last_error))
+        lines.append(t("Ctrl+Y 按最新版本重新提交 · Ctrl+D 放弃本机操作"))
         panel.update("\n".join(lines))
 
     def _show_timeline(self) -> None:
@@ -239,13 +252,13 @@ class CaseScreen(Screen[None]):
         if self.events is None:
             return
         for e in self.events:
-            source = Status(e["from_status"]).label if e.get("from_status") else ""
-            target = Status(e["to_status"]).label
+            source = t(Status(e["from_status"]).label) if e.get("from_status") else ""
+            target = t(Status(e["to_status"]).label)
             table.add_row(
                 local(e.get("at")),
                 str(e.get("actor", "")),
-                Role(e["role"]).label,
-                Step(e["step"]).label,
+                t(Role(e["role"]).label),
+                t(Step(e["step"]).label),
                 f"{source}→{target}" if source and source != target else target,
                 str(e.get("reason", "")),
             )
@@ -262,10 +275,10 @@ class CaseScreen(Screen[None]):
 
     def action_step(self, n: int) -> None:
         if n > len(self.steps):
-            self.notify(f"没有第 {n} 个步骤", severity="warning")
+            self.notify(t("没有第 {n} 个步骤", n=n), severity="warning")
             return
         if self._held():
-            self.notify("请先处理与中心库的冲突（Ctrl+Y 或 Ctrl+D）", severity="warning")
+            self.notify(t("请先处理与中心库的冲突（Ctrl+Y 或 Ctrl+D）"), severity="warning")
             return
         step = self.steps[n - 1]
         version = int(self.body.get("version", 0) or 1)
@@ -274,7 +287,10 @@ class CaseScreen(Screen[None]):
             if params is None:
                 return
             self.seat.queue_step(self.case_uuid, str(step), params, version)
-            self.notify(f"{step.label}：已提交（待发送到中心库）", title=number_of(self.body))
+            self.notify(
+                t("{step}：已提交（待发送到中心库）", step=t(step.label)),
+                title=number_of(self.body),
+            )
             self.refresh_case()
 
         self.app.push_screen(StepForm(step, self.body, self.ctx, self._now()), done)
@@ -290,11 +306,11 @@ class CaseScreen(Screen[None]):
                 continue
             self.seat.store.reapply(entry.id, server.version)
             self.seat.sync.kick()
-            self.notify("已按中心库最新版本重新提交", title=number_of(self.body))
+            self.notify(t("已按中心库最新版本重新提交"), title=number_of(self.body))
         self.refresh_case()
 
     def action_discard(self) -> None:
         for entry in self._held():
             self.seat.store.discard(entry.id)
-        self.notify("已放弃本机操作，以中心库为准", title=number_of(self.body))
+        self.notify(t("已放弃本机操作，以中心库为准"), title=number_of(self.body))
         self.refresh_case()

@@ -35,11 +35,12 @@ from agent_tui.domain.case import (
     normalize_phone,
     validate_intake,
 )
-from agent_tui.domain.deadlines import DEFAULT_POLICY, describe
+from agent_tui.domain.deadlines import DEFAULT_POLICY, describe, describe_en
 from agent_tui.domain.errors import DomainError, ValidationFailed
 from agent_tui.domain.reference import Category, Department
 from agent_tui.domain.routing import Router
 from agent_tui.domain.search import SearchIndex
+from agent_tui.i18n import N_, either, english, t
 from agent_tui.widgets.choice import ChoiceBar
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
@@ -63,7 +64,7 @@ class EntryContext:
 
 def _address_hits(index: AddressIndex, query: str) -> list[Hit]:
     return [
-        Hit(m.entry.name, f"{m.entry.level.label} · {m.path}", m.entry)
+        Hit(m.entry.name, f"{t(m.entry.level.label)} · {m.path}", m.entry)
         for m in index.search(query, 8)
     ]
 
@@ -85,7 +86,7 @@ def _address_of(entry: AddressEntry | None, detail: str) -> Address:
 
 
 class CaseEntryScreen(Screen[None]):
-    HELP_TITLE = "受理"
+    HELP_TITLE = N_("受理")
 
     BINDINGS = [
         Binding(
@@ -112,54 +113,60 @@ class CaseEntryScreen(Screen[None]):
                 # Order = the call: number, what kind, what about, where, what; the optional
                 # identity fields last. Enter moves on; digits pick in the choices.
                 yield from self._field(
-                    "来电号码", Input(id="caller_phone", placeholder="手机或带区号固话")
+                    t("来电号码"), Input(id="caller_phone", placeholder=t("手机或带区号固话"))
                 )
-                yield Label("诉求类型（数字键选择）", classes="field-label")
+                yield Label(t("诉求类型（数字键选择）"), classes="field-label")
                 yield ChoiceBar(
-                    [(a, a.label) for a in AppealType], value=AppealType.COMPLAINT, id="appeal_type"
+                    [(a, t(a.label)) for a in AppealType],
+                    value=AppealType.COMPLAINT,
+                    id="appeal_type",
                 )
-                yield Label("紧急程度", classes="field-label")
-                yield ChoiceBar([(u, u.label) for u in Urgency], id="urgency")
+                yield Label(t("紧急程度"), classes="field-label")
+                yield ChoiceBar([(u, t(u.label)) for u in Urgency], id="urgency")
                 yield from self._field(
-                    "诉求分类",
+                    t("诉求分类"),
                     PickField(
                         self._category_hits,
-                        placeholder="分类：汉字/拼音/首字母/代码",
+                        placeholder=t("分类：汉字/拼音/首字母/代码"),
                         id="category",
                     ),
                 )
                 yield Static("", id="route-info", classes="hint")
                 yield from self._field(
-                    "发生地点",
+                    t("发生地点"),
                     PickField(
                         lambda q: _address_hits(self.ctx.addresses, q),
-                        placeholder="县区、乡镇、村社区、道路（如 jsl → 金山路）",
+                        placeholder=t("县区、乡镇、村社区、道路（如 jsl → 金山路）"),
                         id="address",
                     ),
                 )
-                yield Input(id="address_detail", placeholder="详细位置（如 北侧 50 米、门牌号）")
+                yield Input(id="address_detail", placeholder=t("详细位置（如 北侧 50 米、门牌号）"))
                 yield from self._field(
-                    "诉求内容", TextArea(id="content", tab_behavior="focus", soft_wrap=True)
+                    t("诉求内容"), TextArea(id="content", tab_behavior="focus", soft_wrap=True)
                 )
                 yield from self._field(
-                    "主办单位",
-                    PickField(self._department_hits, placeholder="默认按分类派单", id="department"),
+                    t("主办单位"),
+                    PickField(
+                        self._department_hits, placeholder=t("默认按分类派单"), id="department"
+                    ),
                 )
                 with Horizontal(classes="row"):
-                    yield from self._field("姓名", Input(id="caller_name", placeholder="可不填"))
+                    yield from self._field(
+                        t("姓名"), Input(id="caller_name", placeholder=t("可不填"))
+                    )
                     with Vertical(classes="cell"):
-                        yield Label("性别", classes="field-label")
+                        yield Label(t("性别"), classes="field-label")
                         yield ChoiceBar(
-                            [(g, g.label) for g in (Gender.UNKNOWN, Gender.MALE, Gender.FEMALE)],
+                            [(g, t(g.label)) for g in (Gender.UNKNOWN, Gender.MALE, Gender.FEMALE)],
                             id="gender",
                         )
                 with Horizontal(classes="row"):
-                    yield Checkbox("保密（对承办单位隐藏身份）", id="confidential")
-                    yield Checkbox("匿名", id="anonymous")
+                    yield Checkbox(t("保密（对承办单位隐藏身份）"), id="confidential")
+                    yield Checkbox(t("匿名"), id="anonymous")
                 yield Static("", id="anonymous-error", classes="field-error")
                 yield Static("", id="entry-status", classes="hint")
             with Vertical(id="entry-side"):
-                yield Label("来电历史", classes="section-title")
+                yield Label(t("来电历史"), classes="section-title")
                 yield Static("", id="history-warning")
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         if self.seat is not None:
@@ -173,9 +180,9 @@ class CaseEntryScreen(Screen[None]):
             yield Static("", id=f"{widget.id}-error", classes="field-error")
 
     def on_mount(self) -> None:
-        self.title = "驻马店 12345 · 受理"
+        self.title = t("驻马店 12345 · 受理")
         table = self.query_one("#history", DataTable)
-        table.add_columns("工单号", "受理时间", "状态", "内容")
+        table.add_columns(t("工单号"), t("受理时间"), t("状态"), t("内容"))
         for picker in self.query(PickField):
             picker.query_one("OptionList").can_focus = False
         self._restore_draft()
@@ -262,7 +269,7 @@ class CaseEntryScreen(Screen[None]):
             )
         except ValidationFailed as exc:
             for e in exc.errors:
-                self._error(e.field, e.message)
+                self._error(e.field, either(e.message, e.message_en))
             first = exc.errors[0].field
             target = {"caller_name": "#caller_name", "address": "#address-input"}.get(
                 first, f"#{first}"
@@ -313,7 +320,7 @@ class CaseEntryScreen(Screen[None]):
         try:
             route = self.ctx.router.route(category.code, urgency)
         except DomainError as exc:
-            info.update(exc.message)
+            info.update(either(exc.message, exc.message_en))
             return
         span = DEFAULT_POLICY.handling_limit(route.deadline_class, urgency)
         now = self._now()
@@ -323,13 +330,14 @@ class CaseEntryScreen(Screen[None]):
             self.query_one("#department", PickField).pick(
                 Hit(department.short_name, department.code, department)
             )
-        name = department.short_name if department else "（未配置）"
+        name = department.short_name if department else t("（未配置）")
         self._co_departments = [d.code for d in route.co_departments]
-        co = "、".join(d.short_name for d in route.co_departments)
+        co = t("、").join(d.short_name for d in route.co_departments)
+        when = (describe_en if english() else describe)(deadline, now, self.ctx.calendar)
         info.update(
-            f"默认主办：{name}"
-            + (f" · 协办：{co}" if co else "")
-            + f" · 办理期限：{describe(deadline, now, self.ctx.calendar)}"
+            t("默认主办：{name}", name=name)
+            + (t(" · 协办：{co}", co=co) if co else "")
+            + t(" · 办理期限：{deadline}", deadline=when)
         )
 
     @work(exclusive=True, group="caller-history", exit_on_error=False)
@@ -361,21 +369,26 @@ class CaseEntryScreen(Screen[None]):
             is_open = status not in (Status.ARCHIVED, Status.REFUSED, Status.RESOLVED)
             open_count += is_open
             style = "bold yellow" if is_open else ""
+            number = c.get("number") or t("（待发送）")
             table.add_row(
-                f"[{style}]{c.get('number') or '（待发送）'}[/]"
-                if style
-                else (c.get("number") or "（待发送）"),
+                f"[{style}]{number}[/]" if style else number,
                 str(c.get("registered_at", ""))[5:16].replace("T", " "),
-                status.label,
+                t(status.label),
                 str(c.get("content", ""))[:18],
             )
         warning = self.query_one("#history-warning", Static)
         if len(cases) >= 2:
-            warning.update(f"[b]重复来电[/b]：共 {len(cases)} 件，其中未办结 {open_count} 件")
+            warning.update(
+                t(
+                    "[b]重复来电[/b]：共 {count} 件，其中未办结 {open} 件",
+                    count=len(cases),
+                    open=open_count,
+                )
+            )
         elif cases:
-            warning.update(f"曾来电 1 次（未办结 {open_count} 件）")
+            warning.update(t("曾来电 1 次（未办结 {open} 件）", open=open_count))
         else:
-            warning.update("首次来电")
+            warning.update(t("首次来电"))
 
     # -- drafts --------------------------------------------------------------------------------
 
@@ -415,7 +428,7 @@ class CaseEntryScreen(Screen[None]):
                 self.query_one("#department", PickField).pick(Hit(dept.short_name, dept.code, dept))
         finally:
             self.call_after_refresh(setattr, self, "_restoring", False)
-        self.notify("已恢复上次未保存的草稿", title="草稿")
+        self.notify(t("已恢复上次未保存的草稿"), title=t("草稿"))
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -424,7 +437,7 @@ class CaseEntryScreen(Screen[None]):
         if body is None:
             return None
         if self.seat is None:
-            self.notify("未连接坐席（资料查询模式）：无法保存", severity="error")
+            self.notify(t("未连接坐席（资料查询模式）：无法保存"), severity="error")
             return None
         case_uuid = self.seat.save_case(body, draft_id=DRAFT_ID)
         if then:
@@ -433,20 +446,20 @@ class CaseEntryScreen(Screen[None]):
 
     def action_save(self) -> None:
         if self._save() is not None:
-            self.notify("已受理（待发送到中心库）", title="保存")
+            self.notify(t("已受理（待发送到中心库）"), title=t("保存"))
             self._clear()
 
     def action_dispatch(self) -> None:
         department = self.query_one("#department", PickField).value
         if department is None:
-            self._error("department", "请选择主办单位（或先选分类自动带出）")
+            self._error("department", t("请选择主办单位（或先选分类自动带出）"))
             self.query_one("#department-input", Input).focus()
             return
         self._error("department", "")
         co = [c for c in self._co_departments if c != department.code]
         params = {"department": department.code, "co_departments": co}
         if self._save("dispatch", params) is not None:
-            self.notify(f"已受理并派往 {department.short_name}", title="派单")
+            self.notify(t("已受理并派往 {name}", name=department.short_name), title=t("派单"))
             self._clear()
 
     def action_resolve(self) -> None:
@@ -457,7 +470,7 @@ class CaseEntryScreen(Screen[None]):
 
         def done(answer: str | None) -> None:
             if answer and self._save("resolve", {"result": answer}) is not None:
-                self.notify("已直接办结", title="办结")
+                self.notify(t("已直接办结"), title=t("办结"))
                 self._clear()
 
         self.app.push_screen(AnswerScreen(), done)

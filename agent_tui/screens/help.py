@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from agent_tui.i18n import t
 from agent_tui.keys import KeyRow, format_key, group_rows
 
 
@@ -19,9 +20,9 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        parts = ["[b]按键帮助[/b]（Esc 关闭）"]
+        parts = [t("[b]按键帮助[/b]（Esc 关闭）")]
         for group, rows in group_rows(self.rows).items():
-            parts.append(f"\n[b]{group}[/b]")
+            parts.append(f"\n[b]{t(group)}[/b]")
             for row in rows:
                 parts.append(f"  {format_key(row.key):<14}{row.description}  [dim]{row.tooltip}[/]")
         with VerticalScroll(id="help"):

@@ -11,32 +11,37 @@ from textual.widgets import Label, Static
 
 from agent_tui.data.indexes import default_indexes
 from agent_tui.domain.reference import KnowledgeEntry
+from agent_tui.i18n import N_, t
 from agent_tui.widgets.search_list import Hit, SearchList
 
 
 def knowledge_hits(query: str) -> list[Hit]:
     knowledge = default_indexes()[3]
     return [
-        Hit(m.entry.payload.title, "、".join(m.entry.payload.keywords[:3]), m.entry.payload)
+        Hit(m.entry.payload.title, t("、").join(m.entry.payload.keywords[:3]), m.entry.payload)
         for m in knowledge.search(query, 30)
     ]
 
 
 def answer_text(entry: KnowledgeEntry) -> str:
-    phone = f"（电话 {entry.phone}）" if entry.phone else ""
+    phone = t("（电话 {phone}）", phone=entry.phone) if entry.phone else ""
     return f"{entry.answer}{phone}"
 
 
 class AnswerScreen(ModalScreen[str | None]):
     """Search the knowledge base; Enter takes the highlighted answer, Esc cancels."""
 
-    HELP_TITLE = "知识库"
+    HELP_TITLE = N_("知识库")
     BINDINGS = [Binding("escape", "cancel", "取消", id="answer.cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="answer"):
-            yield Label("直接办结：选择答复口径（Enter 采用，Esc 取消）", classes="section-title")
-            yield SearchList(knowledge_hits, placeholder="知识库：汉字/拼音/首字母（如 停水、gjj）")
+            yield Label(
+                t("直接办结：选择答复口径（Enter 采用，Esc 取消）"), classes="section-title"
+            )
+            yield SearchList(
+                knowledge_hits, placeholder=t("知识库：汉字/拼音/首字母（如 停水、gjj）")
+            )
             yield Static("", id="answer-preview")
 
     def on_mount(self) -> None:

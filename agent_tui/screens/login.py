@@ -23,10 +23,11 @@ from agent_tui.client.session import (
     open_seat,
     remembered_login,
 )
+from agent_tui.i18n import N_, t
 
 
 class LoginScreen(Screen[Login]):
-    HELP_TITLE = "登录"
+    HELP_TITLE = N_("登录")
     BINDINGS = [
         Binding("ctrl+l", "login", "登录", tooltip="用填写的账号登录", id="login.submit"),
     ]
@@ -39,11 +40,15 @@ class LoginScreen(Screen[Login]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="login"):
-            yield Label("驻马店 12345 坐席登录", classes="section-title")
+            yield Label(t("驻马店 12345 坐席登录"), classes="section-title")
             for field, label, widget in (
-                ("server", "中心库地址", Input(id="login-server", placeholder="http://主机:8345")),
-                ("user", "工号", Input(id="login-user", placeholder="如 agent01")),
-                ("password", "密码", Input(id="login-password", password=True)),
+                (
+                    "server",
+                    t("中心库地址"),
+                    Input(id="login-server", placeholder=t("http://主机:8345")),
+                ),
+                ("user", t("工号"), Input(id="login-user", placeholder=t("如 agent01"))),
+                ("password", t("密码"), Input(id="login-password", password=True)),
             ):
                 yield Label(label, classes="field-label")
                 yield widget
@@ -53,7 +58,7 @@ class LoginScreen(Screen[Login]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = "驻马店 12345 · 登录"
+        self.title = t("驻马店 12345 · 登录")
         last_server, last_user = remembered_login(self.data_dir)
         server = self.form.server_url or last_server
         user = self.form.user_id or (last_user if last_server == server else "")
@@ -81,7 +86,7 @@ class LoginScreen(Screen[Login]):
     def action_login(self) -> None:
         for field in ("server", "user", "password"):
             self._error(field, "")
-        self.query_one("#login-status", Static).update("正在连接中心库…")
+        self.query_one("#login-status", Static).update(t("正在连接中心库…"))
         self._login(
             self.query_one("#login-server", Input).value,
             self.query_one("#login-user", Input).value,

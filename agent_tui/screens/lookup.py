@@ -20,6 +20,7 @@ from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.address import AddressEntry, AddressIndex
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry
 from agent_tui.domain.search import SearchIndex
+from agent_tui.i18n import N_, t
 from agent_tui.widgets.search_list import Hit, SearchList
 from agent_tui.widgets.seat_bar import SeatBar
 
@@ -48,17 +49,21 @@ def build_sources(
 
     def search_addresses(q: str) -> list[Hit]:
         return [
-            Hit(m.entry.name, f"{m.entry.level.label} · {m.path}", m.entry)
+            Hit(m.entry.name, f"{t(m.entry.level.label)} · {m.path}", m.entry)
             for m in addresses.search(q, LIMIT)
         ]
 
     def describe_address(e: object) -> str:
         assert isinstance(e, AddressEntry)
-        lines = [f"[b]{e.name}[/b]", f"层级：{e.level.label}", f"路径：{e.path}"]
+        lines = [
+            f"[b]{e.name}[/b]",
+            t("层级：{level}", level=t(e.level.label)),
+            t("路径：{path}", path=e.path),
+        ]
         if e.aliases:
-            lines.append("别名：" + "、".join(e.aliases))
+            lines.append(t("别名：{aliases}", aliases=t("、").join(e.aliases)))
         if e.code:
-            lines.append(f"区划代码：{e.code}")
+            lines.append(t("区划代码：{code}", code=e.code))
         return "\n".join(lines)
 
     def search_categories(q: str) -> list[Hit]:
@@ -72,14 +77,14 @@ def build_sources(
     def describe_category(c: object) -> str:
         assert isinstance(c, Category)
         parent = ref.category(c.parent)
-        co = "、".join(dept_name(x) for x in c.co_departments) or "无"
+        co = t("、").join(dept_name(x) for x in c.co_departments) or t("无")
         return "\n".join(
             [
-                f"[b]{c.name}[/b]（{c.code}）",
-                f"大类：{parent.name if parent else '—'}",
-                f"默认主办：{dept_name(c.department)}",
-                f"协办：{co}",
-                f"期限类别：{c.deadline_class.label}",
+                t("[b]{name}[/b]（{code}）", name=c.name, code=c.code),
+                t("大类：{parent}", parent=parent.name if parent else "—"),
+                t("默认主办：{name}", name=dept_name(c.department)),
+                t("协办：{co}", co=co),
+                t("期限类别：{deadline_class}", deadline_class=t(c.deadline_class.label)),
             ]
         )
 
@@ -95,14 +100,17 @@ def build_sources(
 
     def describe_department(d: object) -> str:
         assert isinstance(d, Department)
-        lines = [f"[b]{d.name}[/b]", f"简称：{d.short_name}（{d.code}）"]
+        lines = [
+            f"[b]{d.name}[/b]",
+            t("简称：{short_name}（{code}）", short_name=d.short_name, code=d.code),
+        ]
         if d.phone:
-            lines.append(f"服务电话：{d.phone}")
+            lines.append(t("服务电话：{phone}", phone=d.phone))
         return "\n".join(lines)
 
     def search_knowledge(q: str) -> list[Hit]:
         return [
-            Hit(m.entry.payload.title, "、".join(m.entry.payload.keywords[:3]), m.entry.payload)
+            Hit(m.entry.payload.title, t("、").join(m.entry.payload.keywords[:3]), m.entry.payload)
             for m in knowledge.search(q, LIMIT)
         ]
 
@@ -110,26 +118,38 @@ def build_sources(
         assert isinstance(k, KnowledgeEntry)
         lines = [f"[b]{k.title}[/b]", "", k.answer]
         if k.phone:
-            lines += ["", f"电话：{k.phone}"]
+            lines += ["", t("电话：{phone}", phone=k.phone)]
         if k.department:
-            lines.append(f"承办：{dept_name(k.department)}")
+            lines.append(t("承办：{department}", department=dept_name(k.department)))
         return "\n".join(lines)
 
-    hint = "输入汉字、拼音或首字母"
+    # Titles and placeholders are translated when shown (the sources are built once).
     return {
         "address": LookupSource(
-            "address", "地址", f"{hint}（如 jsl → 金山路）", search_addresses, describe_address
+            "address",
+            N_("地址"),
+            N_("输入汉字、拼音或首字母（如 jsl → 金山路）"),
+            search_addresses,
+            describe_address,
         ),
         "category": LookupSource(
-            "category", "诉求分类", f"{hint}或分类代码", search_categories, describe_category
+            "category",
+            N_("诉求分类"),
+            N_("输入汉字、拼音或首字母或分类代码"),
+            search_categories,
+            describe_category,
         ),
         "department": LookupSource(
-            "department", "承办单位", f"{hint}或单位代码", search_departments, describe_department
+            "department",
+            N_("承办单位"),
+            N_("输入汉字、拼音或首字母或单位代码"),
+            search_departments,
+            describe_department,
         ),
         "knowledge": LookupSource(
             "knowledge",
-            "知识库",
-            f"{hint}（如 停水、公积金）",
+            N_("知识库"),
+            N_("输入汉字、拼音或首字母（如 停水、公积金）"),
             search_knowledge,
             describe_knowledge,
         ),
@@ -139,7 +159,7 @@ def build_sources(
 class LookupScreen(Screen[None]):
     """One search box; F5 地址 / F6 分类 / F7 单位 / F8 知识库."""
 
-    HELP_TITLE = "资料查询"
+    HELP_TITLE = N_("资料查询")
 
     # These keys are priority (style.md reserves that for quit and help) because agents type
     # ahead: a non-priority binding runs only after the key has bubbled up from the focused
@@ -201,15 +221,15 @@ class LookupScreen(Screen[None]):
         with Horizontal(id="lookup"):
             with Vertical(id="lookup-left"):
                 yield Label(self._mode_text(), id="lookup-mode")
-                yield SearchList(self.current.search, placeholder=self.current.placeholder)
+                yield SearchList(self.current.search, placeholder=t(self.current.placeholder))
             yield Static("", id="lookup-detail")
         if self.seat is not None:
             yield SeatBar(self.seat)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = "驻马店 12345 · 资料查询"
-        self.sub_title = self.current.title
+        self.title = t("驻马店 12345 · 资料查询")
+        self.sub_title = t(self.current.title)
         self.query_one(SearchList).input.focus()
         if self._request is not None:
             self.show(*self._request)
@@ -217,19 +237,19 @@ class LookupScreen(Screen[None]):
 
     def _mode_text(self) -> str:
         return "  ".join(
-            f"[reverse] {s.title} [/]" if s is self.current else f" {s.title} "
+            f"[reverse] {t(s.title)} [/]" if s is self.current else f" {t(s.title)} "
             for s in self.sources.values()
         )
 
     def action_mode(self, key: str) -> None:
         self.current = self.sources[key]
-        self.sub_title = self.current.title
+        self.sub_title = t(self.current.title)
         self.query_one("#lookup-mode", Label).update(self._mode_text())
         self.query_one("#lookup-detail", Static).update("")
         search_list = self.query_one(SearchList)
         # A new kind of search starts from an empty box: "jsl" means nothing to categories.
         search_list.input.value = ""
-        search_list.set_searcher(self.current.search, self.current.placeholder)
+        search_list.set_searcher(self.current.search, t(self.current.placeholder))
         search_list.input.focus()
 
     def show(self, key: str, query: str) -> None:

@@ -18,6 +18,7 @@ from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.address import AddressIndex
 from agent_tui.domain.reference import Department, KnowledgeEntry
 from agent_tui.domain.search import SearchIndex
+from agent_tui.i18n import t
 from agent_tui.widgets.case_table import local, number_of, short, status_of
 
 LIMIT = 12
@@ -61,14 +62,16 @@ class CaseCommands(_HostProvider):
         if seat is None or len(query.strip()) < 2:
             return
         for rank, (body, pending) in enumerate(seat.store.search_cases(query.strip(), LIMIT)):
-            label = f"工单 {number_of(body)} · {status_of(body).label}"
+            label = t(
+                "工单 {number} · {status}", number=number_of(body), status=t(status_of(body).label)
+            )
             yield Hit(
                 _score(rank),
                 label,
                 partial(self.host.open_case, str(body["uuid"])),
                 text=label,
                 help=f"{local(body.get('registered_at'))} {body.get('caller_phone', '')} "
-                f"{short(body.get('content', ''), 30)}" + ("（待发送）" if pending else ""),
+                f"{short(body.get('content', ''), 30)}" + (t("（待发送）") if pending else ""),
             )
 
 
@@ -77,13 +80,13 @@ class AddressCommands(_HostProvider):
         if not query.strip():
             return
         for rank, m in enumerate(self.host.addresses.search(query.strip(), LIMIT)):
-            label = f"地址 {m.entry.name}"
+            label = t("地址 {name}", name=m.entry.name)
             yield Hit(
                 _score(rank, REFERENCE),
                 label,
                 self._lookup("address", m.entry.name),
                 text=label,
-                help=f"{m.entry.level.label} · {m.path}",
+                help=f"{t(m.entry.level.label)} · {m.path}",
             )
 
 
@@ -93,7 +96,7 @@ class DepartmentCommands(_HostProvider):
             return
         for rank, m in enumerate(self.host.departments.search(query.strip(), LIMIT)):
             d = m.entry.payload
-            label = f"单位 {d.short_name}"
+            label = t("单位 {name}", name=d.short_name)
             yield Hit(
                 _score(rank, REFERENCE),
                 label,
@@ -109,7 +112,7 @@ class KnowledgeCommands(_HostProvider):
             return
         for rank, m in enumerate(self.host.knowledge.search(query.strip(), LIMIT)):
             k = m.entry.payload
-            label = f"知识库 {k.title}"
+            label = t("知识库 {title}", title=k.title)
             yield Hit(
                 _score(rank, REFERENCE),
                 label,

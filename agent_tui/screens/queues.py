@@ -24,6 +24,7 @@ from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import OPEN_STATUSES, Status
+from agent_tui.i18n import N_, t
 from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, is_overdue, local, short
 from agent_tui.widgets.seat_bar import SeatBar
 
@@ -34,7 +35,7 @@ WITH_DEPARTMENT = (
     Status.EXTENSION_REQUESTED,
     Status.RETURN_REQUESTED,
 )
-DRAFT_COLUMNS = ("草稿", "最后修改", "来电号码", "分类", "内容")
+DRAFT_COLUMNS = (N_("草稿"), N_("最后修改"), N_("来电号码"), N_("分类"), N_("内容"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +46,11 @@ class QueueDef:
 
 
 QUEUES = (
-    QueueDef("mine", "今日我的", "f5"),
-    QueueDef("drafts", "草稿", "f6"),
-    QueueDef("waiting", "待派单", "f7"),
-    QueueDef("dispatched", "已派单", "f8"),
-    QueueDef("overdue", "超期", "f9"),
+    QueueDef("mine", N_("今日我的"), "f5"),
+    QueueDef("drafts", N_("草稿"), "f6"),
+    QueueDef("waiting", N_("待派单"), "f7"),
+    QueueDef("dispatched", N_("已派单"), "f8"),
+    QueueDef("overdue", N_("超期"), "f9"),
 )
 
 
@@ -61,7 +62,7 @@ class Row:
 
 
 class QueueScreen(Screen[None]):
-    HELP_TITLE = "工单队列"
+    HELP_TITLE = N_("工单队列")
 
     BINDINGS = [
         # The tab row above the table shows these keys; the Footer keeps to the rest.
@@ -113,14 +114,14 @@ class QueueScreen(Screen[None]):
         yield Header()
         with Vertical(id="queues"):
             yield Static("", id="queue-tabs")
-            yield Input(id="queue-filter", placeholder="筛选：工单号、号码、分类、单位、内容")
+            yield Input(id="queue-filter", placeholder=t("筛选：工单号、号码、分类、单位、内容"))
             yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="queue-status", classes="hint")
         yield SeatBar(self.seat)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = "驻马店 12345 · 工单队列"
+        self.title = t("驻马店 12345 · 工单队列")
         self.query_one("#queue-table", DataTable).can_focus = False
         self.query_one("#queue-filter", Input).focus()
         self.action_queue(self.queue.key)
@@ -174,7 +175,7 @@ class QueueScreen(Screen[None]):
                     Row(
                         draft_id,
                         (
-                            "受理草稿" if draft_id == "entry" else draft_id,
+                            t("受理草稿") if draft_id == "entry" else draft_id,
                             local(updated),
                             str(body.get("caller_phone", "")),
                             category.name if category else "",
@@ -225,7 +226,7 @@ class QueueScreen(Screen[None]):
             mark = ""
             if self._sort is not None and self._sort[0] == i:
                 mark = "▼" if self._sort[1] else "▲"
-            table.add_column(title + mark, key=str(i))
+            table.add_column(t(title) + mark, key=str(i))
         for row in rows:
             cells = [
                 f"[b red]{c}[/]" if row.overdue and i == 2 else c for i, c in enumerate(row.cells)
@@ -233,12 +234,16 @@ class QueueScreen(Screen[None]):
             table.add_row(*cells, key=row.key)
         shown = f"{len(rows)} / {len(self._rows)}" if needle else str(len(rows))
         self.query_one("#queue-status", Static).update(
-            f"{self.queue.title}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序"
+            t(
+                "{queue}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序",
+                queue=t(self.queue.title),
+                shown=shown,
+            )
         )
         tabs = "  ".join(
-            f"[reverse] {q.binding.upper()} {q.title} [/]"
+            f"[reverse] {q.binding.upper()} {t(q.title)} [/]"
             if q is self.queue
-            else f" {q.binding.upper()} {q.title} "
+            else f" {q.binding.upper()} {t(q.title)} "
             for q in QUEUES
         )
         self.query_one("#queue-tabs", Static).update(tabs)
@@ -296,7 +301,11 @@ class QueueScreen(Screen[None]):
             page: wire.CasePage = await self.seat.api.list_cases(**query)
         except ApiError as exc:
             self.query_one("#queue-status", Static).update(
-                f"{self.queue.title}：显示本机缓存（{exc.message}）"
+                t(
+                    "{queue}：显示本机缓存（{error}）",
+                    queue=t(self.queue.title),
+                    error=exc.message,
+                )
             )
             return
         self.seat.store.put_cases(page.items)

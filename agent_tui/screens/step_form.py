@@ -24,19 +24,20 @@ from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import Satisfaction, Urgency
 from agent_tui.domain.errors import DomainError
 from agent_tui.domain.lifecycle import Step
+from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.widgets.choice import ChoiceBar
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
 
 FIELD_LABELS = {
-    "department": "主办单位",
-    "reason": "理由",
-    "result": "答复内容（F8 知识库）",
-    "new_deadline": "申请的新期限（年-月-日）",
-    "deadline": "批准的新期限（年-月-日，留空按申请）",
-    "reached": "是否接通",
-    "satisfaction": "满意度（数字键）",
+    "department": N_("主办单位"),
+    "reason": N_("理由"),
+    "result": N_("答复内容（F8 知识库）"),
+    "new_deadline": N_("申请的新期限（年-月-日）"),
+    "deadline": N_("批准的新期限（年-月-日，留空按申请）"),
+    "reached": N_("是否接通"),
+    "satisfaction": N_("满意度（数字键）"),
 }
 #: Body fields the form does not ask for (filled from routing or left to the server).
 NOT_ASKED = frozenset({"command_id", "version", "co_departments", "platform", "sample_callback"})
@@ -52,7 +53,7 @@ def parse_day(text: str) -> date:
 
 
 class StepForm(ModalScreen[dict[str, Any] | None]):
-    HELP_TITLE = "办理步骤"
+    HELP_TITLE = N_("办理步骤")
     BINDINGS = [
         Binding("ctrl+s", "submit", "确认", tooltip="提交这一步（进入待发送）", id="step.submit"),
         Binding("escape", "cancel", "取消", id="step.cancel"),
@@ -71,29 +72,34 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="step-form"):
-            number = self.case.get("number") or "（待发送）"
-            yield Label(f"{self.step.label} · 工单 {number}", classes="section-title")
+            number = self.case.get("number") or t("（待发送）")
+            yield Label(
+                t("{step} · 工单 {number}", step=t(self.step.label), number=number),
+                classes="section-title",
+            )
             for name in self.fields:
-                yield Label(FIELD_LABELS.get(name, name), classes="field-label")
+                yield Label(t(FIELD_LABELS.get(name, name)), classes="field-label")
                 yield self._widget(name)
                 yield Static("", id=f"step-{name}-error", classes="field-error")
             if not self.fields:
-                yield Static(f"确认{self.step.label}？", classes="hint")
+                yield Static(t("确认{step}？", step=t(self.step.label)), classes="hint")
             yield Static("", id="step-route", classes="hint")
-            yield Static("Ctrl+S 确认 · Esc 取消", classes="hint")
+            yield Static(t("Ctrl+S 确认 · Esc 取消"), classes="hint")
 
     def _widget(self, name: str) -> Any:
         if name == "department":
             return PickField(
-                self._department_hits, placeholder="单位：汉字/拼音/首字母", id="step-department"
+                self._department_hits,
+                placeholder=t("单位：汉字/拼音/首字母"),
+                id="step-department",
             )
         if name == "result":
             return TextArea(id="step-result", tab_behavior="focus", soft_wrap=True)
         if name == "reached":
-            return ChoiceBar([(True, "已接通"), (False, "未接通")], id="step-reached")
+            return ChoiceBar([(True, t("已接通")), (False, t("未接通"))], id="step-reached")
         if name == "satisfaction":
-            return ChoiceBar([(s, s.label) for s in Satisfaction], id="step-satisfaction")
-        placeholder = "如 2026-12-05" if "deadline" in name else ""
+            return ChoiceBar([(s, t(s.label)) for s in Satisfaction], id="step-satisfaction")
+        placeholder = t("如 2026-12-05") if "deadline" in name else ""
         return Input(id=f"step-{name}", placeholder=placeholder)
 
     def _department_hits(self, query: str) -> list[Hit]:
@@ -132,12 +138,12 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 Hit(dept.short_name, dept.code, dept)
             )
         if self._co_departments:
-            names = "、".join(
+            names = t("、").join(
                 d.short_name
                 for c in self._co_departments
                 if (d := self.ctx.reference.department(c)) is not None
             )
-            self.query_one("#step-route", Static).update(f"协办（按分类）：{names}")
+            self.query_one("#step-route", Static).update(t("协办（按分类）：{names}", names=names))
 
     # -- reading and checking the form ---------------------------------------------------------
 
@@ -153,7 +159,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
             if name == "department":
                 dept = self.query_one("#step-department", PickField).value
                 if dept is None:
-                    errors[name] = "请选择主办单位"
+                    errors[name] = t("请选择主办单位")
                 else:
                     params[name] = dept.code
                     if self._co_departments:
@@ -163,7 +169,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
             elif name == "result":
                 text = self.query_one("#step-result", TextArea).text.strip()
                 if not text:
-                    errors[name] = "请填写答复内容"
+                    errors[name] = t("请填写答复内容")
                 params[name] = text
             elif name in ("reached", "satisfaction"):
                 value = self.query_one(f"#step-{name}", ChoiceBar).value
@@ -175,23 +181,23 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 try:
                     moment = end_of_day(parse_day(text))
                 except ValueError:
-                    errors[name] = "日期格式如 2026-12-05"
+                    errors[name] = t("日期格式如 2026-12-05")
                     continue
                 if moment <= self.now:
-                    errors[name] = "新期限须晚于今天"
+                    errors[name] = t("新期限须晚于今天")
                     continue
                 params[name] = moment.isoformat()
             else:
                 text = self.query_one(f"#step-{name}", Input).value.strip()
                 if not text:
-                    errors[name] = "请填写理由"
+                    errors[name] = t("请填写理由")
                 params[name] = text
         if not errors:
             errors = self._server_rules(params)
         return params, errors
 
     def _server_rules(self, params: dict[str, Any]) -> dict[str, str]:
-        """What the server would refuse (lengths, limits), in Chinese, before it is queued."""
+        """What the server would refuse (lengths, limits), before it is queued."""
         body = wire.STEP_BODIES.get(self.step, wire.StepBody)
         try:
             body.model_validate({**params, "command_id": str(uuid_mod.uuid4()), "version": 1})
@@ -201,7 +207,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 field = str(e["loc"][0]) if e["loc"] else ""
                 limit = (e.get("ctx") or {}).get("max_length")
                 errors[field if field in self.fields else self.fields[0]] = (
-                    f"不能超过 {limit} 字" if limit else "内容不合要求"
+                    t("不能超过 {limit} 字", limit=limit) if limit else t("内容不合要求")
                 )
             return errors
         return {}

@@ -12,8 +12,9 @@ from typing import Any
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import OPEN_STATUSES, Status
+from agent_tui.i18n import N_, t
 
-PENDING_NUMBER = "（待发送）"
+PENDING_NUMBER = N_("（待发送）")
 
 
 def parse_time(value: object) -> datetime | None:
@@ -55,7 +56,7 @@ def is_overdue(body: dict[str, Any], now: datetime) -> bool:
 
 
 def number_of(body: dict[str, Any]) -> str:
-    return str(body.get("number") or PENDING_NUMBER)
+    return str(body.get("number") or t(PENDING_NUMBER))
 
 
 def short(text: object, width: int) -> str:
@@ -63,7 +64,17 @@ def short(text: object, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
-CASE_COLUMNS = ("工单号", "受理时间", "状态", "分类", "主办单位", "办理期限", "来电号码", "内容")
+#: Chinese keys: translate with ``t`` when shown.
+CASE_COLUMNS = (
+    N_("工单号"),
+    N_("受理时间"),
+    N_("状态"),
+    N_("分类"),
+    N_("主办单位"),
+    N_("办理期限"),
+    N_("来电号码"),
+    N_("内容"),
+)
 
 
 def case_cells(
@@ -72,9 +83,9 @@ def case_cells(
     """The cells under ``CASE_COLUMNS`` (plain text: sortable and CJK-measured by Rich)."""
     category = ref.category(str(body.get("category", "")))
     department = ref.department(str(body.get("department", "")))
-    status = status_of(body).label + ("·待发送" if pending else "")
+    status = t(status_of(body).label) + (t("·待发送") if pending else "")
     if is_overdue(body, now):
-        status += "·超期"
+        status += t("·超期")
     return (
         number_of(body),
         local(body.get("registered_at")),

@@ -64,11 +64,21 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
         self.index = [v for v, _ in self.options].index(value)
 
     def render(self) -> Text:
+        # The roomiest layout that fits the width: padded and spaced, padded, then bare (English
+        # labels take about twice the cells of Chinese ones).
+        width = self.size.width
+        for pad, gap in ((" ", " "), (" ", ""), ("", " ")):
+            text = self._layout(pad, gap)
+            if not width or text.cell_len - len(gap) <= width:
+                break
+        return text
+
+    def _layout(self, pad: str, gap: str) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         for i, (_value, label) in enumerate(self.options):
             style = "reverse bold" if i == self.index else ""
-            text.append(f" {i + 1} {label} ", style=style)
-            text.append(" ")
+            text.append(f"{pad}{i + 1} {label}{pad}", style=style)
+            text.append(gap)
         return text
 
     def watch_index(self, index: int) -> None:

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from agent_tui.client.seat import Seat
 from agent_tui.domain.calendar import SHANGHAI
+from agent_tui.i18n import t
 
 
 class SeatBar(Static):
@@ -28,7 +29,15 @@ class SeatBar(Static):
         status = self.seat.status
         now = getattr(self.app, "clock", lambda: datetime.now(SHANGHAI))()
         clock = now.astimezone(SHANGHAI).strftime("%H:%M:%S")
-        self.update(f"坐席 {self.seat.seat_id} · {self.seat.user_id} · {status.label} · {clock}")
+        self.update(
+            t(
+                "坐席 {seat} · {user} · {status} · {clock}",
+                seat=self.seat.seat_id,
+                user=self.seat.user_id,
+                status=status.label,
+                clock=clock,
+            )
+        )
         # The reason stays one hover (or F1) away: the bar itself must not jump about.
         self.tooltip = status.last_error or None
         self.set_class(not status.online, "-offline")

@@ -208,3 +208,25 @@ def test_login_unreachable_server(snap_compare, tmp_path: Path) -> None:  # type
         await pilot.pause()
 
     assert snap_compare(app, run_before=submit, terminal_size=SIZE)
+
+
+def test_case_entry_in_english(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The English catalogue at 120×36: labels, choices, routing's deadline, field errors,
+    Footer keys, seat bar (the form scrolled back to its top to show the widest rows)."""
+    from agent_tui.i18n import set_language
+    from agent_tui.keys import localize_bindings
+
+    settings = Settings(data_dir=tmp_path / "data", language="en")
+    app = make_app(settings, _offline_seat(tmp_path), _frozen)
+
+    async def fill(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*"12345", "enter", "3", "enter", *"zdjy", "enter")
+        await pilot.press(*"jsl", "enter", "enter", "ctrl+s")
+        pilot.app.screen.query_one("#caller_phone").focus()
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, run_before=fill, terminal_size=SIZE)
+    finally:
+        set_language("zh")
+        localize_bindings()
