@@ -11,7 +11,7 @@ from agent_tui.data.addresses import build_address_index
 from agent_tui.data.reference import ReferenceData, department_search_keys, load_reference
 from agent_tui.domain.address import AddressIndex
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry
-from agent_tui.domain.search import SearchEntry, SearchIndex
+from agent_tui.domain.search import SearchEntry, SearchIndex, gc_paused
 
 
 def category_index(ref: ReferenceData) -> SearchIndex[Category]:
@@ -54,10 +54,11 @@ def default_indexes() -> tuple[
     AddressIndex, SearchIndex[Category], SearchIndex[Department], SearchIndex[KnowledgeEntry]
 ]:
     """The packaged data's indexes (the centre's address book is added by the caller)."""
-    ref = default_reference()
-    return (
-        build_address_index(),
-        category_index(ref),
-        department_index(ref),
-        knowledge_index(ref),
-    )
+    with gc_paused():  # reading the files too allocates only long-lived, acyclic objects
+        ref = default_reference()
+        return (
+            build_address_index(),
+            category_index(ref),
+            department_index(ref),
+            knowledge_index(ref),
+        )

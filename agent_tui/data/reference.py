@@ -1,8 +1,9 @@
 """Load the hotline's reference data (platforms, departments, categories, knowledge base).
 
 The CSV files ship inside this package (see ``REFERENCE.md`` for their provenance and format).
-Pinyin is never stored in the files: every loader fills ``pinyin``/``initials`` through
-``agent_tui.domain.pinyin.pinyin_keys`` so the whole project reads place names the same way.
+Pinyin is never stored in these files: every loader fills ``pinyin``/``initials`` through
+``agent_tui.domain.pinyin.pinyin_keys`` so the whole project reads place names the same way
+(served from the generated ``pinyin_table.tsv``, see ``agent_tui.data.pinyin_table``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from agent_tui.data.pinyin_table import use_packaged_readings
 from agent_tui.domain.case import DeadlineClass
 from agent_tui.domain.pinyin import pinyin_keys
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry, Platform
@@ -46,6 +48,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 
 def _rows(filename: str) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line number, row)`` of a packaged CSV, cells stripped, checking the header."""
+    use_packaged_readings()  # the names' pinyin without pypinyin
     package = resources.files(__package__ or "agent_tui.data")
     # read_text gives universal newlines; a BOM written by Excel is dropped by utf-8-sig
     text = package.joinpath(filename).read_text(encoding="utf-8-sig")

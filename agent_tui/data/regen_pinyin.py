@@ -1,10 +1,12 @@
-"""Recompute the ``pinyin`` and ``initials`` columns of the packaged gazetteer.
+"""Recompute the packaged pinyin: the gazetteer's ``pinyin``/``initials`` columns and
+``pinyin_table.tsv`` (the reading of every text the packaged indexes key).
 
-    python -m agent_tui.data.regen_pinyin          # rewrite the file in place
-    python -m agent_tui.data.regen_pinyin --check  # exit 1 if the file is out of date
+    python -m agent_tui.data.regen_pinyin          # rewrite both files in place
+    python -m agent_tui.data.regen_pinyin --check  # exit 1 if either is out of date
 
-The columns come from ``agent_tui.domain.pinyin.pinyin_keys``, so a reading fixed in
-``PLACE_PHRASES`` (泌阳 bì, 佛 fó, surname 翟 zhái, ...) reaches the data by running this.
+Both come from pypinyin through ``agent_tui.domain.pinyin`` (never from the table itself), so a
+reading fixed in ``PLACE_PHRASES`` (泌阳 bì, 佛 fó, surname 翟 zhái, ...) reaches the data by
+running this. Given a path, only that gazetteer file is checked or rewritten.
 """
 
 from __future__ import annotations
@@ -16,9 +18,25 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from agent_tui.domain.pinyin import pinyin_keys
+from agent_tui.data.addresses import CENTRAL_CITY, load_gazetteer, load_starter_roads
+from agent_tui.data.indexes import category_index, department_index, knowledge_index
+from agent_tui.data.pinyin_table import (
+    PINYIN_TABLE_FILE,
+    format_pinyin_table,
+    parse_pinyin_table,
+)
+from agent_tui.data.reference import (
+    ReferenceData,
+    _read_categories,
+    load_departments,
+    load_knowledge,
+    load_platforms,
+)
+from agent_tui.domain.address import AddressIndex
+from agent_tui.domain.pinyin import fresh_readings, pinyin_keys
 
 GAZETTEER_PATH = Path(__file__).with_name("zhumadian_gazetteer.csv")
+TABLE_PATH = Path(__file__).with_name(PINYIN_TABLE_FILE)
 
 
 def regenerated_text(original: str) -> str:
@@ -35,9 +53,10 @@ def regenerated_text(original: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator=terminator)
     writer.writerow(header)
-    for row in reader:
-        row[pinyin_col], row[initials_col] = pinyin_keys(row[name_col])
-        writer.writerow(row)
+    with fresh_readings():
+        for row in reader:
+            row[pinyin_col], row[initials_col] = pinyin_keys(row[name_col])
+            writer.writerow(row)
     return out.getvalue()
 
 
@@ -63,12 +82,60 @@ def regenerate(path: Path = GAZETTEER_PATH, *, check: bool = False) -> list[str]
     return changed
 
 
+def packaged_readings() -> dict[str, tuple[str, str]]:
+    """Every text the packaged data converts, with its reading: the reference records are read
+    again (past their loaders' caches) and the indexes built while ``fresh_readings`` collects
+    what pypinyin was asked."""
+    with fresh_readings() as readings:
+        ref = ReferenceData(
+            platforms=load_platforms.__wrapped__(),
+            departments=load_departments.__wrapped__(),
+            categories=_read_categories.__wrapped__()[0],
+            knowledge=load_knowledge.__wrapped__(),
+        )
+        category_index(ref)
+        department_index(ref)
+        knowledge_index(ref)
+        AddressIndex((*load_gazetteer(), *load_starter_roads()), CENTRAL_CITY)
+        return dict(readings)
+
+
+def regenerate_table(
+    path: Path = TABLE_PATH,
+    *,
+    check: bool = False,
+    readings: dict[str, tuple[str, str]] | None = None,
+) -> list[str]:
+    """Rewrite the table at ``path`` (unless ``check``) with ``readings`` (by default
+    ``packaged_readings()``); return what changed, one line per text."""
+    try:
+        original = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        original = ""
+    if readings is None:
+        readings = packaged_readings()
+    updated = format_pinyin_table(readings)
+    old = parse_pinyin_table(original)
+    changed = [
+        f"{name}: {'/'.join(old.get(name, ('-',)))} → {'/'.join(readings.get(name, ('-',)))}"
+        for name in sorted(old.keys() | readings.keys())
+        if old.get(name) != readings.get(name)
+    ]
+    if updated != original and not changed:
+        changed = [f"({PINYIN_TABLE_FILE} format)"]
+    if changed and not check:
+        path.write_text(updated, encoding="utf-8")
+    return changed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="重新生成地名拼音列 (regenerate pinyin columns)")
     parser.add_argument("--check", action="store_true", help="只检查，不写入；过期则退出码 1")
-    parser.add_argument("path", nargs="?", type=Path, default=GAZETTEER_PATH)
+    parser.add_argument("path", nargs="?", type=Path, default=None)
     args = parser.parse_args(argv)
-    changed = regenerate(args.path, check=args.check)
+    changed = regenerate(args.path or GAZETTEER_PATH, check=args.check)
+    if args.path is None:
+        changed += regenerate_table(check=args.check)
     for line in changed:
         print(line)
     if args.check:
