@@ -282,7 +282,7 @@ def _base_entries() -> tuple[AddressEntry, ...]:
 
 @cache
 def default_address_index() -> AddressIndex:
-    """Gazetteer + starter roads, built once per process (≈ 0.5 s cold on the reference machine)."""
+    """Gazetteer + starter roads, built once per process (≈ 70 ms cold, pinyin from the table)."""
     return AddressIndex(_base_entries(), CENTRAL_CITY)
 
 
