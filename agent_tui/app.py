@@ -7,6 +7,7 @@ F4); a case opens over them (Enter in a queue, or the command palette, Ctrl+P). 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +99,23 @@ class AgentTUI(App[None]):
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+        if self.seat is not None:
+            self._load_reference()
+            self.start_seat(self.seat)
+        elif self.login_form is not None:
+            # The login form needs no index: it paints first, the indexes load behind it.
+            self.push_screen(LoginScreen(self.login_form, self.settings.data_dir), self._logged_in)
+            self.call_after_refresh(self._load_reference)
+        else:
+            self._load_reference()
+            self.switch_mode("lookup")
+
+    def _load_reference(self) -> None:
+        """Reference data and the search indexes (once), then ``gc.freeze``: the indexes are
+        hundreds of thousands of long-lived objects that a full collection would otherwise walk
+        again and again while the agent types (pauses of 0.3–1.5 s, docs/benchmarks.md)."""
+        if hasattr(self, "entry_context"):
+            return
         self.reference = ref = default_reference()
         addresses, categories, departments, knowledge = default_indexes()
         book = self.settings.address_book_path()
@@ -114,17 +132,13 @@ class AgentTUI(App[None]):
             calendar=default_calendar(self.settings.calendar_overrides),
             router=Router(ref.categories, ref.departments),
         )
-        if self.seat is not None:
-            self.start_seat(self.seat)
-        elif self.login_form is not None:
-            self.push_screen(LoginScreen(self.login_form, self.settings.data_dir), self._logged_in)
-        else:
-            self.switch_mode("lookup")
+        gc.freeze()
 
     def _logged_in(self, login: Login | None) -> None:
         if login is None:
             self.exit()
             return
+        self._load_reference()
         self.start_seat(login.seat)
         if login.offline:
             self.notify(

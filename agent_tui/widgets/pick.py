@@ -18,6 +18,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from agent_tui.widgets.search_list import Hit, prompt_for
+from agent_tui.widgets.steady import SteadyInput, SteadyOptionList
 
 Searcher = Callable[[str], Sequence[Hit]]
 
@@ -25,7 +26,17 @@ Searcher = Callable[[str], Sequence[Hit]]
 class PickField(Vertical):
     DEFAULT_CSS = """
     PickField { height: auto; }
-    PickField > OptionList { height: auto; max-height: 8; display: none; }
+    /* An overlay, as Textual's Select does: opening, filling or closing the list repaints
+       the list alone, never re-lays-out the form below it (the cost per keystroke). */
+    PickField > OptionList {
+        height: 10;
+        max-height: 10;  /* OptionList's own 100% would be of this field's 3 rows */
+        display: none;
+        overlay: screen;
+        constrain: none inside;
+        background: $surface;
+        border: tall $border-blurred;
+    }
     PickField.-open > OptionList { display: block; }
     """
 
@@ -60,8 +71,8 @@ class PickField(Vertical):
         self.picked: Hit | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self._placeholder, id=f"{self.id}-input" if self.id else None)
-        yield OptionList()
+        yield SteadyInput(placeholder=self._placeholder, id=f"{self.id}-input" if self.id else None)
+        yield SteadyOptionList()
 
     @property
     def input(self) -> Input:

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textual.widgets import Static
+from textual.reactive import reactive
+from textual.widget import Widget
 
 from agent_tui.client.seat import Seat
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.i18n import t
 
 
-class SeatBar(Static):
+class SeatBar(Widget):
+    """One line, repainted every second: a repaint, never a layout (``Static.update`` would
+    re-lay-out the whole screen each second, under the agent's typing)."""
+
     DEFAULT_CSS = """
     SeatBar { height: 1; background: $panel; color: $text; padding: 0 1; }
     SeatBar.-offline { background: $error 40%; }
     """
 
+    text: reactive[str] = reactive("", layout=False)
+
     def __init__(self, seat: Seat, *, id: str | None = "seat-bar") -> None:
-        super().__init__("", id=id)
+        super().__init__(id=id)
         self.seat = seat
+
+    def render(self) -> str:
+        return self.text
 
     def on_mount(self) -> None:
         self.refresh_status()
@@ -29,14 +38,12 @@ class SeatBar(Static):
         status = self.seat.status
         now = getattr(self.app, "clock", lambda: datetime.now(SHANGHAI))()
         clock = now.astimezone(SHANGHAI).strftime("%H:%M:%S")
-        self.update(
-            t(
-                "坐席 {seat} · {user} · {status} · {clock}",
-                seat=self.seat.seat_id,
-                user=self.seat.user_id,
-                status=status.label,
-                clock=clock,
-            )
+        self.text = t(
+            "坐席 {seat} · {user} · {status} · {clock}",
+            seat=self.seat.seat_id,
+            user=self.seat.user_id,
+            status=status.label,
+            clock=clock,
         )
         # The reason stays one hover (or F1) away: the bar itself must not jump about.
         self.tooltip = status.last_error or None

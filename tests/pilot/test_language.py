@@ -16,6 +16,7 @@ from agent_tui.i18n import set_language
 from agent_tui.keys import localize_bindings
 from agent_tui.screens.entry import CaseEntryScreen
 from agent_tui.server.embedded import EmbeddedServer
+from agent_tui.widgets.seat_bar import SeatBar
 from tests.pilot.conftest import PASSWORD
 from tests.pilot.test_entry import SIZE
 
@@ -57,7 +58,7 @@ async def test_entry_speaks_english_then_chinese_again(
         assert phone.startswith("Invalid phone")
         assert "Pick a category" in str(screen.query_one("#category-error", Static).render())
         assert "Content is required" in str(screen.query_one("#content-error", Static).render())
-        bar = str(screen.query_one("#seat-bar", Static).render())
+        bar = str(screen.query_one("#seat-bar", SeatBar).render())
         assert bar.startswith("Seat ") and ("Online" in bar or "Offline" in bar)
         await pilot.press("f1")
         help_text = str(app.screen.query_one("#help-text", Static).render())
