@@ -24,7 +24,7 @@ from agent_tui.config import Settings
 from agent_tui.data.addresses import build_address_index, read_address_csv
 from agent_tui.data.calendar import default_calendar
 from agent_tui.data.indexes import default_indexes, default_reference
-from agent_tui.domain.case import Status
+from agent_tui.domain.case import Role, Status
 from agent_tui.domain.routing import Router
 from agent_tui.i18n import N_, set_language, t
 from agent_tui.keys import GENERAL, KeyRow, localize_bindings, rows_from
@@ -93,7 +93,8 @@ class AgentTUI(App[None]):
         self.login_form = login
         #: The time every screen shows and computes deadlines from (tests freeze it).
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._my_statuses: dict[str, str] = {}
+        #: Status and supervision level of the cases that concern this user (for toasts).
+        self._watched: dict[str, tuple[str, int]] = {}
         self._held = 0
 
     def on_mount(self) -> None:
@@ -149,7 +150,7 @@ class AgentTUI(App[None]):
             )
 
     def start_seat(self, seat: Seat) -> None:
-        """The seat is logged in: open case entry and start syncing."""
+        """The seat is logged in: open case entry (the department desk: its queues) and sync."""
         self.seat = seat
         ctx = self.entry_context
         self.add_mode("entry", lambda: CaseEntryScreen(ctx, seat))
@@ -157,39 +158,69 @@ class AgentTUI(App[None]):
             "queues",
             lambda: QueueScreen(seat, ctx.reference, self.open_case, self.open_drafts),
         )
-        self._my_statuses = {
-            str(body["uuid"]): str(body.get("status", ""))
-            for body, _ in seat.store.cases(agent=seat.user_id, limit=1000)
+        self._watched = {
+            str(body["uuid"]): (str(body.get("status", "")), int(body.get("supervision") or 0))
+            for body, _ in seat.store.cases(limit=2000)
+            if self._concerns_me(body.get("agent"), body.get("department"))
         }
         self._held = len(seat.store.held())
         seat.sync.listeners.append(self._synced)
-        self.switch_mode("entry")
+        self.switch_mode("queues" if self._is_department() else "entry")
         seat.start()
+
+    def _is_department(self) -> bool:
+        user = self.seat.user if self.seat else None
+        return bool(user and user.role is Role.DEPARTMENT)
+
+    def _concerns_me(self, agent: object, department: object) -> bool:
+        """An agent's own cases; a department's cases (the desk's toasts)."""
+        seat = self.seat
+        if seat is None:
+            return False
+        user = seat.user
+        if user is not None and user.role is Role.DEPARTMENT:
+            return bool(department) and department == user.department
+        return agent == seat.user_id
 
     # -- what the feed brings -------------------------------------------------------------------
 
     def _synced(self, status: SyncStatus, changed: list[wire.CasePublic]) -> None:
-        """Toasts for changes that concern this agent; open screens show the new state."""
+        """Toasts for changes that concern this user; open screens show the new state."""
         seat = self.seat
         if seat is None:
             return
         for case in changed:
-            if case.agent != seat.user_id:
+            if not self._concerns_me(case.agent, case.department):
                 continue
-            before = self._my_statuses.get(case.uuid)
-            self._my_statuses[case.uuid] = str(case.status)
-            if before and before != str(case.status):
-                self.notify(
-                    f"{t(Status(before).label)} → {t(case.status.label)}",
-                    title=t("我的工单 {number}", number=case.number),
-                )
+            before = self._watched.get(case.uuid)
+            now = (str(case.status), int(case.supervision))
+            self._watched[case.uuid] = now
+            title = t("工单 {number}", number=case.number)
+            if before is None:
+                if self._is_department() and case.status is Status.DISPATCHED:
+                    self.notify(t("新派单，待签收"), title=title)
+                continue
+            if before[0] != now[0]:
+                self.notify(f"{t(Status(before[0]).label)} → {t(case.status.label)}", title=title)
+            if now[1] > before[1]:
+                self.notify(t("被督办，请优先办理"), title=title, severity="warning")
         if status.held > self._held:
-            self.notify(
-                t("有操作与中心库冲突，已保留两个版本：F3 队列中打开该工单处理"),
-                title=t("冲突"),
-                severity="error",
-                timeout=10,
-            )
+            held = seat.store.held()
+            latest = held[-1] if held else None
+            if latest is not None and latest.state != "conflict":
+                self.notify(
+                    t("中心库拒绝了这一步：{error}", error=latest.last_error),
+                    title=t("操作被拒绝"),
+                    severity="error",
+                    timeout=10,
+                )
+            else:
+                self.notify(
+                    t("有操作与中心库冲突，已保留两个版本：F3 队列中打开该工单处理"),
+                    title=t("冲突"),
+                    severity="error",
+                    timeout=10,
+                )
         self._held = status.held
         if changed or status.held:
             for screen in self.screen_stack:
@@ -201,6 +232,9 @@ class AgentTUI(App[None]):
     # -- navigation -----------------------------------------------------------------------------
 
     def action_mode(self, mode: str) -> None:
+        if mode == "entry" and self._is_department():
+            self.notify(t("承办单位账号不受理新工单：F3 是本单位的队列"), severity="warning")
+            return
         if mode in ("entry", "queues") and self.seat is None:
             self.notify(t("资料查询模式没有连接中心库，不能受理"), severity="warning")
             return

@@ -8,6 +8,7 @@ Ctrl+Y sends the step again on the server's version, Ctrl+D drops it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
+from agent_tui import wire
 from agent_tui.client.api import ApiError
 from agent_tui.client.seat import Seat
 from agent_tui.client.store import OutboxEntry
@@ -27,7 +29,7 @@ from agent_tui.domain.case import AppealType, Case, Role, Satisfaction, Status
 from agent_tui.domain.lifecycle import Step, available_steps
 from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
-from agent_tui.screens.step_form import StepForm
+from agent_tui.screens.step_form import NOT_ASKED, StepForm
 from agent_tui.widgets.case_table import local, number_of, status_of
 from agent_tui.widgets.seat_bar import SeatBar
 
@@ -49,6 +51,68 @@ def steps_for(body: dict[str, Any], role: Role, department: str) -> list[Step]:
     )
     steps = [s for s in available_steps(case, role, department) if s not in NOT_AT_SEAT]
     return steps[:MAX_STEP_KEYS]
+
+
+def needs_form(step: Step) -> bool:
+    """Whether the step's request body has fields to ask for (a reason, a department ...)."""
+    body = wire.STEP_BODIES.get(step, wire.StepBody)
+    return any(f not in NOT_ASKED for f in body.model_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What one digit does: ``steps`` queued at once, in order (chained on each other's
+    versions by the outbox), then ``form``'s step with the fields its form asks for."""
+
+    label: str
+    steps: tuple[tuple[Step, dict[str, Any]], ...] = ()
+    form: Step | None = None
+    #: Back to the queue afterwards: the callback queue's rhythm is one key per call.
+    closes: bool = False
+
+
+def _rated(satisfaction: Satisfaction, reached: bool) -> tuple[tuple[Step, dict[str, Any]], ...]:
+    called = ((Step.CALLBACK, {"reached": True}),) if reached else ()
+    return (*called, (Step.RATE, {"satisfaction": str(satisfaction)}))
+
+
+def _callback_actions(reached: bool) -> list[Action]:
+    """回访: one key per outcome. Satisfied and basically satisfied archive the case;
+    dissatisfied reopens it to the same department (a reason is asked); unreachable counts a
+    try (the server closes the case after the configured number of tries)."""
+    archive: tuple[tuple[Step, dict[str, Any]], ...] = ((Step.ARCHIVE, {}),)
+    actions = [
+        Action(N_("满意"), (*_rated(Satisfaction.SATISFIED, reached), *archive), closes=True),
+        Action(N_("基本满意"), (*_rated(Satisfaction.BASIC, reached), *archive), closes=True),
+        Action(
+            N_("不满意，重办"),
+            _rated(Satisfaction.DISSATISFIED, reached),
+            form=Step.REOPEN,
+            closes=True,
+        ),
+    ]
+    if reached:
+        actions.append(Action(N_("未接通"), ((Step.CALLBACK, {"reached": False}),), closes=True))
+    return actions
+
+
+def actions_for(body: dict[str, Any], steps: list[Step]) -> list[Action]:
+    """The keys 1–9 of the case screen: the domain's steps, with the callback outcomes and
+    "approve the return and dispatch again" as single actions."""
+    status = status_of(body)
+    if status is Status.CALLBACK_PENDING and Step.CALLBACK in steps:
+        return _callback_actions(reached=True)
+    if status is Status.CALLED_BACK and Step.RATE in steps:
+        return _callback_actions(reached=False)
+    actions = [
+        Action(step.label, form=step) if needs_form(step) else Action(step.label, ((step, {}),))
+        for step in steps
+    ]
+    if Step.APPROVE_RETURN in steps:
+        actions.append(
+            Action(N_("同意退单并改派"), ((Step.APPROVE_RETURN, {}),), form=Step.DISPATCH)
+        )
+    return actions[:MAX_STEP_KEYS]
 
 
 class CaseScreen(Screen[None]):
@@ -84,6 +148,7 @@ class CaseScreen(Screen[None]):
         self.body: dict[str, Any] = {}
         self.pending = False
         self.steps: list[Step] = []
+        self.actions: list[Action] = []
         self.events: list[dict[str, Any]] | None = None
         self._events_version = -1  # the case version the timeline was read at
 
@@ -126,6 +191,7 @@ class CaseScreen(Screen[None]):
         self.body, self.pending = cached
         user = self.seat.user
         self.steps = steps_for(self.body, self.role, user.department if user else "")
+        self.actions = actions_for(self.body, self.steps)
         self.title = t("工单 {number}", number=number_of(self.body))
         self._show_fields()
         self._show_steps()
@@ -207,10 +273,10 @@ class CaseScreen(Screen[None]):
         self.query_one("#case-fields", Static).update(grid)
 
     def _show_steps(self) -> None:
-        if not self.steps:
+        if not self.actions:
             text = t("（当前状态下本角色无可办理步骤）")
         else:
-            text = "\n".join(f"[b]{i}[/b]  {t(s.label)}" for i, s in enumerate(self.steps, 1))
+            text = "\n".join(f"[b]{i}[/b]  {t(a.label)}" for i, a in enumerate(self.actions, 1))
         self.query_one("#case-steps", Static).update(text)
 
     def _show_conflict(self) -> None:
@@ -224,7 +290,9 @@ class CaseScreen(Screen[None]):
         server = entry.server_case
         mine = t(Step(entry.step).label if entry.step else Step.REGISTER.label)
         lines = [
-            t("[b red]与中心库冲突[/]"),
+            t("[b red]与中心库冲突[/]")
+            if entry.state == "conflict"
+            else t("[b red]中心库拒绝了这一步[/]"),
             t(
                 "本机：{step}（基于第 {version} 版）",
                 step=mine,
@@ -274,26 +342,37 @@ class CaseScreen(Screen[None]):
         self.dismiss()
 
     def action_step(self, n: int) -> None:
-        if n > len(self.steps):
+        if n > len(self.actions):
             self.notify(t("没有第 {n} 个步骤", n=n), severity="warning")
             return
         if self._held():
             self.notify(t("请先处理与中心库的冲突（Ctrl+Y 或 Ctrl+D）"), severity="warning")
             return
-        step = self.steps[n - 1]
-        version = int(self.body.get("version", 0) or 1)
+        action = self.actions[n - 1]
+        if action.form is None:
+            self._queue(action, None)
+            return
+        form = action.form
 
         def done(params: dict[str, Any] | None) -> None:
-            if params is None:
-                return
-            self.seat.queue_step(self.case_uuid, str(step), params, version)
-            self.notify(
-                t("{step}：已提交（待发送到中心库）", step=t(step.label)),
-                title=number_of(self.body),
-            )
-            self.refresh_case()
+            if params is not None:
+                self._queue(action, (form, params))
 
-        self.app.push_screen(StepForm(step, self.body, self.ctx, self._now()), done)
+        self.app.push_screen(StepForm(form, self.body, self.ctx, self._now()), done)
+
+    def _queue(self, action: Action, last: tuple[Step, dict[str, Any]] | None) -> None:
+        """Into the outbox, in order: the first on the version shown, the rest chained."""
+        version = int(self.body.get("version", 0) or 1)
+        for step, params in (*action.steps, *([last] if last else [])):
+            self.seat.queue_step(self.case_uuid, str(step), params, version)
+        self.notify(
+            t("{step}：已提交（待发送到中心库）", step=t(action.label)),
+            title=number_of(self.body),
+        )
+        if action.closes:
+            self.dismiss()
+        else:
+            self.refresh_case()
 
     def _now(self) -> datetime:
         now: datetime = self.app.clock()  # type: ignore[attr-defined]

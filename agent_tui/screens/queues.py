@@ -1,4 +1,9 @@
-"""Queues (工单队列): my cases today, drafts, waiting for dispatch, dispatched, overdue.
+"""Queues (工单队列): each role's working lists.
+
+Agents: today's own cases, drafts, waiting for dispatch, dispatched, to review (replies,
+return and extension requests), callbacks (oldest first), overdue; leads also supervision (due
+within 24 hours or past due). The department desk: to sign, in hand (by deadline), requested
+(return/extension), overdue, answered.
 
 The table shows the seat store at once (it works offline) and then what the central store
 answers; typing filters the rows, arrows move, Enter opens the case, Ctrl+O sorts.
@@ -8,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from textual import on, work
@@ -23,7 +28,7 @@ from agent_tui.client.api import ApiError
 from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
-from agent_tui.domain.case import OPEN_STATUSES, Status
+from agent_tui.domain.case import OPEN_STATUSES, Role, Status
 from agent_tui.i18n import N_, t
 from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, is_overdue, local, short
 from agent_tui.widgets.seat_bar import SeatBar
@@ -40,18 +45,59 @@ DRAFT_COLUMNS = (N_("草稿"), N_("最后修改"), N_("来电号码"), N_("分�
 
 @dataclass(frozen=True, slots=True)
 class QueueDef:
+    """One queue: which cases (the same rule for the seat's cache and the server's query)."""
+
     key: str
     title: str
-    binding: str
+    statuses: tuple[Status, ...] = ()
+    order: str = "newest"  # newest | deadline | oldest (least recently touched first)
+    mine_today: bool = False
+    drafts: bool = False
+    overdue: bool = False
+    #: Open cases due before now + this (the supervision queue: near and past the deadline).
+    due_within: timedelta | None = None
 
 
-QUEUES = (
-    QueueDef("mine", N_("今日我的"), "f5"),
-    QueueDef("drafts", N_("草稿"), "f6"),
-    QueueDef("waiting", N_("待派单"), "f7"),
-    QueueDef("dispatched", N_("已派单"), "f8"),
-    QueueDef("overdue", N_("超期"), "f9"),
+OPEN = tuple(sorted(OPEN_STATUSES, key=str))
+MINE = QueueDef("mine", N_("今日我的"), mine_today=True)
+DRAFTS = QueueDef("drafts", N_("草稿"), drafts=True)
+WAITING = QueueDef("waiting", N_("待派单"), (Status.REGISTERED, Status.RETURNED))
+DISPATCHED = QueueDef("dispatched", N_("已派单"), WITH_DEPARTMENT, order="deadline")
+REVIEW = QueueDef(
+    "review",
+    N_("待审核"),
+    (Status.REPLIED, Status.RETURN_REQUESTED, Status.EXTENSION_REQUESTED),
+    order="oldest",
 )
+CALLBACKS = QueueDef(
+    "callbacks", N_("待回访"), (Status.CALLBACK_PENDING, Status.CALLED_BACK), order="oldest"
+)
+OVERDUE = QueueDef("overdue", N_("超期"), OPEN, order="deadline", overdue=True)
+SUPERVISION = QueueDef(
+    "supervision", N_("督办"), OPEN, order="deadline", due_within=timedelta(hours=24)
+)
+# The department desk (承办单位): the server scopes every query to the user's department.
+INCOMING = QueueDef("incoming", N_("待签收"), (Status.DISPATCHED,), order="deadline")
+HANDLING = QueueDef("handling", N_("办理中"), (Status.IN_PROGRESS,), order="deadline")
+REQUESTED = QueueDef(
+    "requested",
+    N_("已申请"),
+    (Status.RETURN_REQUESTED, Status.EXTENSION_REQUESTED),
+    order="deadline",
+)
+ANSWERED = QueueDef(
+    "answered", N_("已答复"), (Status.REPLIED, Status.CALLBACK_PENDING, Status.CALLED_BACK)
+)
+
+#: The queues each role works, in tab order (F5, F6, ...).
+QUEUE_SETS: dict[Role, tuple[QueueDef, ...]] = {
+    Role.AGENT: (MINE, DRAFTS, WAITING, DISPATCHED, REVIEW, CALLBACKS, OVERDUE),
+    Role.LEAD: (MINE, DRAFTS, WAITING, DISPATCHED, REVIEW, CALLBACKS, OVERDUE, SUPERVISION),
+    Role.DEPARTMENT: (INCOMING, HANDLING, REQUESTED, OVERDUE, ANSWERED),
+    Role.ADMIN: (WAITING, DISPATCHED, OVERDUE),
+}
+QUEUE_KEYS = ("f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12")
+PAGES = 5  # an "oldest first" queue reads at most this many pages of 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,19 +111,22 @@ class QueueScreen(Screen[None]):
     HELP_TITLE = N_("工单队列")
 
     BINDINGS = [
-        # The tab row above the table shows these keys; the Footer keeps to the rest.
-        *(
-            Binding(
-                q.binding,
-                f"queue('{q.key}')",
-                q.title,
-                tooltip=f"切换到{q.title}队列",
-                show=False,
-                priority=True,
-                id=f"queues.{q.key}",
-            )
-            for q in QUEUES
+        # The tab row above the table shows the queue keys; the Footer keeps to the rest.
+        Binding(
+            "f5",
+            "queue_at(0)",
+            "切换队列",
+            tooltip="F5–F12 按队列栏的键切换；Tab / Shift+Tab 下一个、上一个",
+            show=False,
+            priority=True,
+            id="queues.switch",
         ),
+        *(
+            Binding(key, f"queue_at({i})", show=False, priority=True, id=f"queues.switch{i}")
+            for i, key in enumerate(QUEUE_KEYS[1:], 1)
+        ),
+        Binding("tab", "queue_step(1)", show=False, priority=True, id="queues.next"),
+        Binding("shift+tab", "queue_step(-1)", show=False, priority=True, id="queues.previous"),
         Binding(
             "ctrl+o",
             "sort",
@@ -105,10 +154,16 @@ class QueueScreen(Screen[None]):
         self.reference = reference
         self._open_case = open_case
         self._open_drafts = open_drafts
-        self.queue = QUEUES[0]
+        self.queue = self.queues[0]
         self._rows: list[Row] = []
         self._server_rows: dict[str, list[dict[str, Any]]] = {}
         self._sort: tuple[int, bool] | None = None  # column, reverse
+
+    @property
+    def queues(self) -> tuple[QueueDef, ...]:
+        """This user's queues (the role is known once the seat has logged in)."""
+        user = self.seat.user
+        return QUEUE_SETS[user.role if user else Role.AGENT]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -136,38 +191,38 @@ class QueueScreen(Screen[None]):
     # -- which rows ----------------------------------------------------------------------------
 
     def _cached(self) -> list[tuple[dict[str, Any], bool]]:
-        store, now, user = self.seat.store, self._now(), self.seat.user_id
-        key = self.queue.key
-        if key == "mine":
+        store, now, q = self.seat.store, self._now(), self.queue
+        if q.mine_today:
             today = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-            return store.cases(agent=user, since=today, limit=500)
-        if key == "waiting":
-            return store.cases(status=(str(Status.REGISTERED), str(Status.RETURNED)), limit=500)
-        if key == "dispatched":
-            return store.cases(
-                status=tuple(str(s) for s in WITH_DEPARTMENT), order="deadline", limit=500
-            )
-        if key == "overdue":
-            open_ = tuple(str(s) for s in OPEN_STATUSES)
-            rows = store.cases(status=open_, due_before=now, order="deadline", limit=500)
-            return [(b, p) for b, p in rows if is_overdue(b, now)]
-        return []
+            return store.cases(agent=self.seat.user_id, since=today, limit=500)
+        statuses = tuple(str(s) for s in q.statuses)
+        due = now + q.due_within if q.due_within else now if q.overdue else None
+        order = "deadline" if q.order == "deadline" else "newest"
+        rows = store.cases(status=statuses, due_before=due, order=order, limit=1000)
+        if q.overdue:
+            rows = [(b, p) for b, p in rows if is_overdue(b, now)]
+        return rows
 
     def _server_query(self) -> dict[str, Any] | None:
-        key = self.queue.key
-        if key == "mine":
+        q = self.queue
+        if q.drafts:
+            return None
+        if q.mine_today:
             return {"agent": self.seat.user_id, "limit": 200}
-        if key == "waiting":
-            return {"status": [str(Status.REGISTERED), str(Status.RETURNED)], "limit": 200}
-        if key == "dispatched":
-            return {"status": [str(s) for s in WITH_DEPARTMENT], "order": "deadline", "limit": 200}
-        if key == "overdue":
-            return {"overdue": "true", "order": "deadline", "limit": 200}
-        return None
+        query: dict[str, Any] = {"limit": 200}
+        if q.overdue:
+            query["overdue"] = "true"
+        else:
+            query["status"] = [str(s) for s in q.statuses]
+        if q.due_within is not None:
+            query["due_before"] = (self._now() + q.due_within).isoformat()
+        if q.order == "deadline":
+            query["order"] = "deadline"
+        return query
 
     def _build_rows(self) -> list[Row]:
         now = self._now()
-        if self.queue.key == "drafts":
+        if self.queue.drafts:
             rows = []
             for draft_id, body, updated in self.seat.store.drafts():
                 category = self.reference.category(str(body.get("category", "")))
@@ -193,27 +248,36 @@ class QueueScreen(Screen[None]):
             # The newer of the two (a step queued here keeps its pending row).
             if cached is None or int(cached[0].get("version", 0)) < int(body["version"]):
                 merged[uuid] = (body, False)
-        if self.queue.key == "mine":
+        if self.queue.mine_today:
             today = now.astimezone(SHANGHAI).strftime("%Y-%m-%d")
             merged = {
                 uuid: row
                 for uuid, row in merged.items()
                 if local(row[0].get("registered_at"), "%Y-%m-%d") == today
             }
+        found = list(merged.values())
+        if self.queue.order == "oldest":  # the least recently touched first (回访: oldest first)
+            found.sort(key=lambda r: str(r[0].get("updated_at") or r[0].get("registered_at")))
         return [
-            Row(uuid, case_cells(body, pending, self.reference, now), is_overdue(body, now))
-            for uuid, (body, pending) in merged.items()
+            Row(
+                str(body["uuid"]),
+                case_cells(body, pending, self.reference, now),
+                is_overdue(body, now),
+            )
+            for body, pending in found
         ]
 
     # -- showing them --------------------------------------------------------------------------
 
     def refresh_rows(self) -> None:
+        if self.queue not in self.queues:
+            self.queue = self.queues[0]
         self._rows = self._build_rows()
         self._show_rows()
 
     def _show_rows(self) -> None:
         table = self.query_one("#queue-table", DataTable)
-        columns = DRAFT_COLUMNS if self.queue.key == "drafts" else CASE_COLUMNS
+        columns = DRAFT_COLUMNS if self.queue.drafts else CASE_COLUMNS
         needle = self.query_one("#queue-filter", Input).value.strip().lower()
         rows = [r for r in self._rows if not needle or any(needle in c.lower() for c in r.cells)]
         if self._sort is not None:
@@ -240,11 +304,11 @@ class QueueScreen(Screen[None]):
                 shown=shown,
             )
         )
-        tabs = "  ".join(
-            f"[reverse] {q.binding.upper()} {t(q.title)} [/]"
+        tabs = " ".join(
+            f"[reverse] {key.upper()} {t(q.title)} [/]"
             if q is self.queue
-            else f" {q.binding.upper()} {t(q.title)} "
-            for q in QUEUES
+            else f" {key.upper()} {t(q.title)} "
+            for key, q in zip(QUEUE_KEYS, self.queues, strict=False)
         )
         self.query_one("#queue-tabs", Static).update(tabs)
 
@@ -262,7 +326,7 @@ class QueueScreen(Screen[None]):
         key = table.ordered_rows[table.cursor_row].key.value
         if key is None:
             return
-        if self.queue.key == "drafts":
+        if self.queue.drafts:
             self._open_drafts()
         else:
             self._open_case(key)
@@ -270,10 +334,18 @@ class QueueScreen(Screen[None]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_queue(self, key: str) -> None:
-        self.queue = next(q for q in QUEUES if q.key == key)
+        self.queue = next(q for q in self.queues if q.key == key)
         self._sort = None
         self.refresh_rows()
         self.action_reload()
+
+    def action_queue_at(self, index: int) -> None:
+        if index < len(self.queues):
+            self.action_queue(self.queues[index].key)
+
+    def action_queue_step(self, delta: int) -> None:
+        index = self.queues.index(self.queue)
+        self.action_queue(self.queues[(index + delta) % len(self.queues)].key)
 
     def action_cursor(self, delta: int) -> None:
         table = self.query_one("#queue-table", DataTable)
@@ -281,7 +353,7 @@ class QueueScreen(Screen[None]):
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + delta)))
 
     def action_sort(self) -> None:
-        count = len(DRAFT_COLUMNS if self.queue.key == "drafts" else CASE_COLUMNS)
+        count = len(DRAFT_COLUMNS if self.queue.drafts else CASE_COLUMNS)
         if self._sort is None:
             self._sort = (0, False)
         elif not self._sort[1]:
@@ -297,8 +369,18 @@ class QueueScreen(Screen[None]):
 
     @work(exclusive=True, group="queue-fetch", exit_on_error=False)
     async def _fetch(self, key: str, query: dict[str, Any]) -> None:
+        items: list[wire.CasePublic] = []
         try:
-            page: wire.CasePage = await self.seat.api.list_cases(**query)
+            cursor = None
+            # Newest first by default; an "oldest first" queue reads on to its oldest cases.
+            for _ in range(PAGES if self.queue.order == "oldest" else 1):
+                page: wire.CasePage = await self.seat.api.list_cases(
+                    **query, **({"cursor": cursor} if cursor else {})
+                )
+                items += page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
         except ApiError as exc:
             self.query_one("#queue-status", Static).update(
                 t(
@@ -308,7 +390,7 @@ class QueueScreen(Screen[None]):
                 )
             )
             return
-        self.seat.store.put_cases(page.items)
-        self._server_rows[key] = [c.model_dump(mode="json") for c in page.items]
+        self.seat.store.put_cases(items)
+        self._server_rows[key] = [c.model_dump(mode="json") for c in items]
         if key == self.queue.key:
             self.refresh_rows()

@@ -72,6 +72,7 @@ CASE_COLUMNS = (
     N_("分类"),
     N_("主办单位"),
     N_("办理期限"),
+    N_("剩余"),
     N_("来电号码"),
     N_("内容"),
 )
@@ -93,6 +94,20 @@ def case_cells(
         category.name if category else "",
         department.short_name if department else "",
         local(body.get("handling_deadline")),
+        remaining(body, now),
         str(body.get("caller_phone", "")),
-        short(body.get("content", ""), 24),
+        short(body.get("content", ""), 20),
     )
+
+
+def remaining(body: dict[str, Any], now: datetime) -> str:
+    """The handling deadline as a countdown (剩 2天5时, 剩 3时20分, 超 1天2时), while the case
+    is still open and unanswered; empty otherwise."""
+    deadline = parse_time(body.get("handling_deadline"))
+    if deadline is None or body.get("replied_at") or status_of(body) not in OPEN_STATUSES:
+        return ""
+    minutes = int((deadline - now).total_seconds() // 60)
+    late, minutes = minutes < 0, abs(minutes)
+    days, hours = divmod(minutes // 60, 24)
+    span = t("{d}天{h}时", d=days, h=hours) if days else t("{h}时{m}分", h=hours, m=minutes % 60)
+    return t("超 {span}", span=span) if late else t("剩 {span}", span=span)

@@ -30,12 +30,18 @@ def central(tmp_path: Path) -> Iterator[EmbeddedServer]:
     engine = make_engine(settings.database_url())
     h = hash_password(PASSWORD)
     with Session(engine) as session, session.begin():
-        for user_id, role in (("agent01", Role.AGENT), ("lead01", Role.LEAD)):
+        for user_id, role, department in (
+            ("agent01", Role.AGENT, ""),
+            ("agent02", Role.AGENT, ""),
+            ("lead01", Role.LEAD, ""),
+            ("cgj01", Role.DEPARTMENT, "CGJ"),  # 城管局's liaison
+        ):
             session.add(
                 UserRow(
                     user_id=user_id,
                     name=user_id,
                     role=role,
+                    department=department,
                     password_hash=h,
                     created_at=datetime.now(UTC),
                 )

@@ -248,7 +248,7 @@ async def test_a_change_to_my_case_elsewhere_shows_a_toast(
     app = make_app(Settings(data_dir=tmp_path / "ui"), seat)
     async with app.run_test(size=SIZE):
         await wait_for(lambda: seat.store.case(case_uuid) is not None)
-        await wait_for(lambda: app._my_statuses.get(case_uuid) == "registered")
+        await wait_for(lambda: app._watched.get(case_uuid, ("",))[0] == "registered")
         step(central_store, LEAD, case_uuid, Step.DISPATCH, 1, department="CGJ")
         await wait_for(
             lambda: any("已派单" in str(n.message) for n in app._notifications), timeout=20

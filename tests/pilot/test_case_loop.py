@@ -1,0 +1,151 @@
+"""Closing the loop (issue: department desk, review, callbacks): one case travels the whole
+lifecycle as three users at three seats over the real central store, every step from the
+keyboard, and the KPIs computed afterwards are the ones this story should give."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import DataTable, Input
+
+from agent_tui.app import AgentTUI, make_app
+from agent_tui.client.seat import Seat
+from agent_tui.config import Settings
+from agent_tui.domain.case import Role, Status
+from agent_tui.domain.kpi import GroupBy
+from agent_tui.screens.case_detail import CaseScreen
+from agent_tui.screens.queues import QueueScreen
+from agent_tui.server.embedded import EmbeddedServer
+from agent_tui.server.services import Actor, CaseFilter, Store
+from tests.pilot.conftest import PASSWORD
+from tests.pilot.test_entry import SIZE, wait_for
+
+LEAD = Actor("lead01", Role.LEAD)
+
+
+@asynccontextmanager
+async def seat_app(central: EmbeddedServer, user: str, tmp_path: Path) -> AsyncIterator[Any]:
+    """One user's seat terminal, logged in (so the role picks its screens and queues)."""
+    seat = Seat(central.url, user, PASSWORD, tmp_path / user)
+    await seat.api.login()
+    app = make_app(Settings(data_dir=tmp_path / f"{user}-ui"), seat)
+    async with app.run_test(size=SIZE) as pilot:
+        yield app, pilot
+        await wait_for(lambda: seat.store.outbox_length() == 0, timeout=20)
+
+
+async def open_case(app: AgentTUI, pilot: Any, queue_key: str, number: str) -> CaseScreen:
+    """F3, the queue's key, the case number typed into the filter, Enter."""
+    if not isinstance(app.screen, QueueScreen):
+        await pilot.press("f3")
+    await pilot.press(queue_key)
+    screen = app.screen
+    assert isinstance(screen, QueueScreen)
+    box = screen.query_one("#queue-filter", Input)
+    if box.value != number:
+        box.value = ""
+        await pilot.press(*number)
+    table = screen.query_one("#queue-table", DataTable)
+    await wait_for(lambda: table.row_count == 1)
+    await pilot.press("enter")
+    await wait_for(lambda: isinstance(app.screen, CaseScreen))
+    detail = app.screen
+    assert isinstance(detail, CaseScreen)
+    return detail
+
+
+async def take(pilot: Any, detail: CaseScreen, label: str, *keys: str) -> None:
+    """Press the digit of the action called ``label``, then ``keys`` (a form's fields)."""
+    labels = [a.label for a in detail.actions]
+    assert label in labels, f"{label} not offered: {labels}"
+    await pilot.press(str(labels.index(label) + 1), *keys)
+
+
+def status(store: Store, case_uuid: str) -> Status:
+    return Status(store.get_case(LEAD, case_uuid).status)
+
+
+async def test_a_case_travels_the_whole_loop_as_three_users_and_the_kpis_follow(
+    central: EmbeddedServer, central_store: Store, tmp_path: Path
+) -> None:
+    started = datetime.now(UTC)
+    # agent01 takes the call and dispatches to 城管局 (routing by the category).
+    async with seat_app(central, "agent01", tmp_path) as (app, pilot):
+        await pilot.press(*"13912345678", "enter", "3", "enter", *"zdjy", "enter")
+        await pilot.press(*"jsl", "enter", "enter", *"北侧人行道商户占道经营", "tab", "f9")
+    (case,) = central_store.list_cases(LEAD, CaseFilter()).items
+    uuid, number = case.uuid, case.number
+    assert case.status == "dispatched" and case.department == "CGJ"
+
+    # 城管局 signs it, then asks for more time.
+    later = (datetime.now(UTC) + timedelta(days=9)).date().isoformat()  # ≤ 10 working days
+    async with seat_app(central, "cgj01", tmp_path) as (app, pilot):
+        assert isinstance(app.screen, QueueScreen)  # the desk opens on its queues
+        detail = await open_case(app, pilot, "f5", number)  # 待签收
+        await take(pilot, detail, "签收")
+        await wait_for(lambda: status(central_store, uuid) is Status.IN_PROGRESS)
+        await wait_for(lambda: "申请延期" in [a.label for a in detail.actions])
+        await take(pilot, detail, "申请延期", *"需协调多个部门", "enter", *later, "enter")
+        await wait_for(lambda: status(central_store, uuid) is Status.EXTENSION_REQUESTED)
+
+    # agent02 approves the extension (the date asked for).
+    async with seat_app(central, "agent02", tmp_path) as (app, pilot):
+        detail = await open_case(app, pilot, "f9", number)  # 待审核
+        await take(pilot, detail, "同意延期", "ctrl+s")
+        await wait_for(lambda: status(central_store, uuid) is Status.IN_PROGRESS)
+
+    async def reply(text: str) -> None:
+        async with seat_app(central, "cgj01", tmp_path) as (app, pilot):
+            detail = await open_case(app, pilot, "f6", number)  # 办理中
+            await take(pilot, detail, "答复", *text, "ctrl+s")
+            await wait_for(lambda: status(central_store, uuid) is Status.REPLIED)
+
+    await reply("已责令商户退回店内经营")
+
+    # agent02 passes the reply, calls back: unreachable, then reached and dissatisfied.
+    async with seat_app(central, "agent02", tmp_path) as (app, pilot):
+        detail = await open_case(app, pilot, "f9", number)
+        await take(pilot, detail, "审核通过")
+        await wait_for(lambda: status(central_store, uuid) is Status.CALLBACK_PENDING)
+        await pilot.press("escape")
+        detail = await open_case(app, pilot, "f10", number)  # 待回访
+        await take(pilot, detail, "未接通")
+        await wait_for(lambda: central_store.get_case(LEAD, uuid).callback_attempts == 1)
+        assert isinstance(app.screen, QueueScreen)  # one key, back to the queue
+        detail = await open_case(app, pilot, "f10", number)
+        await take(pilot, detail, "不满意，重办", *"商户仍在占道", "enter")
+        await wait_for(lambda: status(central_store, uuid) is Status.IN_PROGRESS)
+    assert central_store.get_case(LEAD, uuid).reopens == 1
+
+    await reply("已联合执法，商户已整改")
+
+    async with seat_app(central, "agent02", tmp_path) as (app, pilot):
+        detail = await open_case(app, pilot, "f9", number)
+        await take(pilot, detail, "审核通过")
+        await wait_for(lambda: status(central_store, uuid) is Status.CALLBACK_PENDING)
+        await pilot.press("escape")
+        detail = await open_case(app, pilot, "f10", number)
+        await take(pilot, detail, "满意")
+        await wait_for(lambda: status(central_store, uuid) is Status.ARCHIVED)
+
+    final = central_store.get_case(LEAD, uuid)
+    steps = [e.step for e in final.events or []]
+    assert steps == [
+        "register", "dispatch", "sign", "request_extension", "approve_extension", "reply",
+        "review_pass", "callback", "callback", "rate", "reopen", "reply", "review_pass",
+        "callback", "rate", "archive",
+    ]  # fmt: skip
+    report = central_store.kpis(
+        LEAD, started - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=1), GroupBy.NONE
+    )
+    k = report.total
+    assert (k.direct_resolution.numerator, k.direct_resolution.denominator) == (0, 1)
+    assert (k.timely_signing.numerator, k.timely_signing.denominator) == (1, 1)
+    assert (k.on_time.numerator, k.on_time.denominator) == (2, 2)  # two rounds, both in time
+    assert (k.callback.numerator, k.callback.denominator) == (1, 1)
+    assert (k.satisfaction.numerator, k.satisfaction.denominator) == (1, 2)
+    assert (k.reopens.numerator, k.reopens.denominator) == (1, 2)
