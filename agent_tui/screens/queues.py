@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -290,7 +291,10 @@ class QueueScreen(Screen[None]):
             mark = ""
             if self._sort is not None and self._sort[0] == i:
                 mark = "▼" if self._sort[1] else "▲"
-            table.add_column(t(title) + mark, key=str(i))
+            label = t(title) + mark
+            # Widths measured here in terminal cells (汉字 count two), not left to the table.
+            width = max([cell_len(label), *(cell_len(r.cells[i]) for r in rows)])
+            table.add_column(label, key=str(i), width=width)
         for row in rows:
             cells = [
                 f"[b red]{c}[/]" if row.overdue and i == 2 else c for i, c in enumerate(row.cells)

@@ -101,9 +101,10 @@ def case_cells(
 
 
 def remaining(body: dict[str, Any], now: datetime) -> str:
-    """The handling deadline as a countdown (剩 2天5时, 剩 3时20分, 超 1天2时), while the case
-    is still open and unanswered; empty otherwise."""
-    deadline = parse_time(body.get("handling_deadline"))
+    """The deadline that runs now as a countdown (剩 2天5时, 剩 3时20分, 超 1天2时): the sign
+    deadline until the department signs, then the handling deadline; empty once answered."""
+    field = "sign_deadline" if status_of(body) is Status.DISPATCHED else "handling_deadline"
+    deadline = parse_time(body.get(field) or body.get("handling_deadline"))
     if deadline is None or body.get("replied_at") or status_of(body) not in OPEN_STATUSES:
         return ""
     minutes = int((deadline - now).total_seconds() // 60)

@@ -17,6 +17,7 @@ from agent_tui.client.seat import Seat
 from agent_tui.config import Settings
 from agent_tui.domain.case import Role, Status
 from agent_tui.domain.kpi import GroupBy
+from agent_tui.domain.lifecycle import Step
 from agent_tui.screens.case_detail import CaseScreen
 from agent_tui.screens.queues import QueueScreen
 from agent_tui.server.embedded import EmbeddedServer
@@ -149,3 +150,22 @@ async def test_a_case_travels_the_whole_loop_as_three_users_and_the_kpis_follow(
     assert (k.callback.numerator, k.callback.denominator) == (1, 1)
     assert (k.satisfaction.numerator, k.satisfaction.denominator) == (1, 2)
     assert (k.reopens.numerator, k.reopens.denominator) == (1, 2)
+
+
+async def test_a_lead_supervises_a_case_and_the_department_desk_is_told(
+    central: EmbeddedServer, central_store: Store, tmp_path: Path
+) -> None:
+    from tests.pilot.test_seat_screens import server_case, step
+
+    uuid = server_case(central_store)
+    step(central_store, LEAD, uuid, Step.DISPATCH, 1, department="CGJ")
+    number = central_store.get_case(LEAD, uuid).number
+    async with seat_app(central, "cgj01", tmp_path) as (desk, _desk_pilot):
+        await wait_for(lambda: desk._watched.get(uuid, ("",))[0] == "dispatched")
+        async with seat_app(central, "lead01", tmp_path) as (app, pilot):
+            detail = await open_case(app, pilot, "f8", number)  # 已派单
+            await take(pilot, detail, "督办", *"领导批示本周内办结", "enter")
+            await wait_for(lambda: central_store.get_case(LEAD, uuid).supervision > 0)
+        await wait_for(lambda: any("督办" in str(n.message) for n in desk._notifications))
+    events = central_store.get_case(LEAD, uuid).events or []
+    assert events[-1].step == "supervise" and events[-1].reason == "领导批示本周内办结"

@@ -81,7 +81,7 @@ def _case(n: int, content: str, status: str, **kw: object):  # type: ignore[no-u
             "co_departments": [],
             "assigned_platform": "",
             "dispatched_at": None,
-            "sign_deadline": None,
+            "sign_deadline": kw.get("sign_deadline"),
             "return_deadline": None,
             "handling_deadline": kw.get("deadline"),
             "deadline_provisional": False,
@@ -89,8 +89,8 @@ def _case(n: int, content: str, status: str, **kw: object):  # type: ignore[no-u
             "requested_deadline": None,
             "extensions": 0,
             "returns": 0,
-            "replied_at": None,
-            "result": "",
+            "replied_at": kw.get("replied_at"),
+            "result": kw.get("result", ""),
             "refusal_reason": "",
             "callback_required": False,
             "callback_attempts": 0,
@@ -219,3 +219,55 @@ def test_case_entry_in_english(snap_compare, tmp_path: Path) -> None:  # type: i
     finally:
         set_language("zh")
         localize_bindings()
+
+
+def test_department_desk_to_sign(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from agent_tui import wire
+
+    seat = _offline_seat(tmp_path)
+    # A liaison's seat (logged in earlier: the role comes from the cached session).
+    seat.api.user = wire.UserPublic(
+        user_id="cgj01", name="城管局联络员", role="department", department="CGJ"
+    )
+    seat.store.put_cases(
+        [
+            _case(
+                n,
+                content,
+                "dispatched",
+                department="CGJ",
+                sign_deadline=f"2026-11-26T0{n + 3}:00:00+00:00",
+                deadline="2026-12-03T16:00:00+00:00",
+            )
+            for n, content in (
+                (1, "北侧人行道有商户占道摆摊，影响通行"),
+                (2, "夜市烧烤油烟扰民，凌晨仍未收摊"),
+            )
+        ]
+    )
+    app = make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen)
+    assert snap_compare(app, run_before=_queue(), terminal_size=SIZE)
+
+
+def test_callback_case(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seat = _offline_seat(tmp_path)
+    seat.store.put_cases(
+        [
+            _case(
+                4,
+                "北侧人行道有商户占道摆摊，影响通行",
+                "callback_pending",
+                department="CGJ",
+                deadline="2026-11-28T16:00:00+00:00",
+                replied_at="2026-11-25T08:00:00+00:00",
+                result="经现场核查，已责令商户退回店内经营，并安排城管队员每日巡查。",
+            )
+        ]
+    )
+    app = make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen)
+
+    async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("f3", "f10", "enter")  # 待回访, the oldest first
+        await _offline_noted(pilot)
+
+    assert snap_compare(app, run_before=open_it, terminal_size=SIZE)
