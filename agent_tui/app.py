@@ -11,33 +11,41 @@ import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette
 
-from agent_tui import wire
-from agent_tui.client.seat import Seat
-from agent_tui.client.session import Login, LoginForm
-from agent_tui.client.sync import SyncStatus
+from agent_tui.client.last_login import LoginForm
 from agent_tui.config import Settings
-from agent_tui.data.addresses import build_address_index, read_address_csv
-from agent_tui.data.calendar import default_calendar
-from agent_tui.data.indexes import default_indexes, default_reference
 from agent_tui.domain.case import Role, Status
-from agent_tui.domain.routing import Router
 from agent_tui.i18n import N_, set_language, t
 from agent_tui.keys import GENERAL, KeyRow, localize_bindings, rows_from
-from agent_tui.screens.case_detail import CaseScreen
-from agent_tui.screens.entry import CaseEntryScreen, EntryContext
 from agent_tui.screens.help import HelpScreen
-from agent_tui.screens.knowledge import AnswerScreen  # noqa: F401 (its bindings get localised)
 from agent_tui.screens.login import LoginScreen
-from agent_tui.screens.lookup import LookupScreen, build_sources
 from agent_tui.screens.palette import PROVIDERS
-from agent_tui.screens.queues import QueueScreen
-from agent_tui.screens.step_form import StepForm
-from agent_tui.widgets.search_list import SearchList
+
+# Only the login form (and help) are imported to paint the first screen; the rest — the wire
+# models, httpx, the indexes and the other screens — load behind it (``_import_screens``).
+if TYPE_CHECKING:
+    from agent_tui import wire
+    from agent_tui.client.seat import Seat
+    from agent_tui.client.session import Login
+    from agent_tui.client.sync import SyncStatus
+
+
+def _import_screens() -> None:
+    """Import every screen (once; Python caches modules) and put the bindings of the classes
+    just imported in the current language."""
+    import agent_tui.screens.case_detail
+    import agent_tui.screens.entry
+    import agent_tui.screens.knowledge
+    import agent_tui.screens.lookup
+    import agent_tui.screens.queues
+    import agent_tui.screens.step_form  # noqa: F401
+
+    localize_bindings()
 
 
 class AgentTUI(App[None]):
@@ -117,6 +125,14 @@ class AgentTUI(App[None]):
         again and again while the agent types (pauses of 0.3–1.5 s, docs/benchmarks.md)."""
         if hasattr(self, "entry_context"):
             return
+        from agent_tui.data.addresses import build_address_index, read_address_csv
+        from agent_tui.data.calendar import default_calendar
+        from agent_tui.data.indexes import default_indexes, default_reference
+        from agent_tui.domain.routing import Router
+        from agent_tui.screens.entry import EntryContext
+        from agent_tui.screens.lookup import LookupScreen, build_sources
+
+        _import_screens()
         self.reference = ref = default_reference()
         addresses, categories, departments, knowledge = default_indexes()
         book = self.settings.address_book_path()
@@ -151,6 +167,9 @@ class AgentTUI(App[None]):
 
     def start_seat(self, seat: Seat) -> None:
         """The seat is logged in: open case entry (the department desk: its queues) and sync."""
+        from agent_tui.screens.entry import CaseEntryScreen
+        from agent_tui.screens.queues import QueueScreen
+
         self.seat = seat
         ctx = self.entry_context
         self.add_mode("entry", lambda: CaseEntryScreen(ctx, seat))
@@ -186,6 +205,9 @@ class AgentTUI(App[None]):
 
     def _synced(self, status: SyncStatus, changed: list[wire.CasePublic]) -> None:
         """Toasts for changes that concern this user; open screens show the new state."""
+        from agent_tui.screens.case_detail import CaseScreen
+        from agent_tui.screens.queues import QueueScreen
+
         seat = self.seat
         if seat is None:
             return
@@ -242,6 +264,8 @@ class AgentTUI(App[None]):
             self.switch_mode(mode)
 
     def open_case(self, case_uuid: str) -> None:
+        from agent_tui.screens.case_detail import CaseScreen
+
         if self.seat is None:
             return
         self.push_screen(CaseScreen(self.seat, self.reference, self.entry_context, case_uuid))
@@ -250,6 +274,8 @@ class AgentTUI(App[None]):
         self.action_mode("entry")
 
     async def show_lookup(self, kind: str, query: str) -> None:
+        from agent_tui.screens.lookup import LookupScreen
+
         if self.current_mode != "lookup":
             await self.switch_mode("lookup")
         screen = self.screen
@@ -277,6 +303,13 @@ class AgentTUI(App[None]):
 
 def key_rows() -> list[KeyRow]:
     """Every binding of the program, grouped as the help shows them (for ``agent-tui keys``)."""
+    from agent_tui.screens.case_detail import CaseScreen
+    from agent_tui.screens.entry import CaseEntryScreen
+    from agent_tui.screens.lookup import LookupScreen
+    from agent_tui.screens.queues import QueueScreen
+    from agent_tui.screens.step_form import StepForm
+    from agent_tui.widgets.search_list import SearchList
+
     return [
         *rows_from(CaseEntryScreen.HELP_TITLE, CaseEntryScreen.BINDINGS),
         *rows_from(QueueScreen.HELP_TITLE, QueueScreen.BINDINGS),

@@ -51,7 +51,7 @@ def demo(
             "db_url": f"sqlite:///{settings.data_dir / 'demo' / 'central.db'}",
         }
     )
-    from agent_tui.client.session import LoginForm
+    from agent_tui.client.last_login import LoginForm
 
     server = EmbeddedServer(demo_settings, demo_cases=cases)
     typer.echo("正在启动演示中心库（首次运行会载入演示数据）…")
@@ -82,7 +82,7 @@ def seat(
     ] = "",
 ) -> None:
     """Open the seat terminal against a real central store (the login screen first)."""
-    from agent_tui.client.session import LoginForm
+    from agent_tui.client.last_login import LoginForm
 
     _run_seat(Settings(), LoginForm(server, user, password))
 

@@ -158,7 +158,7 @@ class ApiClient:
         )
         if response.status_code >= 400:
             self._raise(response)
-        answer = wire.TokenResponse.model_validate(response.json())
+        answer = wire.TokenResponse.model_validate_json(response.content)
         self._token = answer.token
         self.user = answer.user
         return answer.user
@@ -173,20 +173,20 @@ class ApiClient:
     async def create_case(self, body: dict[str, Any]) -> tuple[wire.CasePublic, bool]:
         """Returns the case and whether this call created it (False: it already existed)."""
         response = await self.request("POST", "/api/cases", json=body)
-        return wire.CasePublic.model_validate(response.json()), response.status_code == 201
+        return wire.CasePublic.model_validate_json(response.content), response.status_code == 201
 
     async def step(self, case_uuid: str, step: str, body: dict[str, Any]) -> wire.CasePublic:
         path = f"/api/cases/{case_uuid}/{step.replace('_', '-')}"
         response = await self.request("POST", path, json=body)
-        return wire.CasePublic.model_validate(response.json())
+        return wire.CasePublic.model_validate_json(response.content)
 
     async def get_case(self, case_uuid: str) -> wire.CasePublic:
         response = await self.request("GET", f"/api/cases/{case_uuid}")
-        return wire.CasePublic.model_validate(response.json())
+        return wire.CasePublic.model_validate_json(response.content)
 
     async def list_cases(self, **params: Any) -> wire.CasePage:
         response = await self.request("GET", "/api/cases", params=params)
-        return wire.CasePage.model_validate(response.json())
+        return wire.CasePage.model_validate_json(response.content)
 
     async def caller_history(self, phone: str, limit: int = 20) -> list[wire.CasePublic]:
         response = await self.request("GET", f"/api/callers/{phone}/cases", params={"limit": limit})
@@ -198,7 +198,7 @@ class ApiClient:
         response = await self.request(
             "GET", "/api/changes", params={"after": after, "wait": wait}, timeout=timeout
         )
-        return wire.ChangesPage.model_validate(response.json())
+        return wire.ChangesPage.model_validate_json(response.content)
 
     async def heartbeat(self, seat_id: str, outbox: int) -> None:
         await self.request(

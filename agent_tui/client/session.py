@@ -18,22 +18,12 @@ from pathlib import Path
 
 from agent_tui import wire
 from agent_tui.client.api import ApiError, Offline, Throttled, Unauthorized
+from agent_tui.client.last_login import remember_login
 from agent_tui.client.seat import Seat
 from agent_tui.i18n import t
 
 SESSION_KEY = "session"
 DEFAULT_OFFLINE_AGE = timedelta(hours=72)
-
-
-@dataclass(frozen=True, slots=True)
-class LoginForm:
-    """What the form starts with (the CLI fills it; empty fields take the remembered login)."""
-
-    server_url: str = ""
-    user_id: str = ""
-    password: str = ""
-    store_key: str = ""
-    hint: str = ""
 
 
 class LoginFailed(Exception):
@@ -130,23 +120,3 @@ async def open_seat(
     cache_session(seat, user, password, now)
     remember_login(data_dir, server_url.strip(), user_id.strip())
     return Login(seat, user, offline=False)
-
-
-def _last_login_path(data_dir: Path) -> Path:
-    return data_dir / "last_login.json"
-
-
-def remember_login(data_dir: Path, server_url: str, user_id: str) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    _last_login_path(data_dir).write_text(
-        json.dumps({"server": server_url, "user": user_id}), encoding="utf-8"
-    )
-
-
-def remembered_login(data_dir: Path) -> tuple[str, str]:
-    """The server and user of the last successful login (empty strings if none)."""
-    try:
-        raw = json.loads(_last_login_path(data_dir).read_text(encoding="utf-8"))
-        return str(raw.get("server", "")), str(raw.get("user", ""))
-    except (OSError, ValueError, AttributeError):
-        return "", ""

@@ -8,6 +8,7 @@ offline: cases queue in the outbox and leave when the server answers again.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,17 +17,14 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from agent_tui.client.session import (
-    Login,
-    LoginFailed,
-    LoginForm,
-    open_seat,
-    remembered_login,
-)
+from agent_tui.client.last_login import LoginForm, remembered_login
 from agent_tui.i18n import N_, t
 
+if TYPE_CHECKING:
+    from agent_tui.client.session import Login  # noqa: F401 (named in the base class below)
 
-class LoginScreen(Screen[Login]):
+
+class LoginScreen(Screen["Login"]):
     HELP_TITLE = N_("登录")
     BINDINGS = [
         Binding("ctrl+l", "login", "登录", tooltip="用填写的账号登录", id="login.submit"),
@@ -95,6 +93,9 @@ class LoginScreen(Screen[Login]):
 
     @work(exclusive=True, group="login", exit_on_error=False)
     async def _login(self, server: str, user: str, password: str) -> None:
+        # Imported here: httpx and the wire models need not delay the form's first paint.
+        from agent_tui.client.session import LoginFailed, open_seat
+
         try:
             login = await open_seat(
                 server, user, password, self.data_dir, store_key=self.form.store_key

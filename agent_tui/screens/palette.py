@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.command import Hit, Hits, Provider
 
-from agent_tui.client.seat import Seat
-from agent_tui.data.reference import ReferenceData
-from agent_tui.domain.address import AddressIndex
-from agent_tui.domain.reference import Department, KnowledgeEntry
-from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import t
 from agent_tui.widgets.case_table import local, number_of, short, status_of
+
+if TYPE_CHECKING:  # the palette loads with the login form: nothing heavy at import
+    from agent_tui.client.seat import Seat
+    from agent_tui.data.reference import ReferenceData
+    from agent_tui.domain.address import AddressIndex
+    from agent_tui.domain.reference import Department, KnowledgeEntry
+    from agent_tui.domain.search import SearchIndex
 
 LIMIT = 12
 

@@ -7,12 +7,14 @@ case saved here and not yet confirmed (pending), which has no number or deadline
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import OPEN_STATUSES, Status
 from agent_tui.i18n import N_, t
+
+if TYPE_CHECKING:
+    from agent_tui.data.reference import ReferenceData
 
 PENDING_NUMBER = N_("（待发送）")
 

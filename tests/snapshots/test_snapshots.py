@@ -179,7 +179,7 @@ def test_step_form_dispatch(snap_compare, tmp_path: Path) -> None:  # type: igno
 
 
 def test_login_unreachable_server(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from agent_tui.client.session import LoginForm
+    from agent_tui.client.last_login import LoginForm
 
     form = LoginForm(
         "http://127.0.0.1:9", "agent01", "demo1234", hint="演示账号：agent01 / demo1234"
