@@ -271,3 +271,8 @@ def test_callback_case(snap_compare, tmp_path: Path) -> None:  # type: ignore[no
         await _offline_noted(pilot)
 
     assert snap_compare(app, run_before=open_it, terminal_size=SIZE)
+
+
+def test_lookup_knowledge(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(Settings(data_dir=tmp_path / "data"))
+    assert snap_compare(app, press=["f8", *"gjj", "enter"], terminal_size=SIZE)
