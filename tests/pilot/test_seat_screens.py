@@ -10,8 +10,8 @@ from textual.command import CommandList
 from textual.widgets import DataTable, Input, Static
 
 from agent_tui.app import make_app
-from agent_tui.client.seat import Seat
 from agent_tui.client.last_login import LoginForm, remembered_login
+from agent_tui.client.seat import Seat
 from agent_tui.config import Settings
 from agent_tui.domain.case import Role
 from agent_tui.domain.lifecycle import Step
