@@ -243,13 +243,17 @@ class AgentTUI(App[None]):
                     severity="error",
                     timeout=10,
                 )
-        self._held = status.held
-        if changed or status.held:
-            for screen in self.screen_stack:
-                if isinstance(screen, (QueueScreen, CaseScreen)):
-                    screen.refresh_rows() if isinstance(
-                        screen, QueueScreen
-                    ) else screen.refresh_case()
+        held_changed, self._held = status.held != self._held, status.held
+        if not changed and not held_changed:
+            return
+        changed_uuids = {case.uuid for case in changed}
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                screen.refresh_rows()
+            elif isinstance(screen, CaseScreen) and (
+                held_changed or screen.case_uuid in changed_uuids
+            ):
+                screen.refresh_case()
 
     # -- navigation -----------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from agent_tui.domain.routing import Router
 from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, either, english, t
 from agent_tui.widgets.choice import ChoiceBar
+from agent_tui.widgets.hits import address_hits, category_hits, department_hit, department_hits
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
 from agent_tui.widgets.seat_bar import SeatBar
@@ -63,10 +64,7 @@ class EntryContext:
 
 
 def _address_hits(index: AddressIndex, query: str) -> list[Hit]:
-    return [
-        Hit(m.entry.name, f"{t(m.entry.level.label)} · {m.path}", m.entry)
-        for m in index.search(query, 8)
-    ]
+    return address_hits(index, query, 8)
 
 
 def _address_of(entry: AddressEntry | None, detail: str) -> Address:
@@ -195,18 +193,10 @@ class CaseEntryScreen(Screen[None]):
     # -- searches ------------------------------------------------------------------------------
 
     def _category_hits(self, query: str) -> list[Hit]:
-        hits = []
-        for m in self.ctx.categories.search(query, 8):
-            c = m.entry.payload
-            parent = self.ctx.reference.category(c.parent)
-            hits.append(Hit(c.name, f"{c.code} · {parent.name if parent else ''}", c))
-        return hits
+        return category_hits(self.ctx.categories, self.ctx.reference, query, 8)
 
     def _department_hits(self, query: str) -> list[Hit]:
-        return [
-            Hit(m.entry.payload.short_name, m.entry.payload.code, m.entry.payload)
-            for m in self.ctx.departments.search(query, 8)
-        ]
+        return department_hits(self.ctx.departments, query, 8)
 
     # -- the form as data ----------------------------------------------------------------------
 
@@ -327,9 +317,7 @@ class CaseEntryScreen(Screen[None]):
         deadline = self.ctx.calendar.deadline(now, span)
         department = route.department
         if department is not None:
-            self.query_one("#department", PickField).pick(
-                Hit(department.short_name, department.code, department)
-            )
+            self.query_one("#department", PickField).pick(department_hit(department))
         name = department.short_name if department else t("（未配置）")
         self._co_departments = [d.code for d in route.co_departments]
         co = t("、").join(d.short_name for d in route.co_departments)
@@ -425,7 +413,7 @@ class CaseEntryScreen(Screen[None]):
                     self.query_one("#address", PickField).pick(hits[0])
             dept = self.ctx.reference.department(body.get("_department", ""))
             if dept is not None:
-                self.query_one("#department", PickField).pick(Hit(dept.short_name, dept.code, dept))
+                self.query_one("#department", PickField).pick(department_hit(dept))
         finally:
             self.call_after_refresh(setattr, self, "_restoring", False)
         self.notify(t("已恢复上次未保存的草稿"), title=t("草稿"))

@@ -12,15 +12,12 @@ from textual.widgets import Label, Static
 from agent_tui.data.indexes import default_indexes
 from agent_tui.domain.reference import KnowledgeEntry
 from agent_tui.i18n import N_, t
+from agent_tui.widgets.hits import knowledge_hits
 from agent_tui.widgets.search_list import Hit, SearchList
 
 
-def knowledge_hits(query: str) -> list[Hit]:
-    knowledge = default_indexes()[3]
-    return [
-        Hit(m.entry.payload.title, t("、").join(m.entry.payload.keywords[:3]), m.entry.payload)
-        for m in knowledge.search(query, 30)
-    ]
+def answer_hits(query: str) -> list[Hit]:
+    return knowledge_hits(default_indexes()[3], query, 30)
 
 
 def answer_text(entry: KnowledgeEntry) -> str:
@@ -39,9 +36,7 @@ class AnswerScreen(ModalScreen[str | None]):
             yield Label(
                 t("直接办结：选择答复口径（Enter 采用，Esc 取消）"), classes="section-title"
             )
-            yield SearchList(
-                knowledge_hits, placeholder=t("知识库：汉字/拼音/首字母（如 停水、gjj）")
-            )
+            yield SearchList(answer_hits, placeholder=t("知识库：汉字/拼音/首字母（如 停水、gjj）"))
             yield Static("", id="answer-preview")
 
     def on_mount(self) -> None:

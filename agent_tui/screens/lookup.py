@@ -21,6 +21,7 @@ from agent_tui.domain.address import AddressEntry, AddressIndex
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry
 from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, t
+from agent_tui.widgets.hits import address_hits, category_hits, knowledge_hits
 from agent_tui.widgets.search_list import Hit, SearchList
 from agent_tui.widgets.seat_bar import SeatBar
 
@@ -48,10 +49,7 @@ def build_sources(
         return d.short_name if d else code
 
     def search_addresses(q: str) -> list[Hit]:
-        return [
-            Hit(m.entry.name, f"{t(m.entry.level.label)} · {m.path}", m.entry)
-            for m in addresses.search(q, LIMIT)
-        ]
+        return address_hits(addresses, q, LIMIT)
 
     def describe_address(e: object) -> str:
         assert isinstance(e, AddressEntry)
@@ -67,12 +65,7 @@ def build_sources(
         return "\n".join(lines)
 
     def search_categories(q: str) -> list[Hit]:
-        hits = []
-        for m in categories.search(q, LIMIT):
-            c = m.entry.payload
-            parent = ref.category(c.parent)
-            hits.append(Hit(c.name, f"{c.code} · {parent.name if parent else ''}", c))
-        return hits
+        return category_hits(categories, ref, q, LIMIT)
 
     def describe_category(c: object) -> str:
         assert isinstance(c, Category)
@@ -109,10 +102,7 @@ def build_sources(
         return "\n".join(lines)
 
     def search_knowledge(q: str) -> list[Hit]:
-        return [
-            Hit(m.entry.payload.title, t("、").join(m.entry.payload.keywords[:3]), m.entry.payload)
-            for m in knowledge.search(q, LIMIT)
-        ]
+        return knowledge_hits(knowledge, q, LIMIT)
 
     def describe_knowledge(k: object) -> str:
         assert isinstance(k, KnowledgeEntry)

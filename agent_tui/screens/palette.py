@@ -7,7 +7,7 @@ department or an answer opens the reference lookup on it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
@@ -77,51 +77,53 @@ class CaseCommands(_HostProvider):
             )
 
 
-class AddressCommands(_HostProvider):
+class _ReferenceCommands(_HostProvider):
+    """Reference data: each row opens the lookup on that kind with its name typed in."""
+
+    KIND = ""
+
+    def rows(self, query: str) -> Iterator[tuple[str, str, str]]:
+        """(label, what the lookup searches, help) for ``query``, best first."""
+        raise NotImplementedError
+
     async def search(self, query: str) -> Hits:
         if not query.strip():
             return
-        for rank, m in enumerate(self.host.addresses.search(query.strip(), LIMIT)):
-            label = t("地址 {name}", name=m.entry.name)
+        for rank, (label, target, help_) in enumerate(self.rows(query.strip())):
             yield Hit(
                 _score(rank, REFERENCE),
                 label,
-                self._lookup("address", m.entry.name),
+                self._lookup(self.KIND, target),
                 text=label,
-                help=f"{t(m.entry.level.label)} · {m.path}",
+                help=help_,
             )
 
 
-class DepartmentCommands(_HostProvider):
-    async def search(self, query: str) -> Hits:
-        if not query.strip():
-            return
-        for rank, m in enumerate(self.host.departments.search(query.strip(), LIMIT)):
+class AddressCommands(_ReferenceCommands):
+    KIND = "address"
+
+    def rows(self, query: str) -> Iterator[tuple[str, str, str]]:
+        for m in self.host.addresses.search(query, LIMIT):
+            name = m.entry.name
+            yield t("地址 {name}", name=name), name, f"{t(m.entry.level.label)} · {m.path}"
+
+
+class DepartmentCommands(_ReferenceCommands):
+    KIND = "department"
+
+    def rows(self, query: str) -> Iterator[tuple[str, str, str]]:
+        for m in self.host.departments.search(query, LIMIT):
             d = m.entry.payload
-            label = t("单位 {name}", name=d.short_name)
-            yield Hit(
-                _score(rank, REFERENCE),
-                label,
-                self._lookup("department", d.short_name),
-                text=label,
-                help=d.name,
-            )
+            yield t("单位 {name}", name=d.short_name), d.short_name, d.name
 
 
-class KnowledgeCommands(_HostProvider):
-    async def search(self, query: str) -> Hits:
-        if not query.strip():
-            return
-        for rank, m in enumerate(self.host.knowledge.search(query.strip(), LIMIT)):
+class KnowledgeCommands(_ReferenceCommands):
+    KIND = "knowledge"
+
+    def rows(self, query: str) -> Iterator[tuple[str, str, str]]:
+        for m in self.host.knowledge.search(query, LIMIT):
             k = m.entry.payload
-            label = t("知识库 {title}", title=k.title)
-            yield Hit(
-                _score(rank, REFERENCE),
-                label,
-                self._lookup("knowledge", k.title),
-                text=label,
-                help=short(k.answer, 40),
-            )
+            yield t("知识库 {title}", title=k.title), k.title, short(k.answer, 40)
 
 
 PROVIDERS = (CaseCommands, AddressCommands, DepartmentCommands, KnowledgeCommands)

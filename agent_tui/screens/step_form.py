@@ -27,6 +27,7 @@ from agent_tui.domain.lifecycle import Step
 from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.widgets.choice import ChoiceBar
+from agent_tui.widgets.hits import department_hit, department_hits
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
 
@@ -103,10 +104,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
         return Input(id=f"step-{name}", placeholder=placeholder)
 
     def _department_hits(self, query: str) -> list[Hit]:
-        return [
-            Hit(m.entry.payload.short_name, m.entry.payload.code, m.entry.payload)
-            for m in self.ctx.departments.search(query, 8)
-        ]
+        return department_hits(self.ctx.departments, query, 8)
 
     def on_mount(self) -> None:
         if "department" in self.fields:
@@ -134,9 +132,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 self._co_departments = [d.code for d in route.co_departments]
         dept = self.ctx.reference.department(code)
         if dept is not None:
-            self.query_one("#step-department", PickField).pick(
-                Hit(dept.short_name, dept.code, dept)
-            )
+            self.query_one("#step-department", PickField).pick(department_hit(dept))
         if self._co_departments:
             names = t("、").join(
                 d.short_name

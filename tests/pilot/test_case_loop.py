@@ -70,6 +70,17 @@ def status(store: Store, case_uuid: str) -> Status:
     return Status(store.get_case(LEAD, case_uuid).status)
 
 
+async def review_and_call_back(
+    app: AgentTUI, pilot: Any, store: Store, case_uuid: str, number: str
+) -> CaseScreen:
+    """待审核: pass the reply; then open the case from 待回访 (the callback queue)."""
+    detail = await open_case(app, pilot, "f9", number)
+    await take(pilot, detail, "审核通过")
+    await wait_for(lambda: status(store, case_uuid) is Status.CALLBACK_PENDING)
+    await pilot.press("escape")
+    return await open_case(app, pilot, "f10", number)
+
+
 async def test_a_case_travels_the_whole_loop_as_three_users_and_the_kpis_follow(
     central: EmbeddedServer, central_store: Store, tmp_path: Path
 ) -> None:
@@ -109,11 +120,7 @@ async def test_a_case_travels_the_whole_loop_as_three_users_and_the_kpis_follow(
 
     # agent02 passes the reply, calls back: unreachable, then reached and dissatisfied.
     async with seat_app(central, "agent02", tmp_path) as (app, pilot):
-        detail = await open_case(app, pilot, "f9", number)
-        await take(pilot, detail, "审核通过")
-        await wait_for(lambda: status(central_store, uuid) is Status.CALLBACK_PENDING)
-        await pilot.press("escape")
-        detail = await open_case(app, pilot, "f10", number)  # 待回访
+        detail = await review_and_call_back(app, pilot, central_store, uuid, number)
         await take(pilot, detail, "未接通")
         await wait_for(lambda: central_store.get_case(LEAD, uuid).callback_attempts == 1)
         assert isinstance(app.screen, QueueScreen)  # one key, back to the queue
@@ -125,11 +132,7 @@ async def test_a_case_travels_the_whole_loop_as_three_users_and_the_kpis_follow(
     await reply("已联合执法，商户已整改")
 
     async with seat_app(central, "agent02", tmp_path) as (app, pilot):
-        detail = await open_case(app, pilot, "f9", number)
-        await take(pilot, detail, "审核通过")
-        await wait_for(lambda: status(central_store, uuid) is Status.CALLBACK_PENDING)
-        await pilot.press("escape")
-        detail = await open_case(app, pilot, "f10", number)
+        detail = await review_and_call_back(app, pilot, central_store, uuid, number)
         await take(pilot, detail, "满意")
         await wait_for(lambda: status(central_store, uuid) is Status.ARCHIVED)
 

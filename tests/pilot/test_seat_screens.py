@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from textual.command import CommandList
 from textual.widgets import DataTable, Input, Static
@@ -141,6 +142,18 @@ async def test_offline_login_on_a_cached_session_queues_cases_until_the_server_r
     assert case.content == "商户占道经营" and case.address.road == "金山路"
 
 
+async def open_the_waiting_case(app: Any, pilot: Any) -> CaseScreen:
+    """F3, F7 (待派单) holding one case, Enter: its case screen."""
+    await pilot.press("f3", "f7")
+    table = app.screen.query_one("#queue-table", DataTable)
+    await wait_for(lambda: table.row_count == 1)
+    await pilot.press("enter")
+    await wait_for(lambda: isinstance(app.screen, CaseScreen))
+    detail = app.screen
+    assert isinstance(detail, CaseScreen)
+    return detail
+
+
 # -- queues and the case detail ---------------------------------------------------------------
 
 
@@ -179,13 +192,7 @@ async def test_a_step_from_the_case_screen_reaches_the_server(
     case_uuid = server_case(central_store)
     app = make_app(Settings(data_dir=tmp_path / "ui"), seat)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f3", "f7")
-        table = app.screen.query_one("#queue-table", DataTable)
-        await wait_for(lambda: table.row_count == 1)
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, CaseScreen))
-        detail = app.screen
-        assert isinstance(detail, CaseScreen)
+        detail = await open_the_waiting_case(app, pilot)
         await wait_for(lambda: Step.DISPATCH in detail.steps)
         await pilot.press(str(detail.steps.index(Step.DISPATCH) + 1))
         # Routing by the case's category filled the department: confirm it.
@@ -202,13 +209,7 @@ async def test_a_step_form_shows_errors_beside_its_fields(
     server_case(central_store)
     app = make_app(Settings(data_dir=tmp_path / "ui"), seat)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f3", "f7")
-        table = app.screen.query_one("#queue-table", DataTable)
-        await wait_for(lambda: table.row_count == 1)
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, CaseScreen))
-        detail = app.screen
-        assert isinstance(detail, CaseScreen)
+        detail = await open_the_waiting_case(app, pilot)
         await pilot.press(str(detail.steps.index(Step.REFUSE) + 1))
         await pilot.press("ctrl+s")  # no reason given
         assert "请填写理由" in text_of(app.screen, "#step-reason-error")
