@@ -306,7 +306,9 @@ class AgentTUI(App[None]):
 
 
 def key_rows() -> list[KeyRow]:
-    """Every binding of the program, grouped as the help shows them (for ``agent-tui keys``)."""
+    """Every binding of the program, grouped as the help shows them (for ``agent-tui keys``),
+    in the current language."""
+    _import_screens()
     from agent_tui.screens.case_detail import CaseScreen
     from agent_tui.screens.entry import CaseEntryScreen
     from agent_tui.screens.lookup import LookupScreen

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     callback_sample_rate: float = 0.2
     #: Seconds between clock-job runs (reminders, overdue notices); 0 disables them.
     clock_interval_seconds: float = 60.0
+    #: Related cases (关联工单): an open case of the same category at the same village or road
+    #: registered within this many days is offered for linking at intake.
+    related_window_days: float = 7.0
     #: A seat not heard from for this long is shown offline.
     seat_offline_after_seconds: float = 120.0
 

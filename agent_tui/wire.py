@@ -109,6 +109,8 @@ class CaseCreate(Strict):
     address: AddressIn = Field(default_factory=AddressIn)
     #: When the agent saved it at the seat (an offline seat sends it later); default: now.
     registered_at: AwareDatetime | None = None
+    #: Link to a related open case (关联工单): the new case joins that case's group.
+    related_to: UUID | None = None
 
 
 class AddressOut(BaseModel):
@@ -178,6 +180,8 @@ class CasePublic(BaseModel):
     archived_at: datetime | None
     version: int
     updated_at: datetime
+    #: The group of related cases it belongs to (its first case's uuid); "" when not linked.
+    related_to: str = ""
     overdue: bool = False
     events: list[EventPublic] | None = None
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from pydantic import TypeAdapter
 
 from agent_tui import wire
 from agent_tui.i18n import either, t
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+PLACE_KEYS = ("county", "township", "village", "road")
+_CASES: TypeAdapter[list[wire.CasePublic]] = TypeAdapter(list[wire.CasePublic])
 
 
 class ApiError(Exception):
@@ -187,6 +190,15 @@ class ApiClient:
     async def list_cases(self, **params: Any) -> wire.CasePage:
         response = await self.request("GET", "/api/cases", params=params)
         return wire.CasePage.model_validate_json(response.content)
+
+    async def related_candidates(
+        self, category: str, address: dict[str, Any]
+    ) -> list[wire.CasePublic]:
+        """Open cases of the same category at the same village or road (the server's window)."""
+        params = {"category": category}
+        params.update({k: str(address.get(k) or "") for k in PLACE_KEYS})
+        response = await self.request("GET", "/api/cases/related", params=params)
+        return _CASES.validate_json(response.content)
 
     async def caller_history(self, phone: str, limit: int = 20) -> list[wire.CasePublic]:
         response = await self.request("GET", f"/api/callers/{phone}/cases", params={"limit": limit})

@@ -16,11 +16,13 @@ import uuid as uuid_mod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from agent_tui import wire
+from agent_tui.domain.case import Address, Status
+from agent_tui.domain.related import RELATED_WINDOW, is_candidate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -436,6 +438,46 @@ class SeatStore:
             ).fetchall()
         return [(json.loads(r[0]), bool(r[1])) for r in rows]
 
+    def related_candidates(
+        self,
+        category: str,
+        address: dict[str, Any],
+        now: datetime,
+        window: timedelta = RELATED_WINDOW,
+        limit: int = 10,
+    ) -> list[tuple[dict[str, Any], bool]]:
+        """Cached open cases the intake offers to link (the domain's rule), newest first: the
+        offline half of the server's ``related_candidates``."""
+        if not category:
+            return []
+        since = (now - window).astimezone(UTC).isoformat()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body, pending, status, registered_at FROM cases "
+                "WHERE json_extract(body, '$.category') = ? AND registered_at >= ? "
+                "ORDER BY registered_at DESC",
+                (category, since),
+            ).fetchall()
+        place = _address(address)
+        found = []
+        for raw, pending, status, registered_at in rows:
+            body = json.loads(raw)
+            other = _address(body.get("address") or {})
+            when = datetime.fromisoformat(registered_at)
+            if is_candidate(category, place, category, other, Status(status), when, now, window):
+                found.append((body, bool(pending)))
+        return found[:limit]
+
+    def group(self, group_uuid: str) -> list[tuple[dict[str, Any], bool]]:
+        """A group of related cases as cached here: its first case and those linked to it."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body, pending FROM cases "
+                "WHERE uuid = ?1 OR json_extract(body, '$.related_to') = ?1 ORDER BY registered_at",
+                (group_uuid,),
+            ).fetchall()
+        return [(json.loads(r[0]), bool(r[1])) for r in rows]
+
     def count_cases(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM cases").fetchone()[0])
@@ -462,3 +504,12 @@ class SeatStore:
                 "etag = excluded.etag, body = excluded.body",
                 (name, version, etag, json.dumps(body, ensure_ascii=False)),
             )
+
+
+def _address(a: dict[str, Any]) -> Address:
+    return Address(
+        county=str(a.get("county") or ""),
+        township=str(a.get("township") or ""),
+        village=str(a.get("village") or ""),
+        road=str(a.get("road") or ""),
+    )

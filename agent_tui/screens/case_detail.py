@@ -8,6 +8,7 @@ Ctrl+Y sends the step again on the server's version, Ctrl+D drops it.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,10 +28,11 @@ from agent_tui.client.store import OutboxEntry
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.case import AppealType, Case, Role, Satisfaction, Status
 from agent_tui.domain.lifecycle import Step, available_steps
+from agent_tui.domain.related import group_of
 from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.screens.step_form import NOT_ASKED, StepForm
-from agent_tui.widgets.case_table import local, number_of, status_of
+from agent_tui.widgets.case_table import local, number_of, short, status_of
 from agent_tui.widgets.seat_bar import SeatBar
 
 #: Steps the system takes on its own (clock jobs), never offered at a seat.
@@ -135,6 +137,13 @@ class CaseScreen(Screen[None]):
         Binding(
             "ctrl+d", "discard", "放弃操作", tooltip="冲突：放弃本机的这次操作", id="case.discard"
         ),
+        Binding(
+            "ctrl+l",
+            "together",
+            "一并办理",
+            tooltip="关联工单：同状态的是否随本件一并办理（开/关）",
+            id="case.together",
+        ),
     ]
 
     def __init__(
@@ -151,6 +160,9 @@ class CaseScreen(Screen[None]):
         self.actions: list[Action] = []
         self.events: list[dict[str, Any]] | None = None
         self._events_version = -1  # the case version the timeline was read at
+        #: The other cases of its related group (关联工单), and whether steps go to them too.
+        self.related: list[dict[str, Any]] = []
+        self.together = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -162,6 +174,7 @@ class CaseScreen(Screen[None]):
             with Vertical(id="case-side"):
                 yield Label(t("可办理（数字键）"), classes="section-title")
                 yield Static("", id="case-steps")
+                yield Static("", id="case-related")
                 yield Static("", id="case-conflict")
                 yield Static("", id="case-status", classes="hint")
         yield SeatBar(self.seat)
@@ -193,8 +206,11 @@ class CaseScreen(Screen[None]):
         self.steps = steps_for(self.body, self.role, user.department if user else "")
         self.actions = actions_for(self.body, self.steps)
         self.title = t("工单 {number}", number=number_of(self.body))
+        group = group_of(self.case_uuid, str(self.body.get("related_to") or ""))
+        self.related = [b for b, _ in self.seat.store.group(group) if b["uuid"] != self.case_uuid]
         self._show_fields()
         self._show_steps()
+        self._show_related()
         self._show_conflict()
         self._show_timeline()
         self.refresh_bindings()
@@ -213,6 +229,11 @@ class CaseScreen(Screen[None]):
             )
             return
         self.seat.store.put_cases([case])
+        with contextlib.suppress(ApiError):  # the group as the server has it (other seats')
+            group = await self.seat.api.list_cases(
+                related_to=group_of(case.uuid, case.related_to), limit=50
+            )
+            self.seat.store.put_cases(group.items)
         self.events = [e.model_dump(mode="json") for e in case.events or []]
         self._events_version = case.version
         self.query_one("#case-status", Static).update("")
@@ -279,6 +300,40 @@ class CaseScreen(Screen[None]):
             text = "\n".join(f"[b]{i}[/b]  {t(a.label)}" for i, a in enumerate(self.actions, 1))
         self.query_one("#case-steps", Static).update(text)
 
+    def _together(self, action: Action | None = None) -> list[dict[str, Any]]:
+        """The related cases a step on this one is also taken on: those in the same state
+        where the domain allows the same step to this user."""
+        if not self.related:
+            return []
+        status = status_of(self.body)
+        user = self.seat.user
+        department = user.department if user else ""
+        first = action.steps[0][0] if action and action.steps else (action.form if action else None)
+        return [
+            b
+            for b in self.related
+            if status_of(b) is status
+            and (first is None or first in steps_for(b, self.role, department))
+        ]
+
+    def _show_related(self) -> None:
+        panel = self.query_one("#case-related", Static)
+        panel.display = bool(self.related)
+        if not self.related:
+            return
+        lines = [t("[b]关联工单[/b] {count} 件", count=len(self.related))]
+        for b in self.related[:6]:
+            lines.append(f"· {number_of(b)} {t(status_of(b).label)} {short(b.get('content'), 14)}")
+        same = len(self._together())
+        if same:
+            state = t("一并办理") if self.together else t("不一并办理")
+            lines.append(t("同状态 {count} 件：{state}（Ctrl+L 切换）", count=same, state=state))
+        panel.update("\n".join(lines))
+
+    def action_together(self) -> None:
+        self.together = not self.together
+        self._show_related()
+
     def _show_conflict(self) -> None:
         panel = self.query_one("#case-conflict", Static)
         held = self._held()
@@ -336,6 +391,8 @@ class CaseScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("reapply", "discard"):
             return bool(self._held())
+        if action == "together":
+            return bool(self._together())
         return True
 
     def action_close(self) -> None:
@@ -362,11 +419,15 @@ class CaseScreen(Screen[None]):
 
     def _queue(self, action: Action, last: tuple[Step, dict[str, Any]] | None) -> None:
         """Into the outbox, in order: the first on the version shown, the rest chained."""
-        version = int(self.body.get("version", 0) or 1)
-        for step, params in (*action.steps, *([last] if last else [])):
-            self.seat.queue_step(self.case_uuid, str(step), params, version)
+        steps = (*action.steps, *([last] if last else []))
+        others = self._together(action) if self.together else []
+        for body in (self.body, *others):
+            version = int(body.get("version", 0) or 1)
+            for step, params in steps:
+                self.seat.queue_step(str(body["uuid"]), str(step), params, version)
         self.notify(
-            t("{step}：已提交（待发送到中心库）", step=t(action.label)),
+            t("{step}：已提交（待发送到中心库）", step=t(action.label))
+            + (t("，关联工单 {count} 件一并办理", count=len(others)) if others else ""),
             title=number_of(self.body),
         )
         if action.closes:

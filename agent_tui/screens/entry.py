@@ -10,7 +10,7 @@ writes the case and its commands to the outbox at once and never waits on the ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from textual import on, work
@@ -38,9 +38,11 @@ from agent_tui.domain.case import (
 from agent_tui.domain.deadlines import DEFAULT_POLICY, describe, describe_en
 from agent_tui.domain.errors import DomainError, ValidationFailed
 from agent_tui.domain.reference import Category, Department
+from agent_tui.domain.related import group_of
 from agent_tui.domain.routing import Router
 from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, either, english, t
+from agent_tui.widgets.case_table import number_of, short, status_of
 from agent_tui.widgets.choice import ChoiceBar
 from agent_tui.widgets.hits import address_hits, category_hits, department_hit, department_hits
 from agent_tui.widgets.pick import PickField
@@ -93,6 +95,13 @@ class CaseEntryScreen(Screen[None]):
         Binding("ctrl+s", "save", "保存", tooltip="只受理，稍后派单", id="entry.save"),
         Binding("ctrl+r", "resolve", "直接办结", tooltip="用答复内容直接办结", id="entry.resolve"),
         Binding("ctrl+n", "clear", "新建", tooltip="清空表单（草稿随之删除）", id="entry.clear"),
+        Binding(
+            "ctrl+l",
+            "link",
+            "关联",
+            tooltip="关联同类同地的未办结工单（再按换下一件，最后取消）",
+            id="entry.link",
+        ),
     ]
 
     def __init__(self, ctx: EntryContext, seat: Seat | None) -> None:
@@ -101,6 +110,9 @@ class CaseEntryScreen(Screen[None]):
         self.seat = seat
         #: 协办 from routing, sent with the dispatch (the lead department is the pick-list).
         self._co_departments: list[str] = []
+        #: Related open cases offered for linking (newest first), and the group linked to.
+        self._related: list[dict[str, Any]] = []
+        self._related_to = ""
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -167,6 +179,9 @@ class CaseEntryScreen(Screen[None]):
                 yield Label(t("来电历史"), classes="section-title")
                 yield Static("", id="history-warning")
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+                with Vertical(id="related-box"):
+                    yield Label(t("可能相关（同类、同地、未办结）"), classes="section-title")
+                    yield Static("", id="related")
         if self.seat is not None:
             yield SeatBar(self.seat)
         yield Footer()
@@ -183,6 +198,7 @@ class CaseEntryScreen(Screen[None]):
         table.add_columns(t("工单号"), t("受理时间"), t("状态"), t("内容"))
         for picker in self.query(PickField):
             picker.query_one("OptionList").can_focus = False
+        self.query_one("#related-box").display = False
         self._restore_draft()
         self.query_one("#caller_phone", Input).focus()
 
@@ -224,6 +240,7 @@ class CaseEntryScreen(Screen[None]):
                 "detail": address.detail,
             },
             "content": self.query_one("#content", TextArea).text.strip(),
+            **({"related_to": self._related_to} if self._related_to else {}),
         }
 
     def _draft(self) -> dict[str, Any]:
@@ -292,6 +309,8 @@ class CaseEntryScreen(Screen[None]):
             self._lookup_history(event.value)
         if control_id in ("category", "urgency"):
             self._route()
+        if control_id in ("category", "address"):
+            self._find_related()
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
@@ -378,6 +397,82 @@ class CaseEntryScreen(Screen[None]):
         else:
             warning.update(t("首次来电"))
 
+    # -- related cases -------------------------------------------------------------------------
+
+    @work(exclusive=True, group="related", exit_on_error=False)
+    async def _find_related(self) -> None:
+        """Open cases of the same category at the same village or road: this seat's cache at
+        once (offline too), then the server's answer over the whole centre."""
+        if self.seat is None:
+            return
+        body = self._body()
+        category, address = body["category"], body["address"]
+        if not (category and address["county"] and (address["village"] or address["road"])):
+            self._show_related([])
+            return
+        now = self._now()
+        settings = getattr(self.app, "settings", None)
+        window = timedelta(days=settings.related_window_days if settings else 7)
+        cached = self.seat.store.related_candidates(category, address, now, window)
+        local = [b for b, _ in cached]
+        self._show_related(local)
+        try:
+            remote = await self.seat.api.related_candidates(category, address)
+        except ApiError:
+            return  # offline: what this seat knows stays offered
+        found = [c.model_dump(mode="json") for c in remote]
+        known = {c["uuid"] for c in found}
+        self._show_related(found + [b for b in local if b["uuid"] not in known])
+
+    def _show_related(self, cases: list[dict[str, Any]]) -> None:
+        self._related = cases
+        box = self.query_one("#related-box")
+        box.display = bool(cases) or bool(self._related_to)
+        lines = []
+        for c in cases[:5]:
+            mark = "✔" if group_of(c["uuid"], c.get("related_to", "")) == self._related_to else "·"
+            department = self.ctx.reference.department(str(c.get("department", "")))
+            lines.append(
+                f"{mark} {number_of(c)} {t(status_of(c).label)}"
+                + (f" · {department.short_name}" if department else "")
+                + f" · {short(c.get('content'), 18)}"
+            )
+        if self._related_to:
+            lines.append(t("[b]已关联[/b]：本件将与之一并办理（Ctrl+L 切换或取消）"))
+        elif cases:
+            lines.append(t("Ctrl+L 关联第一件"))
+        self.query_one("#related", Static).update("\n".join(lines))
+        self.refresh_bindings()  # Ctrl+L is shown while there is something to link
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "link":
+            return bool(self._related)
+        return True
+
+    def action_link(self) -> None:
+        """Link to the next candidate's group (first, second, ... then none)."""
+        groups = list(
+            dict.fromkeys(group_of(c["uuid"], c.get("related_to", "")) for c in self._related)
+        )
+        at = groups.index(self._related_to) + 1 if self._related_to in groups else 0
+        self._related_to = groups[at] if at < len(groups) else ""
+        linked = next(
+            (
+                c
+                for c in self._related
+                if group_of(c["uuid"], c.get("related_to", "")) == self._related_to
+            ),
+            None,
+        )
+        department = (
+            self.ctx.reference.department(str(linked.get("department", ""))) if linked else None
+        )
+        if department is not None:  # handled together: by the department that has the group
+            self.query_one("#department", PickField).pick(department_hit(department))
+        self._show_related(self._related)
+        if self.seat is not None:
+            self.seat.drafts.submit(DRAFT_ID, self._draft())
+
     # -- drafts --------------------------------------------------------------------------------
 
     def _restore_draft(self) -> None:
@@ -414,6 +509,7 @@ class CaseEntryScreen(Screen[None]):
             dept = self.ctx.reference.department(body.get("_department", ""))
             if dept is not None:
                 self.query_one("#department", PickField).pick(department_hit(dept))
+            self._related_to = str(body.get("related_to", ""))
         finally:
             self.call_after_refresh(setattr, self, "_restoring", False)
         self.notify(t("已恢复上次未保存的草稿"), title=t("草稿"))
@@ -483,6 +579,8 @@ class CaseEntryScreen(Screen[None]):
         self.query_one("#route-info", Static).update("")
         self.query_one("#history", DataTable).clear()
         self.query_one("#history-warning", Static).update("")
+        self._related_to = ""
+        self._show_related([])
         for name in (*FIELDS, "department"):
             self._error(name, "")
         self.query_one("#caller_phone", Input).focus()

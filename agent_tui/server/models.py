@@ -112,6 +112,8 @@ OPEN_TERM = (
     "status IN ('dispatched', 'extension_requested', 'in_progress', 'registered', 'replied', "
     "'return_requested', 'returned')"
 )
+#: Linked cases only (most are not): the group index stays small and a create skips it.
+RELATED_TERM = "related_to <> ''"
 
 
 class CaseRow(SQLModel, table=True):
@@ -153,6 +155,14 @@ class CaseRow(SQLModel, table=True):
             sqlite_where=sa.text(f"handling_deadline IS NOT NULL AND {OPEN_TERM}"),
             postgresql_where=sa.text(f"handling_deadline IS NOT NULL AND {OPEN_TERM}"),
         ),
+        # Related cases (migration 0004): a group's cases, and the intake's candidates.
+        sa.Index(
+            "ix_cases_related_to",
+            "related_to",
+            sqlite_where=sa.text(RELATED_TERM),
+            postgresql_where=sa.text(RELATED_TERM),
+        ),
+        sa.Index("ix_cases_category_registered", "category", "registered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -209,6 +219,8 @@ class CaseRow(SQLModel, table=True):
     version: int = 1
     updated_at: datetime = _ts()
     last_seq: int = 0
+    #: The group of related cases this one was linked to at intake (its first case's uuid).
+    related_to: str = Field(default="", max_length=36)
 
 
 class EventRow(SQLModel, table=True):

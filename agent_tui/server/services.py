@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -63,8 +64,10 @@ from agent_tui.domain.deadlines import (
 from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
 from agent_tui.domain.kpi import GroupBy, KpiReport, compute_kpis
 from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
+from agent_tui.domain.related import group_of
 from agent_tui.domain.routing import Router
 from agent_tui.server.models import (
+    RELATED_TERM,
     CaseRow,
     ChangeRow,
     EventRow,
@@ -396,6 +399,8 @@ class CaseFilter:
     category: str = ""
     caller_phone: str = ""
     text: str = ""
+    #: A group of related cases: its first case and the cases linked to it.
+    related_to: str = ""
     order: str = "newest"  # "newest" (id desc) | "deadline" (handling_deadline asc)
 
 
@@ -575,6 +580,7 @@ class Store:
         if actor.role not in (Role.AGENT, Role.LEAD):
             # Let the domain say it, with the state, step and role named.
             register(intake, uuid=case_uuid, actor=actor.user_id, role=actor.role, at=at)
+        related_to = self._group_to_join(actor, case_uuid, body.related_to)
         insert_case = _INSERT_NEW_CASE[self.engine.dialect.name]
         day = self._number_day(at)
         for _ in range(3):
@@ -600,7 +606,12 @@ class Store:
                         deadline_start=None,
                         deadline_amount=0,
                         deadline_unit="",
+                        related_to=related_to,
                     )
+                    if related_to:  # the link is in the audit log with the registration
+                        event = dataclasses.replace(
+                            event, changes={**event.changes, "related_to": ("", related_to)}
+                        )
                     # One round trip: a uuid already taken inserts nothing and returns no id.
                     case_id = connection.execute(insert_case, values).scalar()
                     if case_id is not None:
@@ -620,6 +631,61 @@ class Store:
             except IntegrityError:
                 continue  # a concurrent create of the same uuid won: read it next time round
         raise RuntimeError("create_case: could not settle a concurrent create")
+
+    def _group_to_join(self, actor: Actor, case_uuid: str, target: UUID | None) -> str:
+        """The group a new case linked to ``target`` joins ('' when not linked)."""
+        if target is None:
+            return ""
+        with self.engine.connect() as connection:
+            row = connection.execute(_SELECT_CASE, {"uuid": str(target)}).first()
+        if row is None or not self._can_see(actor, row) or row.uuid == case_uuid:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "related_to",
+                        "not_found",
+                        "要关联的工单不存在",
+                        "The case to link to does not exist",
+                    )
+                ]
+            )
+        return group_of(row.uuid, row.related_to)
+
+    def related_candidates(
+        self, viewer: Actor, category: str, address: Address, limit: int = 10
+    ) -> list[S.CasePublic]:
+        """Open cases of the same category at the same village or road registered within the
+        window: what the intake offers to link (newest first)."""
+        now = self.now()
+        since = now - timedelta(days=self.settings.related_window_days)
+        if not category or not address.county or not (address.village or address.road):
+            return []
+        place = []
+        if address.village:
+            place.append(
+                sa.and_(
+                    col(CaseRow.village) == address.village,
+                    col(CaseRow.township) == address.township,
+                )
+            )
+        if address.road:
+            place.append(col(CaseRow.road) == address.road)
+        q = (
+            sa.select(_CASES)
+            .where(
+                self._visible(viewer),
+                col(CaseRow.category) == category,
+                col(CaseRow.registered_at) >= since,
+                col(CaseRow.county) == address.county,
+                sa.or_(*place),
+                _status_in(OPEN_STATUSES),
+            )
+            .order_by(col(CaseRow.registered_at).desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(q).all()
+        return [to_public(r, viewer, now) for r in rows]
 
     def _append(
         self,
@@ -899,6 +965,14 @@ class Store:
             q = q.where(overdue if f.overdue else sa.not_(overdue))
         if f.due_before is not None:
             q = q.where(col(CaseRow.handling_deadline) < f.due_before)
+        if f.related_to:
+            q = q.where(
+                sa.or_(
+                    col(CaseRow.uuid) == f.related_to,
+                    # As the partial index states it, so that the index serves it.
+                    sa.and_(sa.text(RELATED_TERM), col(CaseRow.related_to) == f.related_to),
+                )
+            )
         if f.order == "deadline":
             q = q.where(col(CaseRow.handling_deadline).is_not(None))
             if cursor:

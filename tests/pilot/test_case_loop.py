@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from agent_tui.app import AgentTUI, make_app
 from agent_tui.client.seat import Seat
@@ -172,3 +172,40 @@ async def test_a_lead_supervises_a_case_and_the_department_desk_is_told(
         await wait_for(lambda: any("督办" in str(n.message) for n in desk._notifications))
     events = central_store.get_case(LEAD, uuid).events or []
     assert events[-1].step == "supervise" and events[-1].reason == "领导批示本周内办结"
+
+
+async def test_a_related_call_is_linked_at_intake_and_handled_together(
+    central: EmbeddedServer, central_store: Store, tmp_path: Path
+) -> None:
+    """Two callers report the same stall on 金山路: the second is offered the first (same
+    category, same road, open), linked with Ctrl+L, and 城管局 signs both with one key."""
+    intake = ("3", "enter", *"zdjy", "enter", *"jsl", "enter", "enter")
+    async with seat_app(central, "agent01", tmp_path) as (app, pilot):
+        await pilot.press(*"13912345678", "enter", *intake, *"北侧人行道商户占道经营", "tab", "f9")
+        await wait_for(lambda: len(central_store.list_cases(LEAD, CaseFilter()).items) == 1)
+        (first,) = central_store.list_cases(LEAD, CaseFilter()).items
+        await wait_for(lambda: app.seat.store.case(first.uuid)[0].get("number") == first.number)
+
+        await pilot.press(*"13800001111", "enter", *intake, *"金山路北侧又有商户摆摊")
+        screen = app.screen
+        offered = screen.query_one("#related", Static)
+        await wait_for(lambda: first.number in str(offered.render()))
+        assert screen.query_one("#related-box").display
+        await pilot.press("ctrl+l")
+        assert "已关联" in str(offered.render())
+        await pilot.press("tab", "f9")
+        await wait_for(lambda: len(central_store.list_cases(LEAD, CaseFilter()).items) == 2)
+    second = next(
+        c for c in central_store.list_cases(LEAD, CaseFilter()).items if c.uuid != first.uuid
+    )
+    assert second.related_to == first.uuid and second.status == "dispatched"
+    assert second.department == first.department == "CGJ"
+
+    async with seat_app(central, "cgj01", tmp_path) as (app, pilot):
+        detail = await open_case(app, pilot, "f5", first.number)  # 待签收
+        panel = detail.query_one("#case-related", Static)
+        await wait_for(lambda: second.number in str(panel.render()))
+        assert "一并办理" in str(panel.render())
+        await take(pilot, detail, "签收")
+        for case_uuid in (first.uuid, second.uuid):
+            await wait_for(lambda u=case_uuid: status(central_store, u) is Status.IN_PROGRESS)

@@ -59,7 +59,9 @@ def marked_literals() -> dict[str, str]:
 
 
 def binding_texts() -> set[str]:
-    from agent_tui.app import AgentTUI  # noqa: F401 (imports every screen and widget)
+    from agent_tui.app import _import_screens
+
+    _import_screens()  # every screen and widget, whatever ran before
     from agent_tui.keys import source_bindings
 
     texts = set()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, TypeAdapter
 
 from agent_tui import wire as S
-from agent_tui.domain.case import AppealType, Status
+from agent_tui.domain.case import Address, AppealType, Status
 from agent_tui.domain.lifecycle import Step
 from agent_tui.server.deps import ActorDep, StoreDep
 from agent_tui.server.services import CaseFilter, check_instant
@@ -67,6 +67,9 @@ def list_cases(
     category: Annotated[str, Query(max_length=16)] = "",
     caller_phone: Annotated[str, Query(max_length=20)] = "",
     q: Annotated[str, Query(max_length=100, description="内容或工单号包含")] = "",
+    related_to: Annotated[
+        str, Query(max_length=36, description="关联工单组（组内第一件的 uuid）")
+    ] = "",
     order: Annotated[str, Query(pattern="^(newest|deadline)$")] = "newest",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -83,9 +86,33 @@ def list_cases(
         category=category,
         caller_phone=caller_phone,
         text=q,
+        related_to=related_to,
         order=order,
     )
     return _json(store.list_cases(actor, f, cursor, limit))
+
+
+@router.get(
+    "/cases/related",
+    name="related_candidates",
+    response_model=list[S.CasePublic],
+    responses=_ERRORS,
+)
+def related_candidates(
+    actor: ActorDep,
+    store: StoreDep,
+    category: Annotated[str, Query(min_length=1, max_length=16)],
+    county: Annotated[str, Query(min_length=1, max_length=40)],
+    township: Annotated[str, Query(max_length=40)] = "",
+    village: Annotated[str, Query(max_length=60)] = "",
+    road: Annotated[str, Query(max_length=80)] = "",
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Response:
+    """Open cases of the same category at the same village or road within the configured
+    window (``related_window_days``): what the intake offers to link."""
+    address = Address(county=county, township=township, village=village, road=road)
+    cases = store.related_candidates(actor, category, address, limit)
+    return Response(_CASE_LIST.dump_json(cases), media_type="application/json")
 
 
 @router.get("/cases/{case_uuid}", name="get_case", response_model=S.CasePublic, responses=_ERRORS)
