@@ -228,6 +228,13 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
     workers: Annotated[int, typer.Option(min=1, help="worker processes (PostgreSQL)")] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="log every request (off by default: 100 seats long-polling the feed make a "
+            "line per seat per change; the audit log is in the database)"
+        ),
+    ] = False,
 ) -> None:
     """Run the central store (FastAPI) that every seat and lead console talks to."""
     import os
@@ -252,12 +259,19 @@ def serve(
             port=port or settings.port,
             workers=workers,
             log_level="info",
+            access_log=access_log,
         )
         return
     from agent_tui.server.app import create_app
 
     app = create_app(settings, run_migrations=False)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 @cli.command()

@@ -155,7 +155,7 @@ class CaseRow(SQLModel, table=True):
             sqlite_where=sa.text(f"handling_deadline IS NOT NULL AND {OPEN_TERM}"),
             postgresql_where=sa.text(f"handling_deadline IS NOT NULL AND {OPEN_TERM}"),
         ),
-        # Related cases (migration 0004): a group's cases, and the intake's candidates.
+        # Related cases (migration 0005): a group's cases, and the intake's candidates.
         sa.Index(
             "ix_cases_related_to",
             "related_to",
