@@ -21,8 +21,10 @@ from agent_tui.domain.kpi import TRACED, KpiTrace, compute_kpis, traced_cases
 from agent_tui.domain.lifecycle import Step
 from agent_tui.server.auth import _token_hash
 from agent_tui.server.models import TokenRow, UserRow
+from agent_tui.server.services import Actor
 from tests.api.conftest import _HASH, T0, Api, FrozenClock
 from tests.api.helpers import DEPT_USER, OTHER_DEPT_USER, assert_error, case_in, new_case, take
+from tests.api.test_queue_plans import captured
 from tests.api.test_reports import db_events, expected, history
 
 COUNTY = "411726"  # the platform of ``by_agent``
@@ -336,3 +338,30 @@ def test_a_bad_drill_down_request_is_a_readable_422(
     query |= {"end": "2026-12-01T00:00:00+08:00"} | params
     body = assert_error(http.get("/api/reports/kpi-cases", "lead01", params=query), 422)
     assert field in {e["field"] for e in body["errors"]}, body
+
+
+# --- plans --------------------------------------------------------------------------------------
+
+
+def test_the_dashboards_counts_by_platform_read_their_index(app: FastAPI) -> None:
+    """Migration 0004: without it the count by status × platform reads every case."""
+    store = app.state.store
+    with captured(store) as sent:
+        store.dashboard(Actor("lead01", Role.LEAD))
+    ((statement, params),) = [(s, p) for s, p in sent if "cases.platform, count(*)" in s]
+    raw = store.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if store.engine.dialect.name == "sqlite":
+            cur.execute("EXPLAIN QUERY PLAN " + statement, params)
+            text = "\n".join(str(r[3]) for r in cur.fetchall())
+        else:
+            # The tables are tiny: ask "could it read the index alone?"
+            cur.execute("SET LOCAL enable_seqscan = off")
+            cur.execute("SET LOCAL enable_bitmapscan = off")
+            cur.execute("EXPLAIN " + statement, params)
+            text = "\n".join(str(r[0]) for r in cur.fetchall())
+        raw.rollback()
+    finally:
+        raw.close()
+    assert "ix_cases_status_platform" in text, text
