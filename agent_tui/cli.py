@@ -44,13 +44,7 @@ def demo(
     and the seat terminal logged in as a demo agent."""
     from agent_tui.server.embedded import EmbeddedServer
 
-    settings = Settings()
-    demo_settings = settings.model_copy(
-        update={
-            "data_dir": settings.data_dir / "demo",
-            "db_url": f"sqlite:///{settings.data_dir / 'demo' / 'central.db'}",
-        }
-    )
+    demo_settings = _demo_settings()
     from agent_tui.client.last_login import LoginForm
 
     server = EmbeddedServer(demo_settings, demo_cases=cases)
@@ -69,6 +63,17 @@ def demo(
         )
     finally:
         server.stop()
+
+
+def _demo_settings() -> Settings:
+    """The demo's own data dir and SQLite store, apart from a real centre's."""
+    settings = Settings()
+    return settings.model_copy(
+        update={
+            "data_dir": settings.data_dir / "demo",
+            "db_url": f"sqlite:///{settings.data_dir / 'demo' / 'central.db'}",
+        }
+    )
 
 
 @cli.command()
@@ -99,6 +104,100 @@ def lookup() -> None:
     from agent_tui.app import make_app
 
     make_app(Settings()).run()
+
+
+class ReportKind(StrEnum):
+    daily = "daily"
+    monthly = "monthly"
+
+
+DEMO_LEAD = "lead01"
+
+
+@cli.command()
+def report(
+    kind: Annotated[ReportKind, typer.Argument(help="daily（日报）| monthly（月报）")],
+    on: Annotated[
+        str,
+        typer.Option("--date", help="YYYY-MM-DD: the day, or a day of the month (default: today)"),
+    ] = "",
+    server: Annotated[
+        str, typer.Option("--server", help="central store URL (default: the demo's, started here)")
+    ] = "",
+    user: Annotated[
+        str, typer.Option(help=f"a lead or admin (default on the demo: {DEMO_LEAD})")
+    ] = "",
+    password: Annotated[
+        str, typer.Option(envvar="AGENT_TUI_PASSWORD", help="omit to be asked")
+    ] = "",
+    out: Annotated[Path | None, typer.Option(help="the Excel workbook to write (.xlsx)")] = None,
+    text: Annotated[
+        bool, typer.Option("--text", help="print the text summary (and write --out if given)")
+    ] = False,
+) -> None:
+    """Write the daily or monthly report (Excel: overview, by department, by county, overdue
+    list) from a central store, or print its summary to paste into a message."""
+    import asyncio
+    from datetime import date, datetime
+
+    from agent_tui.domain.calendar import SHANGHAI
+
+    try:
+        day = date.fromisoformat(on) if on else datetime.now(SHANGHAI).date()
+    except ValueError as exc:
+        raise typer.BadParameter("日期格式应为 YYYY-MM-DD", param_hint="--date") from exc
+    target = out
+    if target is None and not text:
+        stamp = day.isoformat() if kind is ReportKind.daily else day.strftime("%Y-%m")
+        target = Path(f"report-{kind.value}-{stamp}.xlsx")
+    with contextlib.ExitStack() as stack:
+        if not server:
+            from agent_tui.server.embedded import EmbeddedServer
+
+            embedded = EmbeddedServer(_demo_settings())
+            typer.echo("未指定 --server：使用演示中心库（首次运行会载入演示数据）…", err=True)
+            embedded.start()
+            stack.callback(embedded.stop)
+            server = embedded.url
+            user, password = user or DEMO_LEAD, password or DEMO_PASSWORD
+        if not user:
+            raise typer.BadParameter("请用 --user 指定班长或管理员账号", param_hint="--user")
+        password = password or typer.prompt("密码 / password", hide_input=True)
+        summary = asyncio.run(_write_report(server, user, password, kind.value, day, target, text))
+    if summary:
+        typer.echo(summary)
+    if target is not None:
+        typer.echo(f"已写入 {target}", err=True)
+
+
+async def _write_report(
+    server: str, user: str, password: str, kind: str, day: Any, target: Path | None, text: bool
+) -> str:
+    """Fetch the report over HTTP and write it; a readable message and exit 2 on failure."""
+    from agent_tui.client.api import ApiClient, ApiError, Offline, Unauthorized
+    from agent_tui.client.report import build_workbook, fetch_report, text_summary
+
+    client = ApiClient(server, user, password)
+    try:
+        data = await fetch_report(client, kind, day)  # type: ignore[arg-type]
+    except Offline as exc:
+        typer.echo(f"无法连接中心库 {server}：{exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    except Unauthorized as exc:
+        typer.echo(f"登录失败（{user}）：{exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    except ApiError as exc:
+        typer.echo(f"中心库拒绝了请求：{exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        await client.aclose()
+    if target is not None:
+        try:
+            build_workbook(data, target)
+        except OSError as exc:
+            typer.echo(f"无法写入 {target}：{exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from exc
+    return text_summary(data) if text else ""
 
 
 class Place(StrEnum):

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     related_window_days: float = 7.0
     #: A seat not heard from for this long is shown offline.
     seat_offline_after_seconds: float = 120.0
+    #: The lead dashboard's KPI tiles (an event replay: the expensive part) are reused for this
+    #: long per viewer scope and period, and refreshed in the background once older; 0: never.
+    kpi_cache_seconds: float = 60.0
 
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'central.db'}"

@@ -7,7 +7,7 @@ Field limits here only stop abuse (a 10 MB "content"); the domain gives the agen
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -316,6 +316,66 @@ class LeadSummary(BaseModel):
     oldest_callback_waiting_since: datetime | None
     registered_today: int
     seats: list[SeatStatus]
+
+
+class PlatformCount(BaseModel):
+    status: Status
+    platform: str
+    count: int
+
+
+class CaseBrief(BaseModel):
+    """One line of a dashboard list."""
+
+    uuid: str
+    number: str
+    status: Status
+    department: str
+    platform: str
+    category: str
+    county: str
+    content: str  # first 40 characters
+    handling_deadline: datetime | None
+    minutes_left: int | None  # to handling_deadline from `at`; negative = overdue
+    supervision: int
+
+
+class KpiTile(BaseModel):
+    period: Literal["today", "week", "month"]
+    start: datetime
+    end: datetime
+    kpis: KpiOut
+
+
+class Hotspot(BaseModel):
+    category: str
+    county: str
+    place: str  # the village, else the road, else the township
+    last_24h: int
+    baseline_per_day: float  # mean daily count over the 7 days before the last 24 h
+    open_cases: list[str]  # uuids of its open cases (for "supervise all", max 50)
+    rule: str  # the rule in plain Chinese, e.g. "24小时内 5 件，前7日日均 0.6 件"
+
+
+class Dashboard(BaseModel):
+    at: datetime
+    by_status_department: list[StatusCount]
+    by_status_platform: list[PlatformCount]
+    open_total: int
+    overdue: int
+    due_2h: int
+    due_today: int
+    callbacks_waiting: int
+    #: Keys "<1d", "1-3d", ">3d": age since replied / entered callback_pending.
+    callback_ages: dict[str, int]
+    oldest_callback_waiting_since: datetime | None
+    overdue_cases: list[CaseBrief]  # most overdue first, at most 50
+    due_soon_cases: list[CaseBrief]  # due within 2 h, soonest first, at most 50
+    seats: list[SeatStatus]
+    volume_by_hour: list[int]  # 24 counts of cases registered today (Asia/Shanghai hours)
+    volume_by_type: dict[str, int]  # today, appeal type value -> count
+    kpis: list[KpiTile]  # today, week (since Monday), month (since the 1st), Asia/Shanghai
+    hotspots: list[Hotspot]
 
 
 class RatioOut(BaseModel):

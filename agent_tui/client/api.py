@@ -9,6 +9,7 @@ again once, transparently.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -232,3 +233,45 @@ class ApiClient:
             response.headers.get("ETag", "").strip('"'),
             int(response.headers.get("X-Reference-Version", "0")),
         )
+
+    # -- the lead console ----------------------------------------------------------------------
+
+    async def dashboard(self) -> wire.Dashboard:
+        response = await self.request("GET", "/api/reports/dashboard")
+        return wire.Dashboard.model_validate_json(response.content)
+
+    async def hotspots(self) -> list[wire.Hotspot]:
+        response = await self.request("GET", "/api/reports/hotspots")
+        return [wire.Hotspot.model_validate(h) for h in response.json()]
+
+    async def kpis(
+        self, start: datetime, end: datetime, group_by: str = "none"
+    ) -> wire.KpiReportOut:
+        """The KPIs over [start, end); ``group_by``: none | department | platform | agent."""
+        params = {"start": start.isoformat(), "end": end.isoformat(), "group_by": group_by}
+        response = await self.request("GET", "/api/reports/kpis", params=params)
+        return wire.KpiReportOut.model_validate_json(response.content)
+
+    async def kpi_cases(
+        self,
+        kpi: str,
+        start: datetime,
+        end: datetime,
+        part: str = "all",
+        *,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> wire.CasePage:
+        """The cases behind ``kpi`` (on_time, callback, …): ``part`` met | missed | all; pass
+        the page's ``next_cursor`` as ``after`` for the next page."""
+        params: dict[str, Any] = {
+            "kpi": kpi,
+            "part": part,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "limit": limit,
+        }
+        if after:
+            params["after"] = after
+        response = await self.request("GET", "/api/reports/kpi-cases", params=params)
+        return wire.CasePage.model_validate_json(response.content)

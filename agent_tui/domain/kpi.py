@@ -19,6 +19,10 @@ Formulas (domain.md), and how each is counted here so that every case counts exa
 - 回退率 return rate = approved returns ÷ dispatches to a department; 重办率 reopen rate = reopens ÷
   ratings; average handling time = mean hours from sign to reply over replies in the period.
 
+Drill-down: given a ``trace`` dict, ``compute_kpis`` also records, per KPI and case, the
+case's contributions to the numerator and the denominator (``KpiTrace``); the lead console lists
+the cases behind a figure from it, so a list and its figure never disagree.
+
 Grouping: ``department`` is the case's lead department when the event happened (empty for steps
 before dispatch); ``platform`` is the platform that registered the case; ``agent`` is the agent
 who took the step for agent steps (register, resolve, callback, rate) and the receiving agent
@@ -36,6 +40,12 @@ from typing import Any
 
 from agent_tui.domain.case import Satisfaction, Status
 from agent_tui.domain.lifecycle import Event, Step
+
+#: The KPIs a drill-down may name (the ranked figures).
+TRACED = ("on_time", "callback", "satisfaction", "timely_signing", "direct_resolution")
+
+#: KPI name -> case uuid -> [numerator, denominator] contributed by that case.
+KpiTrace = dict[str, dict[str, list[int]]]
 
 
 class GroupBy(StrEnum):
@@ -119,8 +129,12 @@ def compute_kpis(
     end: datetime,
     now: datetime,
     group_by: GroupBy = GroupBy.NONE,
+    trace: KpiTrace | None = None,
 ) -> KpiReport:
-    """Replay ``events`` (any order; sorted here by time) and count the KPIs for [start, end)."""
+    """Replay ``events`` (any order; sorted here by time) and count the KPIs for [start, end).
+
+    With ``trace``, each case's contributions to the ranked KPIs are recorded in it too.
+    """
     total = Kpis()
     groups: dict[str, Kpis] = defaultdict(Kpis)
     cases: dict[str, _CaseState] = defaultdict(_CaseState)
@@ -141,6 +155,12 @@ def compute_kpis(
             key = state.fields.get("agent", "")
         return [total, groups[key]]
 
+    def note(kpi: str, case_uuid: str, numerator: int = 0, denominator: int = 0) -> None:
+        if trace is not None:
+            counts = trace.setdefault(kpi, {}).setdefault(case_uuid, [0, 0])
+            counts[0] += numerator
+            counts[1] += denominator
+
     def close_round(state: _CaseState) -> None:
         if state.round is not None:
             state.rounds.append(state.round)
@@ -156,6 +176,7 @@ def compute_kpis(
         step = ev.step
 
         if step is Step.REGISTER and here:
+            note("direct_resolution", ev.case_uuid, denominator=1)
             for k in targets(state, ev):
                 k.direct_resolution.denominator += 1
                 appeal = state.fields.get("appeal_type")
@@ -164,6 +185,7 @@ def compute_kpis(
                 address = state.fields.get("address")
                 k.volume_by_county[getattr(address, "county", "") if address else ""] += 1
         elif step is Step.RESOLVE and here:
+            note("direct_resolution", ev.case_uuid, numerator=1)
             for k in targets(state, ev):
                 k.direct_resolution.numerator += 1
         elif step is Step.DISPATCH:
@@ -174,6 +196,7 @@ def compute_kpis(
             state.round = _Round(department, state.fields.get("handling_deadline"))
             state.pending_sign = (ev.at, state.fields.get("sign_deadline"), department)
             if here:
+                note("timely_signing", ev.case_uuid, denominator=1)
                 for k in targets(state, ev):
                     k.timely_signing.denominator += 1
                     k.returns.denominator += 1
@@ -182,6 +205,7 @@ def compute_kpis(
             dispatched_at, sign_by, department = state.pending_sign
             state.pending_sign = None
             if in_period(dispatched_at) and (sign_by is None or ev.at <= sign_by):
+                note("timely_signing", ev.case_uuid, numerator=1)
                 for k in targets(state, ev, department):
                     k.timely_signing.numerator += 1
         elif step is Step.APPROVE_RETURN:
@@ -193,6 +217,7 @@ def compute_kpis(
                 dispatched_at, _sign_by, department = state.pending_sign
                 state.pending_sign = None
                 if in_period(dispatched_at):
+                    note("timely_signing", ev.case_uuid, denominator=-1)
                     for k in targets(state, ev, department):
                         k.timely_signing.denominator -= 1
             if here:
@@ -211,15 +236,18 @@ def compute_kpis(
         elif step is Step.CALLBACK:
             state.called_back = True
             if ev.to_status is Status.ARCHIVED and here:
+                note("callback", ev.case_uuid, numerator=1, denominator=1)
                 for k in targets(state, ev):
                     k.callback.denominator += 1
                     k.callback.numerator += 1
         elif step is Step.RATE and here:
             satisfaction = state.fields.get("satisfaction")
+            satisfied = satisfaction in (Satisfaction.SATISFIED, Satisfaction.BASIC)
+            note("satisfaction", ev.case_uuid, numerator=int(satisfied), denominator=1)
             for k in targets(state, ev):
                 k.satisfaction.denominator += 1
                 k.reopens.denominator += 1
-                if satisfaction in (Satisfaction.SATISFIED, Satisfaction.BASIC):
+                if satisfied:
                     k.satisfaction.numerator += 1
         elif step is Step.REOPEN:
             close_round(state)
@@ -228,6 +256,7 @@ def compute_kpis(
                 for k in targets(state, ev):
                     k.reopens.numerator += 1
         elif step is Step.ARCHIVE and here and ev.from_status not in (None, Status.REFUSED):
+            note("callback", ev.case_uuid, numerator=int(state.called_back), denominator=1)
             for k in targets(state, ev):
                 k.callback.denominator += 1
                 if state.called_back:
@@ -235,11 +264,12 @@ def compute_kpis(
 
     # Signs still pending whose deadline passed by ``now`` stay in the denominator (late); those
     # whose deadline is still ahead are not decided yet and leave it.
-    for state in cases.values():
+    for case_uuid, state in cases.items():
         close_round(state)
         if state.pending_sign is not None:
             dispatched_at, sign_by, department = state.pending_sign
             if in_period(dispatched_at) and sign_by is not None and sign_by > now:
+                note("timely_signing", case_uuid, denominator=-1)
                 for k in _group_targets(total, groups, group_by, state, department):
                     k.timely_signing.denominator -= 1
         for rnd in state.rounds:
@@ -249,6 +279,7 @@ def compute_kpis(
             if not in_period(due) or due > now:
                 continue
             on_time = rnd.reply is not None and rnd.reply <= rnd.deadline
+            note("on_time", case_uuid, numerator=int(on_time), denominator=1)
             for k in _group_targets(total, groups, group_by, state, rnd.department):
                 k.on_time.denominator += 1
                 if on_time:
@@ -273,3 +304,20 @@ def _group_targets(
     else:
         key = state.fields.get("agent", "")
     return [total, groups[key]]
+
+
+def traced_cases(trace: KpiTrace, kpi: str, part: str) -> set[str]:
+    """The cases behind ``kpi`` in a trace: ``met`` (in the numerator), ``missed`` (in the
+    denominator, not the numerator) or ``all`` (the denominator). A case with several rounds in
+    the period (reopened, re-dispatched) may be in both ``met`` and ``missed``."""
+    out: set[str] = set()
+    for case_uuid, (numerator, denominator) in trace.get(kpi, {}).items():
+        if part == "met":
+            keep = numerator > 0
+        elif part == "missed":
+            keep = denominator - numerator > 0
+        else:
+            keep = denominator > 0
+        if keep:
+            out.add(case_uuid)
+    return out

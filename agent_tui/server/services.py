@@ -9,9 +9,12 @@ appends the event, updates the projection and records the change. Routes stay th
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import dataclasses
+import itertools
 import json
+import math
 import random
 import threading
 import time
@@ -62,7 +65,22 @@ from agent_tui.domain.deadlines import (
     supervision_due,
 )
 from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
-from agent_tui.domain.kpi import GroupBy, KpiReport, compute_kpis
+from agent_tui.domain.hotspots import (
+    BASELINE_DAYS,
+    MIN_CASES,
+    HotspotFinding,
+    PlaceCount,
+    find_hotspots,
+)
+from agent_tui.domain.kpi import (
+    TRACED,
+    GroupBy,
+    KpiReport,
+    Kpis,
+    KpiTrace,
+    compute_kpis,
+    traced_cases,
+)
 from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
 from agent_tui.domain.related import group_of
 from agent_tui.domain.routing import Router
@@ -249,7 +267,8 @@ def _decode(name: str, value: Any) -> Any:
     return value
 
 
-def event_from_row(row: EventRow) -> Event:
+def event_from_row(row: Any) -> Event:
+    """``row``: an ``EventRow`` or a Core row of the ``case_events`` table."""
     raw = json.loads(row.changes)
     return Event(
         case_uuid=row.case_uuid,
@@ -433,6 +452,11 @@ class Store:
             threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
         self._pages: dict[tuple[Any, ...], tuple[bytes, S.ChangesPage]] = {}
+        #: KPI replays by (viewer scope, start, end, grouping): (made at, the figures, the
+        #: cases behind them). See ``kpi_report``.
+        self.kpi_cache: dict[tuple[Any, ...], tuple[float, KpiReport, _CaseIds]] = {}
+        self._kpi_refreshing: set[tuple[Any, ...]] = set()
+        self._kpi_lock = threading.Lock()
 
     def _forget_head(self) -> None:
         self._head_at = 0.0
@@ -1167,31 +1191,11 @@ class Store:
 
     def lead_summary(self, viewer: Actor) -> S.LeadSummary:
         now = self.now()
-        local = now.astimezone(SHANGHAI)
-        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        day_end = day_start + timedelta(days=1)
-        active = [str(s) for s in Status if s not in _CLOSED]
-        open_ = [str(s) for s in OPEN_STATUSES]
+        day_start, day_end = _day(now)
         visible = self._visible(viewer)
         with Session(self.engine) as session:
-            grouped = session.execute(
-                sa.select(col(CaseRow.status), col(CaseRow.department), sa.func.count())
-                .where(col(CaseRow.status).in_(active), visible)
-                .group_by(CaseRow.status, CaseRow.department)
-            ).all()
-            open_cond = sa.and_(
-                _status_in(OPEN_STATUSES), col(CaseRow.replied_at).is_(None), visible
-            )
-            overdue = session.execute(
-                sa.select(sa.func.count()).where(open_cond, col(CaseRow.handling_deadline) <= now)
-            ).scalar_one()
-            due_today = session.execute(
-                sa.select(sa.func.count()).where(
-                    open_cond,
-                    col(CaseRow.handling_deadline) > now,
-                    col(CaseRow.handling_deadline) <= day_end,
-                )
-            ).scalar_one()
+            grouped = _status_department_counts(session, visible)
+            overdue, _due_2h, due_today = _deadline_counts(session, visible, now, day_end)
             callbacks, oldest = session.execute(
                 sa.select(sa.func.count(), sa.func.min(CaseRow.updated_at)).where(
                     col(CaseRow.status) == str(Status.CALLBACK_PENDING), visible
@@ -1200,52 +1204,254 @@ class Store:
             registered_today = session.execute(
                 sa.select(sa.func.count()).where(col(CaseRow.registered_at) >= day_start, visible)
             ).scalar_one()
-            seats = session.exec(select(SeatRow).order_by(col(SeatRow.seat_id))).all()
-        cutoff = now - timedelta(seconds=self.settings.seat_offline_after_seconds)
-        open_total = sum(n for s, _d, n in grouped if s in open_)
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
+            seats = self._seats(session, now)
         return S.LeadSummary(
             at=now,
-            by_status_department=[
-                S.StatusCount(status=Status(s), department=d, count=n) for s, d, n in grouped
-            ],
-            open_total=open_total,
+            by_status_department=grouped,
+            open_total=_open_total(grouped),
             overdue=overdue,
             due_today=due_today,
             callbacks_waiting=callbacks,
-            oldest_callback_waiting_since=oldest,
+            oldest_callback_waiting_since=_aware(oldest),
             registered_today=registered_today,
-            seats=[
-                S.SeatStatus(
-                    seat_id=s.seat_id,
-                    user_id=s.user_id,
-                    last_seen_at=s.last_seen_at,
-                    outbox=s.outbox,
-                    online=s.last_seen_at >= cutoff,
-                )
-                for s in seats
-            ],
+            seats=seats,
         )
 
-    def kpis(self, viewer: Actor, start: datetime, end: datetime, group_by: GroupBy) -> KpiReport:
-        """KPIs over [start, end) from the events of every case active in the period."""
-        with Session(self.engine) as session:
-            # Cases with a step in the period, and open cases whose deadline fell in it (a
-            # case left unreplied past its deadline counts as late though nothing happened).
-            active: Any = sa.union(
-                sa.select(col(EventRow.case_id)).where(
-                    col(EventRow.at) >= start, col(EventRow.at) < end
-                ),
-                sa.select(col(CaseRow.id)).where(
-                    col(CaseRow.handling_deadline) >= start, col(CaseRow.handling_deadline) < end
-                ),
+    def _seats(self, session: Session, now: datetime) -> list[S.SeatStatus]:
+        cutoff = now - timedelta(seconds=self.settings.seat_offline_after_seconds)
+        return [
+            S.SeatStatus(
+                seat_id=s.seat_id,
+                user_id=s.user_id,
+                last_seen_at=s.last_seen_at,
+                outbox=s.outbox,
+                online=s.last_seen_at >= cutoff,
             )
-            rows = session.exec(
-                select(EventRow).where(col(EventRow.case_id).in_(active)).order_by(col(EventRow.id))
+            for s in session.exec(select(SeatRow).order_by(col(SeatRow.seat_id))).all()
+        ]
+
+    def dashboard(self, viewer: Actor) -> S.Dashboard:
+        """Everything the lead console shows, from aggregate queries over indexes only (the
+        lists are ≤ 50 rows each) plus the KPI tiles, which are cached (``kpi_report``)."""
+        now = self.now()
+        day_start, day_end = _day(now)
+        visible = self._visible(viewer)
+        with Session(self.engine) as session:
+            grouped = _status_department_counts(session, visible)
+            by_platform = [
+                S.PlatformCount(status=Status(st), platform=p, count=n)
+                for st, p, n in session.execute(
+                    sa.select(col(CaseRow.status), col(CaseRow.platform), sa.func.count())
+                    .where(_status_in(_ACTIVE), visible)
+                    .group_by(CaseRow.status, CaseRow.platform)
+                ).all()
+            ]
+            overdue, due_2h, due_today = _deadline_counts(session, visible, now, day_end)
+            callbacks, oldest, ages = _callback_ages(session, visible, now)
+            overdue_cases = _briefs(session, visible, now, None, now)
+            due_soon = _briefs(session, visible, now, now, now + _DUE_SOON)
+            by_hour, by_type = _volume_today(session, visible, day_start)
+            seats = self._seats(session, now)
+        tiles = [
+            S.KpiTile(
+                period=period,  # type: ignore[arg-type]
+                start=start,
+                end=end,
+                kpis=kpi_out(self.kpi_report(viewer, start, end, cached=True)[0].total),
+            )
+            for period, start, end in kpi_periods(now)
+        ]
+        return S.Dashboard(
+            at=now,
+            by_status_department=grouped,
+            by_status_platform=by_platform,
+            open_total=_open_total(grouped),
+            overdue=overdue,
+            due_2h=due_2h,
+            due_today=due_today,
+            callbacks_waiting=callbacks,
+            callback_ages=ages,
+            oldest_callback_waiting_since=oldest,
+            overdue_cases=overdue_cases,
+            due_soon_cases=due_soon,
+            seats=seats,
+            volume_by_hour=by_hour,
+            volume_by_type=by_type,
+            kpis=tiles,
+            hotspots=self.hotspots(viewer),
+        )
+
+    def hotspots(self, viewer: Actor) -> list[S.Hotspot]:
+        """Categories at places rising in the last 24 hours (the rule: ``domain.hotspots``)."""
+        now = self.now()
+        recent_from = now - timedelta(hours=24)
+        since = recent_from - timedelta(days=BASELINE_DAYS)
+        visible = self._visible(viewer)
+        recent = sa.case((col(CaseRow.registered_at) >= recent_from, 1), else_=0)
+        place = _PLACE
+        with Session(self.engine) as session:
+            counts = session.execute(
+                sa.select(
+                    col(CaseRow.category),
+                    col(CaseRow.county),
+                    _PLACE.label("place"),
+                    sa.func.sum(recent),
+                    sa.func.count(),
+                )
+                .where(col(CaseRow.registered_at) >= since, visible)
+                .group_by(col(CaseRow.category), col(CaseRow.county), _PLACE)
+                .having(sa.func.sum(recent) >= MIN_CASES)  # the rule's first half, in SQL
             ).all()
-            events = [event_from_row(r) for r in rows]
-        return compute_kpis(events, start=start, end=end, now=self.now(), group_by=group_by)
+            found = find_hotspots(
+                PlaceCount(c, k, p or "", int(last), int(n) - int(last))
+                for c, k, p, last, n in counts
+            )
+            open_cases: dict[tuple[str, str, str], list[str]] = {}
+            if found:
+                rows = session.execute(
+                    sa.select(col(CaseRow.uuid), col(CaseRow.category), col(CaseRow.county), _PLACE)
+                    .where(
+                        col(CaseRow.registered_at) >= since,
+                        _status_in(OPEN_STATUSES),
+                        visible,
+                        sa.or_(
+                            *(
+                                sa.and_(
+                                    col(CaseRow.category) == h.category,
+                                    col(CaseRow.county) == h.county,
+                                    place == h.place,
+                                )
+                                for h in found
+                            )
+                        ),
+                    )
+                    .order_by(col(CaseRow.id).desc())
+                ).all()
+                for u, c, k, p in rows:
+                    uuids = open_cases.setdefault((c, k, p), [])
+                    if len(uuids) < _LIST_MAX:
+                        uuids.append(u)
+        return [_hotspot(h, open_cases.get((h.category, h.county, h.place), [])) for h in found]
+
+    # -- KPIs ----------------------------------------------------------------------------------
+
+    def kpis(self, viewer: Actor, start: datetime, end: datetime, group_by: GroupBy) -> KpiReport:
+        """KPIs over [start, end) from the events of every case active in the period (the
+        cases ``viewer`` may see: a county lead's are its platform's)."""
+        return self._replay(viewer, start, end, group_by)[0]
+
+    def kpi_report(
+        self,
+        viewer: Actor,
+        start: datetime,
+        end: datetime,
+        group_by: GroupBy = GroupBy.NONE,
+        *,
+        cached: bool = False,
+    ) -> tuple[KpiReport, _CaseIds]:
+        """``kpis`` and the cases behind each ranked figure. With ``cached``, a replay made
+        less than ``kpi_cache_seconds`` ago for the same scope and period is reused, and an
+        older one is answered at once while a fresh one is made in the background
+        (stale-while-revalidate): only the very first request of a period waits for a replay,
+        which reads every event of every case active in it (the expensive part)."""
+        ttl = self.settings.kpi_cache_seconds
+        if not cached or ttl <= 0:
+            return self._replay(viewer, start, end, group_by)
+        key = (_scope(viewer), start, end, group_by)
+        hit = self.kpi_cache.get(key)
+        if hit is None:
+            report, ids = self._replay(viewer, start, end, group_by)
+            self._remember(key, report, ids)
+            return report, ids
+        made, report, ids = hit
+        if time.monotonic() - made > ttl:
+            with self._kpi_lock:
+                stale = key not in self._kpi_refreshing
+                self._kpi_refreshing.add(key)
+            if stale:
+                threading.Thread(
+                    target=self._refresh, args=(key, viewer, start, end, group_by), daemon=True
+                ).start()
+        return report, ids
+
+    def _remember(self, key: tuple[Any, ...], report: KpiReport, ids: _CaseIds) -> None:
+        with self._kpi_lock:
+            if len(self.kpi_cache) >= 64:  # scopes × periods: old periods go
+                self.kpi_cache.clear()
+            self.kpi_cache[key] = (time.monotonic(), report, ids)
+
+    def _refresh(
+        self, key: tuple[Any, ...], viewer: Actor, start: datetime, end: datetime, by: GroupBy
+    ) -> None:
+        try:
+            self._remember(key, *self._replay(viewer, start, end, by))
+        finally:
+            with self._kpi_lock:
+                self._kpi_refreshing.discard(key)
+
+    def _replay(
+        self, viewer: Actor, start: datetime, end: datetime, group_by: GroupBy
+    ) -> tuple[KpiReport, _CaseIds]:
+        # Cases with a step in the period, and open cases whose deadline fell in it (a case
+        # left unreplied past its deadline counts as late though nothing happened).
+        active: Any = sa.union(
+            sa.select(_EVENTS.c.case_id).where(_EVENTS.c.at >= start, _EVENTS.c.at < end),
+            sa.select(_CASES.c.id).where(
+                _CASES.c.handling_deadline >= start, _CASES.c.handling_deadline < end
+            ),
+        )
+        if viewer.role is Role.DEPARTMENT or viewer.is_county:
+            active = sa.select(_CASES.c.id).where(_CASES.c.id.in_(active), self._visible(viewer))
+        # Core rows (no ORM objects, no ORDER BY: ``compute_kpis`` orders by time itself).
+        q = sa.select(_EVENTS).where(_EVENTS.c.case_id.in_(active))
+        with self.engine.connect() as connection:
+            rows = connection.execute(q).all()
+        ids = {r.case_uuid: r.case_id for r in rows}
+        trace: KpiTrace = {}
+        report = compute_kpis(
+            [event_from_row(r) for r in rows],
+            start=start,
+            end=end,
+            now=self.now(),
+            group_by=group_by,
+            trace=trace,
+        )
+        return report, _CaseIds.of(trace, ids)
+
+    def kpi_cases(
+        self,
+        viewer: Actor,
+        kpi: str,
+        part: str,
+        start: datetime,
+        end: datetime,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> S.CasePage:
+        """The cases behind a KPI over [start, end): its denominator (``all``), the numerator
+        (``met``) or the rest (``missed``), newest first, keyset-paged like ``list_cases``."""
+        ids = self.kpi_report(viewer, start, end, cached=True)[1].get(kpi, part)
+        upto = len(ids)
+        if cursor:
+            try:
+                (last_id,) = decode_cursor(cursor)
+                upto = bisect.bisect_left(ids, int(last_id))
+            except (TypeError, ValueError) as exc:
+                raise _bad_cursor() from exc
+        page = ids[max(0, upto - limit - 1) : upto][::-1]
+        now = self.now()
+        rows: list[Any] = []
+        if page[:limit]:
+            with self.engine.connect() as connection:
+                rows = list(
+                    connection.execute(
+                        sa.select(_CASES)
+                        .where(_CASES.c.id.in_(page[:limit]))
+                        .order_by(_CASES.c.id.desc())
+                    ).all()
+                )
+        next_cursor = encode_cursor([page[limit - 1]]) if len(page) > limit else None
+        return S.CasePage(items=[to_public(r, viewer, now) for r in rows], next_cursor=next_cursor)
 
     # -- clock jobs ----------------------------------------------------------------------------
 
@@ -1299,6 +1505,10 @@ class Store:
 
 
 _CLOSED = frozenset({Status.ARCHIVED, Status.REFUSED, Status.RESOLVED})
+#: Cases the lead still watches: open, or waiting for / in their callback and rating.
+_ACTIVE = frozenset(s for s in Status if s not in _CLOSED)
+_DUE_SOON = timedelta(hours=2)
+_LIST_MAX = 50
 
 # Core statements built once: parameters bound per call, so SQLAlchemy compiles each once
 # (building ``insert(...).values(**row)`` per call cost ≈ 1.5 ms in cache keys alone).
@@ -1392,3 +1602,230 @@ def _scope(viewer: Actor) -> tuple[str, str]:
 
 #: For binding a Python datetime in a tuple comparison with the UTC column type.
 UTCDateTimeType = CaseRow.__table__.c.handling_deadline.type  # type: ignore[attr-defined]
+
+
+#: A case's place for hot spots (``domain.hotspots.place_of``): the village, else the road, else
+#: the township. The '' are literal so that PostgreSQL sees one expression in SELECT and GROUP BY.
+_PLACE: Any = sa.func.coalesce(
+    sa.func.nullif(_CASES.c.village, sa.literal_column("''")),
+    sa.func.nullif(_CASES.c.road, sa.literal_column("''")),
+    _CASES.c.township,
+)
+
+
+def _day(now: datetime) -> tuple[datetime, datetime]:
+    """Today in Zhumadian: [midnight, next midnight)."""
+    start = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def kpi_periods(now: datetime) -> list[tuple[str, datetime, datetime]]:
+    """The dashboard's KPI periods (Asia/Shanghai): today, this week (from Monday) and this
+    month (from the 1st), each to its end: the figures count nothing after ``now`` anyway."""
+    day, tomorrow = _day(now)
+    week = day - timedelta(days=day.weekday())
+    month = day.replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    return [
+        ("today", day, tomorrow),
+        ("week", week, week + timedelta(days=7)),
+        ("month", month, next_month),
+    ]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _status_department_counts(session: Session, visible: Any) -> list[S.StatusCount]:
+    rows = session.execute(
+        sa.select(col(CaseRow.status), col(CaseRow.department), sa.func.count())
+        .where(col(CaseRow.status).in_([str(s) for s in _ACTIVE]), visible)
+        .group_by(CaseRow.status, CaseRow.department)
+    ).all()
+    return [S.StatusCount(status=Status(s), department=d, count=n) for s, d, n in rows]
+
+
+def _open_total(grouped: list[S.StatusCount]) -> int:
+    return sum(c.count for c in grouped if c.status in OPEN_STATUSES)
+
+
+def _unreplied(visible: Any) -> Any:
+    """Open unreplied cases with a deadline: the partial index ``ix_cases_open_deadline``."""
+    return sa.and_(
+        col(CaseRow.handling_deadline).is_not(None),
+        _status_in(OPEN_STATUSES),
+        col(CaseRow.replied_at).is_(None),
+        visible,
+    )
+
+
+def _deadline_counts(
+    session: Session, visible: Any, now: datetime, day_end: datetime
+) -> tuple[int, int, int]:
+    """(overdue, due within two hours, due by the end of today) among open unreplied cases."""
+    deadline = col(CaseRow.handling_deadline)
+
+    def count(*where: Any) -> int:
+        return int(
+            session.execute(
+                sa.select(sa.func.count()).where(_unreplied(visible), *where)
+            ).scalar_one()
+        )
+
+    return (
+        count(deadline <= now),
+        count(deadline > now, deadline <= now + _DUE_SOON),
+        count(deadline > now, deadline <= day_end),
+    )
+
+
+#: Callback ages: since the reply (or, a directly resolved case, since it entered the queue).
+CALLBACK_AGES = ("<1d", "1-3d", ">3d")
+
+
+def _callback_ages(
+    session: Session, visible: Any, now: datetime
+) -> tuple[int, datetime | None, dict[str, int]]:
+    since = sa.func.coalesce(col(CaseRow.replied_at), col(CaseRow.updated_at))
+    day, three = now - timedelta(days=1), now - timedelta(days=3)
+    total, oldest, young, middle, old = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.min(since),
+            sa.func.sum(sa.case((since > day, 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(since <= day, since > three), 1), else_=0)),
+            sa.func.sum(sa.case((since <= three, 1), else_=0)),
+        ).where(col(CaseRow.status) == str(Status.CALLBACK_PENDING), visible)
+    ).one()
+    ages = dict(zip(CALLBACK_AGES, (int(young or 0), int(middle or 0), int(old or 0)), strict=True))
+    return int(total), _aware(oldest), ages
+
+
+def _briefs(
+    session: Session, visible: Any, now: datetime, after: datetime | None, upto: datetime
+) -> list[S.CaseBrief]:
+    """Open unreplied cases due in (after, upto], soonest first (the overdue: most late first)."""
+    deadline = col(CaseRow.handling_deadline)
+    where = [_unreplied(visible), deadline <= upto]
+    if after is not None:
+        where.append(deadline > after)
+    c = _CASES.c
+    rows = session.execute(
+        sa.select(
+            c.uuid,
+            c.number,
+            c.status,
+            c.department,
+            c.platform,
+            c.category,
+            c.county,
+            sa.func.substr(c.content, 1, 40).label("content"),
+            c.handling_deadline,
+            c.supervision,
+        )
+        .where(*where)
+        .order_by(c.handling_deadline, c.id)
+        .limit(_LIST_MAX)
+    ).all()
+    return [
+        S.CaseBrief(
+            uuid=r.uuid,
+            number=r.number,
+            status=Status(r.status),
+            department=r.department,
+            platform=r.platform,
+            category=r.category,
+            county=r.county,
+            content=r.content[:40],
+            handling_deadline=r.handling_deadline,
+            minutes_left=math.floor((r.handling_deadline - now).total_seconds() / 60),
+            supervision=r.supervision,
+        )
+        for r in rows
+    ]
+
+
+def _volume_today(
+    session: Session, visible: Any, day_start: datetime
+) -> tuple[list[int], dict[str, int]]:
+    """Cases registered today by hour (Asia/Shanghai) and by appeal type: one GROUP BY."""
+    registered = col(CaseRow.registered_at)
+    hours = [day_start + timedelta(hours=h) for h in range(25)]
+    rows = session.execute(
+        sa.select(
+            col(CaseRow.appeal_type),
+            sa.func.count(),
+            *(
+                sa.func.sum(sa.case((sa.and_(registered >= a, registered < b), 1), else_=0))
+                for a, b in itertools.pairwise(hours)
+            ),
+        )
+        .where(registered >= hours[0], registered < hours[-1], visible)
+        .group_by(col(CaseRow.appeal_type))
+    ).all()
+    by_hour = [0] * 24
+    by_type: dict[str, int] = {}
+    for appeal_type, n, *per_hour in rows:
+        by_type[appeal_type] = int(n)
+        for h, k in enumerate(per_hour):
+            by_hour[h] += int(k or 0)
+    return by_hour, by_type
+
+
+def _hotspot(h: HotspotFinding, open_cases: list[str]) -> S.Hotspot:
+    return S.Hotspot(
+        category=h.category,
+        county=h.county,
+        place=h.place,
+        last_24h=h.last_24h,
+        baseline_per_day=round(h.baseline_per_day, 3),
+        open_cases=open_cases,
+        rule=h.rule,
+    )
+
+
+def _ratio(r: Any) -> S.RatioOut:
+    return S.RatioOut(numerator=r.numerator, denominator=r.denominator, value=r.value)
+
+
+def kpi_out(k: Kpis) -> S.KpiOut:
+    return S.KpiOut(
+        on_time=_ratio(k.on_time),
+        callback=_ratio(k.callback),
+        satisfaction=_ratio(k.satisfaction),
+        timely_signing=_ratio(k.timely_signing),
+        direct_resolution=_ratio(k.direct_resolution),
+        returns=_ratio(k.returns),
+        reopens=_ratio(k.reopens),
+        average_handling_hours=k.average_handling_hours,
+        registered=k.registered,
+        volume_by_type=dict(k.volume_by_type),
+        volume_by_category=dict(k.volume_by_category),
+        volume_by_county=dict(k.volume_by_county),
+        volume_by_department=dict(k.volume_by_department),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseIds:
+    """The cases behind each ranked KPI of a replay, as sorted case ids (compact: a month at
+    1M cases is ≈ 80,000 per figure): ``met`` and ``missed`` per KPI."""
+
+    met: dict[str, list[int]]
+    missed: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, trace: KpiTrace, ids: dict[str, int]) -> _CaseIds:
+        met = {k: sorted(ids[u] for u in traced_cases(trace, k, "met")) for k in TRACED}
+        missed = {k: sorted(ids[u] for u in traced_cases(trace, k, "missed")) for k in TRACED}
+        return cls(met, missed)
+
+    def get(self, kpi: str, part: str) -> list[int]:
+        if part == "met":
+            return self.met[kpi]
+        if part == "missed":
+            return self.missed[kpi]
+        return sorted(set(self.met[kpi]) | set(self.missed[kpi]))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from agent_tui.domain.case import Case, Role, Satisfaction, Status
-from agent_tui.domain.kpi import GroupBy, compute_kpis
+from agent_tui.domain.kpi import TRACED, GroupBy, KpiTrace, compute_kpis, traced_cases
 from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
 
 from .lifecycle_helpers import INTAKE
@@ -168,3 +168,35 @@ def test_event_order_does_not_matter() -> None:
         b.callback.numerator,
         b.timely_signing.denominator,
     )
+
+
+# --- drill-down: the cases behind each figure ----------------------------------------------------
+
+
+def test_the_trace_adds_up_to_each_figure_and_names_the_cases() -> None:
+    trace: KpiTrace = {}
+    k = compute_kpis(build_log(), start=START, end=END, now=NOW, trace=trace).total
+    for name in TRACED:
+        ratio = getattr(k, name)
+        numerator = sum(n for n, _ in trace.get(name, {}).values())
+        denominator = sum(d for _, d in trace.get(name, {}).values())
+        assert (numerator, denominator) == (ratio.numerator, ratio.denominator), name
+    assert traced_cases(trace, "on_time", "met") == {"A", "D"}  # D: two rounds, both on time
+    assert traced_cases(trace, "on_time", "missed") == {"B"}
+    # D's first dispatch went back unsigned and F is not due to sign yet: neither counts.
+    assert traced_cases(trace, "timely_signing", "all") == {"A", "B", "D"}
+    assert traced_cases(trace, "timely_signing", "missed") == {"B"}
+    # D was rated twice: dissatisfied, then basically satisfied: in both lists.
+    assert traced_cases(trace, "satisfaction", "met") == {"A", "D"}
+    assert traced_cases(trace, "satisfaction", "missed") == {"D"}
+    assert traced_cases(trace, "direct_resolution", "met") == {"C"}
+    assert traced_cases(trace, "direct_resolution", "all") == {"A", "B", "C", "D", "E", "F"}
+    assert traced_cases(trace, "callback", "all") == {"A", "B", "C", "D"}
+
+
+def test_a_trace_does_not_change_the_figures() -> None:
+    plain = compute_kpis(build_log(), start=START, end=END, now=NOW, group_by=GroupBy.DEPARTMENT)
+    traced = compute_kpis(
+        build_log(), start=START, end=END, now=NOW, group_by=GroupBy.DEPARTMENT, trace={}
+    )
+    assert plain == traced

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Query
 from agent_tui import wire as S
 from agent_tui.domain.case import Role
 from agent_tui.domain.errors import FieldError, ValidationFailed
-from agent_tui.domain.kpi import GroupBy, Kpis
+from agent_tui.domain.kpi import GroupBy
 from agent_tui.server.deps import StoreDep, require
-from agent_tui.server.services import Actor, check_instant
+from agent_tui.server.services import Actor, check_instant, kpi_out
 
 router = APIRouter(tags=["reports"])
 
@@ -32,40 +32,7 @@ def lead_summary(actor: LeadDep, store: StoreDep) -> S.LeadSummary:
     return store.lead_summary(actor)
 
 
-def _ratio(r: object) -> S.RatioOut:
-    return S.RatioOut(
-        numerator=r.numerator,  # type: ignore[attr-defined]
-        denominator=r.denominator,  # type: ignore[attr-defined]
-        value=r.value,  # type: ignore[attr-defined]
-    )
-
-
-def _kpi_out(k: Kpis) -> S.KpiOut:
-    return S.KpiOut(
-        on_time=_ratio(k.on_time),
-        callback=_ratio(k.callback),
-        satisfaction=_ratio(k.satisfaction),
-        timely_signing=_ratio(k.timely_signing),
-        direct_resolution=_ratio(k.direct_resolution),
-        returns=_ratio(k.returns),
-        reopens=_ratio(k.reopens),
-        average_handling_hours=k.average_handling_hours,
-        registered=k.registered,
-        volume_by_type=dict(k.volume_by_type),
-        volume_by_category=dict(k.volume_by_category),
-        volume_by_county=dict(k.volume_by_county),
-        volume_by_department=dict(k.volume_by_department),
-    )
-
-
-@router.get("/reports/kpis", name="kpis", response_model=S.KpiReportOut)
-def kpis(
-    actor: LeadDep,
-    store: StoreDep,
-    start: datetime,
-    end: datetime,
-    group_by: Annotated[GroupBy, Query()] = GroupBy.NONE,
-) -> S.KpiReportOut:
+def _check_period(start: datetime, end: datetime) -> None:
     check_instant("start", start)
     check_instant("end", end)
     if start.tzinfo is None or end.tzinfo is None or end <= start:
@@ -79,11 +46,51 @@ def kpis(
                 )
             ]
         )
+
+
+@router.get("/reports/dashboard", name="dashboard", response_model=S.Dashboard)
+def dashboard(actor: LeadDep, store: StoreDep) -> S.Dashboard:
+    """The lead console: counts, deadlines, callbacks, seats, today's volume, KPI tiles
+    (cached for ``kpi_cache_seconds``) and hot spots."""
+    return store.dashboard(actor)
+
+
+@router.get("/reports/hotspots", name="hotspots", response_model=list[S.Hotspot])
+def hotspots(actor: LeadDep, store: StoreDep) -> list[S.Hotspot]:
+    return store.hotspots(actor)
+
+
+@router.get("/reports/kpi-cases", name="kpi_cases", response_model=S.CasePage)
+def kpi_cases(
+    actor: LeadDep,
+    store: StoreDep,
+    kpi: Literal["on_time", "callback", "satisfaction", "timely_signing", "direct_resolution"],
+    start: datetime,
+    end: datetime,
+    part: Literal["met", "missed", "all"] = "all",
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> S.CasePage:
+    """The cases behind a KPI over [start, end): the numerator (``met``), the rest of the
+    denominator (``missed``) or all of it; ``after`` is the ``next_cursor`` of the last page."""
+    _check_period(start, end)
+    return store.kpi_cases(actor, kpi, part, start, end, after, limit)
+
+
+@router.get("/reports/kpis", name="kpis", response_model=S.KpiReportOut)
+def kpis(
+    actor: LeadDep,
+    store: StoreDep,
+    start: datetime,
+    end: datetime,
+    group_by: Annotated[GroupBy, Query()] = GroupBy.NONE,
+) -> S.KpiReportOut:
+    _check_period(start, end)
     report = store.kpis(actor, start, end, group_by)
     return S.KpiReportOut(
         start=report.start,
         end=report.end,
         group_by=report.group_by.value,
-        total=_kpi_out(report.total),
-        groups={k: _kpi_out(v) for k, v in report.groups.items()},
+        total=kpi_out(report.total),
+        groups={k: kpi_out(v) for k, v in report.groups.items()},
     )
