@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 def _import_screens() -> None:
     """Import every screen (once; Python caches modules) and put the bindings of the classes
     just imported in the current language."""
+    import agent_tui.screens.board
     import agent_tui.screens.case_detail
     import agent_tui.screens.entry
     import agent_tui.screens.knowledge
@@ -75,6 +76,14 @@ class AgentTUI(App[None]):
             priority=True,
             id="app.lookup",
         ),
+        Binding(
+            "ctrl+b",
+            "mode('board')",
+            "看板",
+            tooltip="班长看板：队列、坐席、超期、指标、热点",
+            priority=True,
+            id="app.board",
+        ),
         # Shown once, at the Footer's right edge (Textual docks the palette key there).
         Binding(
             "ctrl+p",
@@ -93,9 +102,12 @@ class AgentTUI(App[None]):
         seat: Seat | None = None,
         clock: Callable[[], datetime] | None = None,
         login: LoginForm | None = None,
+        start: str = "",
     ) -> None:
         super().__init__()
         self.title = t(self.TITLE)
+        #: The first screen after login: "" (by role) or "board" (``agent-tui lead``).
+        self.start = start
         self.settings = settings
         self.seat = seat
         self.login_form = login
@@ -183,9 +195,24 @@ class AgentTUI(App[None]):
             if self._concerns_me(body.get("agent"), body.get("department"))
         }
         self._held = len(seat.store.held())
+        if self._is_lead():
+            from agent_tui.screens.board import BoardScreen
+
+            self.add_mode("board", lambda: BoardScreen(seat, ctx.reference, self.open_case))
         seat.sync.listeners.append(self._synced)
-        self.switch_mode("queues" if self._is_department() else "entry")
+        if self.start == "board" and not self._is_lead():
+            self.notify(t("看板只对班长和管理员开放"), severity="warning")
+        first = "entry"
+        if self._is_department():
+            first = "queues"
+        elif self.start == "board" and self._is_lead():
+            first = "board"
+        self.switch_mode(first)
         seat.start()
+
+    def _is_lead(self) -> bool:
+        user = self.seat.user if self.seat else None
+        return bool(user and user.role in (Role.LEAD, Role.ADMIN))
 
     def _is_department(self) -> bool:
         user = self.seat.user if self.seat else None
@@ -205,12 +232,17 @@ class AgentTUI(App[None]):
 
     def _synced(self, status: SyncStatus, changed: list[wire.CasePublic]) -> None:
         """Toasts for changes that concern this user; open screens show the new state."""
+        from agent_tui.screens.board import BoardScreen
         from agent_tui.screens.case_detail import CaseScreen
         from agent_tui.screens.queues import QueueScreen
 
         seat = self.seat
         if seat is None:
             return
+        if changed:
+            for screen in self.screen_stack:
+                if isinstance(screen, BoardScreen):
+                    screen.request_refresh()
         for case in changed:
             if not self._concerns_me(case.agent, case.department):
                 continue
@@ -257,7 +289,14 @@ class AgentTUI(App[None]):
 
     # -- navigation -----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "mode" and parameters == ("board",):
+            return self._is_lead()  # the key is shown to leads only
+        return True
+
     def action_mode(self, mode: str) -> None:
+        if mode == "board" and not self._is_lead():
+            return
         if mode == "entry" and self._is_department():
             self.notify(t("承办单位账号不受理新工单：F3 是本单位的队列"), severity="warning")
             return
@@ -309,6 +348,7 @@ def key_rows() -> list[KeyRow]:
     """Every binding of the program, grouped as the help shows them (for ``agent-tui keys``),
     in the current language."""
     _import_screens()
+    from agent_tui.screens.board import BoardScreen, KpiCasesScreen
     from agent_tui.screens.case_detail import CaseScreen
     from agent_tui.screens.entry import CaseEntryScreen
     from agent_tui.screens.lookup import LookupScreen
@@ -320,6 +360,8 @@ def key_rows() -> list[KeyRow]:
         *rows_from(CaseEntryScreen.HELP_TITLE, CaseEntryScreen.BINDINGS),
         *rows_from(QueueScreen.HELP_TITLE, QueueScreen.BINDINGS),
         *rows_from(CaseScreen.HELP_TITLE, CaseScreen.BINDINGS),
+        *rows_from(BoardScreen.HELP_TITLE, BoardScreen.BINDINGS),
+        *rows_from(KpiCasesScreen.HELP_TITLE, KpiCasesScreen.BINDINGS),
         *rows_from(StepForm.HELP_TITLE, StepForm.BINDINGS),
         *rows_from(LookupScreen.HELP_TITLE, LookupScreen.BINDINGS),
         *rows_from(LoginScreen.HELP_TITLE, LoginScreen.BINDINGS),
@@ -334,6 +376,8 @@ def active_key_rows(app: App[None]) -> list[KeyRow]:
     Walks the focus chain (focused widget → screen → app) rather than ``active_bindings``: a
     focused Input lists its own scroll keys there and hides the pick-list's arrows.
     """
+    from textual.actions import parse as parse_action
+
     screen = app.screen
     focused = screen.focused
     chain = [*(focused.ancestors_with_self if focused else [screen]), app]
@@ -346,6 +390,9 @@ def active_key_rows(app: App[None]) -> list[KeyRow]:
                 # Our bindings all carry an id; widget internals (Input cursor moves) do not.
                 if not b.id or not b.description or b.id in seen:
                     continue
+                _, name, params = parse_action(b.action)
+                if node.check_action(name, params) is False:
+                    continue  # not for this user now (the board for an agent)
                 seen.add(b.id)
                 rows += rows_from(
                     group, [Binding(key, b.action, b.description, tooltip=b.tooltip, id=b.id)]
@@ -362,6 +409,7 @@ def make_app(
     seat: Seat | None = None,
     clock: Callable[[], datetime] | None = None,
     login: LoginForm | None = None,
+    start: str = "",
 ) -> AgentTUI:
     """The one factory: the CLI and the tests build the terminal here.
 
@@ -371,4 +419,4 @@ def make_app(
     settings = settings or Settings()
     set_language(settings.language)
     localize_bindings()
-    return AgentTUI(settings, seat, clock, login)
+    return AgentTUI(settings, seat, clock, login, start)

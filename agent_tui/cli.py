@@ -42,6 +42,10 @@ def demo(
 ) -> None:
     """The embedded default: a central store on SQLite (demo data) in-process, real HTTP,
     and the seat terminal logged in as a demo agent."""
+    _run_demo(user, cases)
+
+
+def _run_demo(user: str, cases: int, start: str = "") -> None:
     from agent_tui.server.embedded import EmbeddedServer
 
     demo_settings = _demo_settings()
@@ -60,6 +64,7 @@ def demo(
                 store_key="demo",
                 hint=f"演示账号：{user} / {DEMO_PASSWORD}（已填好，按 Enter 登录）",
             ),
+            start,
         )
     finally:
         server.stop()
@@ -92,10 +97,32 @@ def seat(
     _run_seat(Settings(), LoginForm(server, user, password))
 
 
-def _run_seat(settings: Settings, form: Any) -> None:
+@cli.command()
+def lead(
+    server: Annotated[
+        str, typer.Option("--server", help="central store URL (default: the last one used)")
+    ] = "",
+    user: Annotated[str, typer.Option(help="user id (default: the last one used)")] = "",
+    password: Annotated[
+        str, typer.Option(envvar="AGENT_TUI_PASSWORD", help="fills the login form")
+    ] = "",
+    demo: Annotated[
+        bool, typer.Option("--demo", help="on the embedded demo store, as lead01")
+    ] = False,
+) -> None:
+    """The terminal in lead mode: the shift lead's board (queues, seats, overdue, KPIs)."""
+    if demo:
+        _run_demo(user or "lead01", 3000, "board")
+        return
+    from agent_tui.client.last_login import LoginForm
+
+    _run_seat(Settings(), LoginForm(server, user, password), "board")
+
+
+def _run_seat(settings: Settings, form: Any, start: str = "") -> None:
     from agent_tui.app import make_app
 
-    make_app(settings, login=form).run()
+    make_app(settings, login=form, start=start).run()
 
 
 @cli.command()

@@ -276,3 +276,148 @@ def test_callback_case(snap_compare, tmp_path: Path) -> None:  # type: ignore[no
 def test_lookup_knowledge(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = make_app(Settings(data_dir=tmp_path / "data"))
     assert snap_compare(app, press=["f8", *"gjj", "enter"], terminal_size=SIZE)
+
+
+def _dashboard():  # type: ignore[no-untyped-def]
+    """A fixed board: what the central store would answer at 10:30 on a Thursday."""
+    from agent_tui import wire
+
+    at = _frozen()
+
+    def ratio(n: int, d: int) -> dict[str, object]:
+        return {"numerator": n, "denominator": d, "value": n / d if d else None}
+
+    def kpis(scale: int) -> dict[str, object]:
+        return {
+            "on_time": ratio(47 * scale, 50 * scale),
+            "callback": ratio(38 * scale, 42 * scale),
+            "satisfaction": ratio(35 * scale, 38 * scale),
+            "timely_signing": ratio(49 * scale, 50 * scale),
+            "direct_resolution": ratio(12 * scale, 61 * scale),
+            "returns": ratio(2, 50 * scale),
+            "reopens": ratio(1, 38 * scale),
+            "average_handling_hours": 30.5,
+            "registered": 61 * scale,
+            "volume_by_type": {},
+            "volume_by_category": {},
+            "volume_by_county": {},
+            "volume_by_department": {},
+        }
+
+    def brief(
+        n: int, minutes: int, department: str, content: str, level: int = 0
+    ) -> dict[str, object]:
+        return {
+            "uuid": f"00000000-0000-4000-8000-0000000001{n:02d}",
+            "number": f"ZMD-202611{20 + n:02d}-00{n:02d}",
+            "status": "in_progress",
+            "department": department,
+            "platform": "city",
+            "category": "0101",
+            "county": "驿城区",
+            "content": content,
+            "handling_deadline": "2026-11-26T00:00:00+00:00",
+            "minutes_left": minutes,
+            "supervision": level,
+        }
+
+    return wire.Dashboard.model_validate(
+        {
+            "at": at,
+            "by_status_department": [
+                {"status": "dispatched", "department": "CGJ", "count": 4},
+                {"status": "in_progress", "department": "CGJ", "count": 57},
+                {"status": "replied", "department": "CGJ", "count": 3},
+                {"status": "in_progress", "department": "ZJJ", "count": 35},
+                {"status": "callback_pending", "department": "ZJJ", "count": 6},
+                {"status": "registered", "department": "", "count": 7},
+            ],
+            "by_status_platform": [
+                {"status": "in_progress", "platform": "city", "count": 92},
+                {"status": "dispatched", "platform": "411726", "count": 3},
+            ],
+            "open_total": 112,
+            "overdue": 2,
+            "due_2h": 1,
+            "due_today": 9,
+            "callbacks_waiting": 6,
+            "callback_ages": {"<1d": 4, "1-3d": 2, ">3d": 0},
+            "oldest_callback_waiting_since": "2026-11-25T01:00:00+00:00",
+            "overdue_cases": [
+                brief(1, -3 * 24 * 60 - 90, "CGJ", "北侧人行道商户占道经营，多次反映未处理", 2),
+                brief(2, -200, "ZJJ", "小区电梯停运三天，老人上下楼困难"),
+            ],
+            "due_soon_cases": [brief(3, 75, "CGJ", "夜市烧烤油烟扰民")],
+            "seats": [
+                {
+                    "seat_id": "seat-07",
+                    "user_id": "agent07",
+                    "last_seen_at": at,
+                    "outbox": 0,
+                    "online": True,
+                },
+                {
+                    "seat_id": "seat-12",
+                    "user_id": "agent12",
+                    "last_seen_at": at,
+                    "outbox": 3,
+                    "online": True,
+                },
+                {
+                    "seat_id": "seat-21",
+                    "user_id": "agent21",
+                    "last_seen_at": "2026-11-26T01:10:00+00:00",
+                    "outbox": 0,
+                    "online": False,
+                },
+            ],
+            "volume_by_hour": [0, 0, 1, 0, 0, 0, 1, 3, 9, 12, 7, *([0] * 13)],
+            "volume_by_type": {"complaint": 17, "inquiry": 12, "help": 3, "report": 1},
+            "kpis": [
+                {"period": p, "start": at, "end": at, "kpis": kpis(s)}
+                for p, s in (("today", 1), ("week", 5), ("month", 20))
+            ],
+            "hotspots": [
+                {
+                    "category": "0101",
+                    "county": "驿城区",
+                    "place": "金山路与骏达路交叉口",
+                    "last_24h": 5,
+                    "baseline_per_day": 0.4,
+                    "open_cases": ["00000000-0000-4000-8000-000000000101"],
+                    "rule": "24小时内 5 件，前7日日均 0.4 件",
+                }
+            ],
+        }
+    )
+
+
+def _board(pane: str = ""):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        from agent_tui.screens.board import BoardScreen
+
+        await pilot.pause(0.3)  # the offline seat's first fetch has failed by now
+        screen = pilot.app.screen
+        assert isinstance(screen, BoardScreen)
+        screen.show(_dashboard())
+        if pane:
+            await pilot.press(pane)
+        await pilot.pause()
+
+    return run_before
+
+
+def _lead_app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from agent_tui import wire
+
+    seat = _offline_seat(tmp_path)
+    seat.api.user = wire.UserPublic(user_id="lead01", name="值班长", role="lead")
+    return make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen, start="board")
+
+
+def test_lead_board(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_lead_app(tmp_path), run_before=_board(), terminal_size=SIZE)
+
+
+def test_lead_board_departments(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_lead_app(tmp_path), run_before=_board("2"), terminal_size=SIZE)
