@@ -1,6 +1,9 @@
 """100 simulated seats against one central store: save-to-visible latency and outbox drain.
 
-Usage: ``python bench/bench_seats.py [--seats 100] [--seconds 120] [--quick]``
+Usage: ``python bench/bench_seats.py [--seats 100] [--seconds 120] [--quick] [--long-poll]``
+
+Seats read the change feed as a stream (``/api/changes/stream``, the default) or, with
+``--long-poll``, by long-polling ``/api/changes`` (one request per change per seat).
 
 Each seat is the real seat stack (``SeatStore`` on its own SQLite file, ``SyncEngine`` with
 its own ``ApiClient``) in this process; the central store is ``agent-tui serve`` (SQLite,
@@ -80,13 +83,20 @@ def prepare(db_url: str, seats: int) -> None:
     engine.dispose()
 
 
-def make_seats(url: str, n: int, workdir: Path) -> list[SyncEngine]:
+def make_seats(url: str, n: int, workdir: Path, stream: bool = True) -> list[SyncEngine]:
     engines = []
     for i in range(n):
         api = ApiClient(url, f"seat{i:03d}", PASSWORD, timeout=httpx.Timeout(30.0, connect=5.0))
         store = SeatStore(workdir / "seats" / f"seat{i:03d}.db")
         engines.append(
-            SyncEngine(api, store, seat_id=f"seat{i:03d}", poll_wait=20.0, backoff=Backoff(cap=2))
+            SyncEngine(
+                api,
+                store,
+                seat_id=f"seat{i:03d}",
+                poll_wait=20.0,
+                backoff=Backoff(cap=2),
+                stream=stream,
+            )
         )
     return engines
 
@@ -96,8 +106,10 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def visibility(url: str, seats: int, seconds: float, workdir: Path) -> dict[str, Any]:
-    engines = make_seats(url, seats, workdir / "vis")
+async def visibility(
+    url: str, seats: int, seconds: float, workdir: Path, stream: bool = True
+) -> dict[str, Any]:
+    engines = make_seats(url, seats, workdir / "vis", stream)
     saved_at: dict[str, tuple[int, float]] = {}
     seen: list[float] = []
     first: dict[str, float] = {}  # the first other seat to see each case
@@ -194,13 +206,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     prepare(server.db_url, args.seats)
     server.start()
     try:
-        vis = await visibility(server.url, args.seats, args.seconds, workdir)
+        vis = await visibility(server.url, args.seats, args.seconds, workdir, not args.long_poll)
         per_seat = round(600 * RATE_FACTOR / PEAK_PER_SEAT_S)  # ten minutes of outage
         dr = await drain(server, args.seats, per_seat, workdir)
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"seats": args.seats, "seconds": args.seconds, "visibility": vis, "drain": dr}
+    feed = "long-poll" if args.long_poll else "stream"
+    return {
+        "seats": args.seats,
+        "seconds": args.seconds,
+        "feed": feed,
+        "visibility": vis,
+        "drain": dr,
+    }
 
 
 def main() -> int:
@@ -208,6 +227,9 @@ def main() -> int:
     parser.add_argument("--seats", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--quick", action="store_true", help="20 seats for 20 s")
+    parser.add_argument(
+        "--long-poll", action="store_true", help="seats long-poll the feed instead of streaming"
+    )
     args = parser.parse_args()
     if args.quick:
         args.seats, args.seconds = 20, 20.0
@@ -216,7 +238,10 @@ def main() -> int:
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     v, d = result["visibility"], result["drain"]
     rate = v["offered_cases_per_s"]
-    print(f"{result['seats']} seats, {result['seconds']:.0f} s at {rate:.2f} cases/s")
+    print(
+        f"{result['seats']} seats ({result['feed']}), {result['seconds']:.0f} s "
+        f"at {rate:.2f} cases/s"
+    )
     print("| measure | value |\n|---|---|")
     print(f"| cases saved | {v['cases']} |")
     seen, expected = v["pairs_seen"], v["pairs_expected"]

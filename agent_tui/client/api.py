@@ -9,6 +9,7 @@ again once, transparently.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ from agent_tui.i18n import either, t
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 PLACE_KEYS = ("county", "township", "village", "road")
+#: The stream's pages come at least every 15 s (the server's keepalive): three missed is dead.
+STREAM_TIMEOUT = httpx.Timeout(10.0, connect=3.0, read=45.0)
 _CASES: TypeAdapter[list[wire.CasePublic]] = TypeAdapter(list[wire.CasePublic])
 
 
@@ -212,6 +215,40 @@ class ApiClient:
             "GET", "/api/changes", params={"after": after, "wait": wait}, timeout=timeout
         )
         return wire.ChangesPage.model_validate_json(response.content)
+
+    async def stream_changes(self, after: int) -> AsyncIterator[wire.ChangesPage]:
+        """The change feed as one long response (``/api/changes/stream``): each page as it
+        happens, an empty one when quiet (the read timeout catches a dead link). Ends when the
+        server ends the stream; the caller connects again from the last page's position."""
+        if self._token is None:
+            await self.login()
+        for attempt in (1, 2):
+            request = self._http.build_request(
+                "GET",
+                "/api/changes/stream",
+                params={"after": after},
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=STREAM_TIMEOUT,
+            )
+            try:
+                response = await self._http.send(request, stream=True)
+            except (httpx.TransportError, OSError) as exc:
+                raise Offline(type(exc).__name__) from exc
+            try:
+                if response.status_code >= 400:
+                    await response.aread()
+                    if response.status_code == 401 and attempt == 1:
+                        await self.login()
+                        continue
+                    self._raise(response)
+                async for line in response.aiter_lines():
+                    if line:
+                        yield wire.ChangesPage.model_validate_json(line)
+                return
+            except (httpx.TransportError, OSError) as exc:
+                raise Offline(type(exc).__name__) from exc
+            finally:
+                await response.aclose()
 
     async def heartbeat(self, seat_id: str, outbox: int) -> None:
         await self.request(

@@ -67,6 +67,7 @@ class SyncEngine:
         seat_id: str = "",
         poll_wait: float = 20.0,
         backoff: Backoff | None = None,
+        stream: bool = True,
     ) -> None:
         self.api = api
         self.store = store
@@ -79,6 +80,11 @@ class SyncEngine:
         self._stopping = False
         self.heartbeat_every = 30.0
         self._beat_at, self._beat_outbox = float("-inf"), -1
+        #: Read the feed as a stream (one long response) rather than a long-poll per change;
+        #: falls back to the long-poll when the server has no stream.
+        self.stream = stream
+        self._reader: asyncio.Task[None] | None = None
+        self._pages: asyncio.Queue[wire.ChangesPage | BaseException] = asyncio.Queue()
 
     # -- status --------------------------------------------------------------------------------
 
@@ -138,10 +144,43 @@ class SyncEngine:
 
     async def pull(self, wait: float = 0) -> list[wire.CasePublic]:
         page = await self.api.changes(self.store.last_seq, wait=wait)
+        return await self._apply(page)
+
+    async def _apply(self, page: wire.ChangesPage) -> list[wire.CasePublic]:
         changed = self.store.apply_changes(page)
         if any(c.kind == "reference" for c in page.changes):
             await self.refresh_reference()
         return changed
+
+    async def _read_stream(self) -> None:
+        """Feed ``_pages`` from the stream, connecting again when the server ends one; an
+        error goes into the queue too (the loop raises it) and ends the reader."""
+        position = self.store.last_seq
+        try:
+            while True:
+                async for page in self.api.stream_changes(position):
+                    position = max(position, page.last_seq)
+                    await self._pages.put(page)
+        except Exception as exc:  # handed to the loop, which sorts them out
+            await self._pages.put(exc)
+
+    async def _next_page(self) -> list[wire.CasePublic]:
+        """The next streamed page, applied (the reader is started on first use)."""
+        if self._reader is None or self._reader.done():
+            self._pages = asyncio.Queue()
+            self._reader = asyncio.create_task(self._read_stream())
+        item = await self._pages.get()
+        if isinstance(item, NotFound):
+            self.stream = False  # a server without the stream: long-poll from now on
+            return []
+        if isinstance(item, BaseException):
+            raise item
+        return await self._apply(item)
+
+    def _stop_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
 
     async def bootstrap(self, days_of_own_cases: int = 7) -> list[wire.CasePublic]:
         """A new seat does not replay the whole feed (a million cases): it starts at the
@@ -206,7 +245,9 @@ class SyncEngine:
                 await self._heartbeat()
                 self._publish([], online=True, last_sync=datetime.now(UTC), last_error="")
                 self.backoff.reset()
-                pull = asyncio.ensure_future(self.pull(wait=self.poll_wait))
+                pull = asyncio.ensure_future(
+                    self._next_page() if self.stream else self.pull(wait=self.poll_wait)
+                )
                 wake = asyncio.ensure_future(self._wake.wait())
                 try:
                     done, _ = await asyncio.wait({pull, wake}, return_when=asyncio.FIRST_COMPLETED)
@@ -223,14 +264,17 @@ class SyncEngine:
                     with contextlib.suppress(asyncio.CancelledError, ApiError):
                         await pull
             except Offline as exc:
+                self._stop_reader()
                 self._publish([], online=False, last_error=exc.message)
                 delay = self.backoff.next_delay()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
                 self._wake.clear()
             except ApiError as exc:
+                self._stop_reader()
                 self._publish([], last_error=exc.message)
                 await asyncio.sleep(self.backoff.next_delay())
+        self._stop_reader()
 
     async def _heartbeat(self) -> None:
         """Tell the lead console this seat is alive: every ``heartbeat_every`` seconds, or at
@@ -246,3 +290,4 @@ class SyncEngine:
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+        self._stop_reader()

@@ -223,3 +223,47 @@ async def test_a_new_seat_starts_from_now_with_its_queues_not_the_whole_history(
     assert store_b.count_cases() == 30
     await api_a.aclose()
     await api_b.aclose()
+
+
+async def test_the_feed_streams_to_a_running_seat_and_survives_a_server_restart(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """A running seat reads the feed as one long response: a case saved at A arrives at B
+    without B asking again; the server killed and started again, B connects again by itself
+    and the next case arrives too, each change once."""
+    server.start()
+    api_a, store_a, engine_a = make_seat(server.url, "agent01", tmp_path, "seat-a")
+    api_b, store_b, engine_b = make_seat(server.url, "agent02", tmp_path, "seat-b")
+    assert engine_b.stream
+    engine_b.backoff.cap = 0.5
+    seen: list[str] = []
+    engine_b.listeners.append(lambda _status, changed: seen.extend(c.uuid for c in changed))
+    running = asyncio.create_task(engine_b.run())
+
+    async def arrives(case_uuid: str, timeout: float = 15.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while case_uuid not in seen:
+            assert asyncio.get_running_loop().time() < deadline, "did not arrive"
+            await asyncio.sleep(0.05)
+
+    await asyncio.sleep(1.0)  # B has bootstrapped and is reading its stream
+    first = store_a.save_new_case(case_body(1))
+    await engine_a.push()
+    await arrives(first)
+    assert engine_b._reader is not None and not engine_b._reader.done()  # still the stream
+
+    server.kill()
+    await asyncio.sleep(0.5)
+    assert not engine_b.status.online
+    server.start()
+    second = store_a.save_new_case(case_body(2))
+    await drain(engine_a)
+    await arrives(second)
+    assert engine_b.status.online
+    assert seen.count(first) == 1 and seen.count(second) == 1
+    assert store_b.case(second) is not None
+
+    engine_b.stop()
+    await asyncio.wait_for(running, 5)
+    await api_a.aclose()
+    await api_b.aclose()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from agent_tui import wire as S
@@ -15,6 +17,10 @@ router = APIRouter(tags=["changes"])
 
 #: How often a waiting poll looks at the database for writes by other workers.
 POLL_SECONDS = 0.5
+#: A stream with nothing to say sends an empty page this often (the seat knows it is alive) ...
+KEEPALIVE_SECONDS = 15.0
+#: ... and ends after this long: the seat connects again, and its token is checked again.
+STREAM_SECONDS = 300.0
 
 
 @router.get("/changes", name="changes", response_model=S.ChangesPage)
@@ -46,6 +52,50 @@ async def changes(
     return Response(
         S.ChangesPage(changes=[], last_seq=after).model_dump_json(), media_type="application/json"
     )
+
+
+@router.get(
+    "/changes/stream",
+    name="changes_stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+async def changes_stream(
+    request: Request,
+    actor: ActorDep,
+    store: StoreDep,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> StreamingResponse:
+    """The feed as one long response, one ``ChangesPage`` per line (NDJSON): what the
+    long-poll gives, without a new request per change (100 seats x every change was the
+    server's main load). An empty page every ``KEEPALIVE_SECONDS``; the stream ends after
+    ``STREAM_SECONDS`` and the seat connects again with its position."""
+    notifier = request.app.state.notifier
+
+    async def pages() -> AsyncIterator[bytes]:
+        position = after
+        ends = time.monotonic() + STREAM_SECONDS
+        quiet_since = time.monotonic()
+        while time.monotonic() < ends:
+            if store.head() > position:
+                hit = store.cached_changes(actor, position, limit)
+                if hit is None:
+                    hit = await run_in_threadpool(store.changes_json, actor, position, limit)
+                body, page = hit
+                if page.last_seq > position:
+                    position = page.last_seq
+                    quiet_since = time.monotonic()
+                    yield body + b"\n"
+                    continue
+            if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+                quiet_since = time.monotonic()
+                yield (
+                    S.ChangesPage(changes=[], last_seq=position).model_dump_json().encode() + b"\n"
+                )
+            await notifier.wait(POLL_SECONDS)
+
+    return StreamingResponse(pages(), media_type="application/x-ndjson")
 
 
 @router.post("/seats/heartbeat", name="seat_heartbeat", status_code=204, tags=["seats"])
