@@ -1,5 +1,10 @@
 """Filling a DataTable with columns measured in terminal cells (汉字 count two), so that CJK
-text lines up whatever the table would guess."""
+text lines up whatever the table would guess.
+
+A table refreshed with the same shape (titles, widths, row keys) has only its changed cells
+updated: the DataTable keeps its rendered lines for the rest (a rebuild renders every cell
+through Rich again: ≈ 60 ms a board refresh, measured in docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
@@ -22,13 +27,29 @@ def fill_table(
     rows: Sequence[Sequence[Cell]],
     keys: Sequence[str] | None = None,
 ) -> None:
-    """Replace the table's columns and rows; each column as wide as its widest cell."""
+    """Show ``rows`` under ``titles``; each column as wide as its widest cell."""
+    row_keys = list(keys) if keys is not None else [str(n) for n in range(len(rows))]
+    widths = [
+        max([cell_len(title), *(_width(r[i]) for r in rows if i < len(r))])
+        for i, title in enumerate(titles)
+    ]
+    columns = list(table.columns.values())
+    same_shape = (
+        [str(c.label) for c in columns] == list(titles)
+        and [c.width for c in columns] == widths
+        and [k.value for k in table.rows] == row_keys
+    )
+    if same_shape:
+        for key, row in zip(row_keys, rows, strict=True):
+            for i, cell in enumerate(row):
+                if table.get_cell(key, str(i)) != cell:
+                    table.update_cell(key, str(i), cell)
+        return
     cursor = table.cursor_coordinate
     table.clear(columns=True)
     for i, title in enumerate(titles):
-        width = max([cell_len(title), *(_width(r[i]) for r in rows if i < len(r))])
-        table.add_column(title, key=str(i), width=width)
-    for n, row in enumerate(rows):
-        table.add_row(*row, key=keys[n] if keys else None)
+        table.add_column(title, key=str(i), width=widths[i])
+    for key, row in zip(row_keys, rows, strict=True):
+        table.add_row(*row, key=key)
     if rows:
         table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
