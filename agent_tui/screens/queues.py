@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,6 +33,7 @@ from agent_tui.domain.case import OPEN_STATUSES, Role, Status
 from agent_tui.i18n import N_, t
 from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, is_overdue, local, short
 from agent_tui.widgets.seat_bar import SeatBar
+from agent_tui.widgets.tables import Cell, fill_table
 
 #: Dispatched and still with the department (what the 已派单 queue shows).
 WITH_DEPARTMENT = (
@@ -286,20 +287,21 @@ class QueueScreen(Screen[None]):
             rows.sort(
                 key=lambda r: r.cells[column] if column < len(r.cells) else "", reverse=reverse
             )
-        table.clear(columns=True)
+        titles = []
         for i, title in enumerate(columns):
             mark = ""
             if self._sort is not None and self._sort[0] == i:
                 mark = "▼" if self._sort[1] else "▲"
-            label = t(title) + mark
-            # Widths measured here in terminal cells (汉字 count two), not left to the table.
-            width = max([cell_len(label), *(cell_len(r.cells[i]) for r in rows)])
-            table.add_column(label, key=str(i), width=width)
-        for row in rows:
-            cells = [
-                f"[b red]{c}[/]" if row.overdue and i == 2 else c for i, c in enumerate(row.cells)
+            titles.append(t(title) + mark)
+        cells: list[list[Cell]] = [
+            [
+                Text(c, style="bold red") if row.overdue and i == 2 else c
+                for i, c in enumerate(row.cells)
             ]
-            table.add_row(*cells, key=row.key)
+            for row in rows
+        ]
+        # Widths in terminal cells (汉字 count two); a refresh of the same rows updates cells.
+        fill_table(table, titles, cells, [row.key for row in rows])
         shown = f"{len(rows)} / {len(self._rows)}" if needle else str(len(rows))
         self.query_one("#queue-status", Static).update(
             t(

@@ -46,10 +46,14 @@ def fill_table(
                     table.update_cell(key, str(i), cell)
         return
     cursor = table.cursor_coordinate
+    at = None  # the row under the cursor stays under it, wherever it moved to
+    if table.row_count and cursor.row < table.row_count:
+        at = table.coordinate_to_cell_key(cursor).row_key.value
     table.clear(columns=True)
     for i, title in enumerate(titles):
         table.add_column(title, key=str(i), width=widths[i])
     for key, row in zip(row_keys, rows, strict=True):
         table.add_row(*row, key=key)
     if rows:
-        table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
+        index = row_keys.index(at) if at in row_keys else cursor.row
+        table.cursor_coordinate = table.validate_cursor_coordinate(cursor._replace(row=index))

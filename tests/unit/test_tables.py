@@ -35,3 +35,16 @@ async def test_columns_fit_cjk_and_same_shape_updates_only_changed_cells() -> No
         fill_table(table, ["单位", "件数"], [[Text("驿城区政府", style="red"), "1"]], ["YCQ"])
         assert [c.width for c in table.columns.values()] == [10, 4]
         assert table.row_count == 1 and table.cursor_coordinate.row == 0
+
+
+async def test_a_rebuild_keeps_the_cursor_on_its_row() -> None:
+    app = _TableApp()
+    async with app.run_test():
+        table = app.query_one(DataTable)
+        table.cursor_type = "row"
+        fill_table(table, ["号"], [["A"], ["B"], ["C"]], ["a", "b", "c"])
+        table.cursor_coordinate = table.validate_cursor_coordinate((1, 0))  # on B
+        fill_table(table, ["号"], [["新"], ["A"], ["B"], ["C"]], ["n", "a", "b", "c"])
+        assert table.cursor_coordinate.row == 2  # still on B
+        fill_table(table, ["号"], [["A"]], ["a"])
+        assert table.cursor_coordinate.row == 0  # B is gone: clamped
