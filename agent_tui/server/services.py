@@ -1268,6 +1268,16 @@ class Store:
                 for c, k, p, last, n in counts
             )
             open_cases: dict[tuple[str, str, str], list[str]] = {}
+            spots = sa.or_(
+                *(
+                    sa.and_(
+                        col(CaseRow.category) == h.category,
+                        col(CaseRow.county) == h.county,
+                        place == h.place,
+                    )
+                    for h in found
+                )
+            )
             if found:
                 # Open or not is sorted out here: with the status in the WHERE, SQLite walks
                 # every open case by status instead of the 8 days by registration (measured).
@@ -1279,21 +1289,9 @@ class Store:
                         _PLACE,
                         col(CaseRow.status),
                     )
-                    .where(
-                        col(CaseRow.registered_at) >= since,
-                        visible,
-                        sa.or_(
-                            *(
-                                sa.and_(
-                                    col(CaseRow.category) == h.category,
-                                    col(CaseRow.county) == h.county,
-                                    place == h.place,
-                                )
-                                for h in found
-                            )
-                        ),
-                    )
-                    .order_by(col(CaseRow.id).desc())
+                    .where(col(CaseRow.registered_at) >= since, visible, spots)
+                    # Newest first in the index's order: ORDER BY id made SQLite scan the table.
+                    .order_by(col(CaseRow.registered_at).desc(), col(CaseRow.id).desc())
                 ).all()
                 for u, c, k, p, status in rows:
                     uuids = open_cases.setdefault((c, k, p), [])
