@@ -1269,6 +1269,7 @@ class Store:
             )
             open_cases: dict[tuple[str, str, str], list[str]] = {}
             spots = sa.or_(
+                sa.false(),
                 *(
                     sa.and_(
                         col(CaseRow.category) == h.category,
@@ -1276,7 +1277,7 @@ class Store:
                         place == h.place,
                     )
                     for h in found
-                )
+                ),
             )
             if found:
                 # Open or not is sorted out here: with the status in the WHERE, SQLite walks
