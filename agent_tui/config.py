@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     seat_offline_after_seconds: float = 120.0
     #: The lead dashboard's KPI tiles (an event replay: the expensive part) are reused for this
     #: long per viewer scope and period, and refreshed in the background once older; 0: never.
+    #: Today's tile and the hot spots use ``kpi_cache_seconds``; the week's and the month's
+    #: (seconds of replay each at 1M cases) ``kpi_cache_long_seconds``.
     kpi_cache_seconds: float = 60.0
+    kpi_cache_long_seconds: float = 600.0
 
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'central.db'}"

@@ -131,9 +131,9 @@ class CaseRow(SQLModel, table=True):
         sa.Index("ix_cases_registered", "registered_at", "id"),
         sa.Index("ix_cases_status_updated", "status", "updated_at", "id"),
         # The lead summary's GROUP BY and the overdue queue (measured: docs/benchmarks.md).
-        sa.Index("ix_cases_status_department", "status", "department"),
-        # The dashboard's counts by status and platform (migration 0004).
-        sa.Index("ix_cases_status_platform", "status", "platform"),
+        # The summary's and the dashboard's counts by status × department and × platform
+        # (migration 0004; it replaces 0002's (status, department)).
+        sa.Index("ix_cases_status_department_platform", "status", "department", "platform"),
         sa.Index(
             "ix_cases_status_replied_deadline", "status", "replied_at", "handling_deadline", "id"
         ),
