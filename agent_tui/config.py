@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     #: (seconds of replay each at 1M cases) ``kpi_cache_long_seconds``.
     kpi_cache_seconds: float = 60.0
     kpi_cache_long_seconds: float = 600.0
+    #: Processes that run the replays apart from the server's (its requests never wait on
+    #: their Python); 0: a thread of the server process.
+    kpi_processes: int = 1
+    #: How long the dashboard waits for a tile still being computed before it answers without
+    #: it (the board shows the tile when a later answer has it).
+    kpi_wait_seconds: float = 0.3
 
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'central.db'}"

@@ -375,6 +375,8 @@ class Dashboard(BaseModel):
     volume_by_hour: list[int]  # 24 counts of cases registered today (Asia/Shanghai hours)
     volume_by_type: dict[str, int]  # today, appeal type value -> count
     kpis: list[KpiTile]  # today, week (since Monday), month (since the 1st), Asia/Shanghai
+    #: Periods whose tile is still being computed (a first replay takes seconds at 1M cases).
+    kpis_pending: list[str] = Field(default_factory=list)
     hotspots: list[Hotspot]
 
 

@@ -218,6 +218,8 @@ class BoardScreen(Screen[None]):
             return
         self.fetch_ms = (time.perf_counter() - started) * 1000
         self.show(data)
+        if data.kpis_pending:  # the server is still computing a tile: ask again soon
+            self.request_refresh()
 
     # -- showing it ----------------------------------------------------------------------------
 
@@ -278,7 +280,7 @@ class BoardScreen(Screen[None]):
             for period, _ in PERIODS:
                 k = tiles.get(period)  # type: ignore[call-overload]
                 if k is None:
-                    row.append("—")
+                    row.append(t("计算中…") if period in d.kpis_pending else "—")
                     continue
                 r: wire.RatioOut = getattr(k, name)
                 row.append(f"{percent(r)} {r.numerator}/{r.denominator}")

@@ -298,6 +298,7 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        store.close()
 
     app = FastAPI(
         title="agent-tui central store",

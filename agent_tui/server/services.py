@@ -14,13 +14,16 @@ import contextlib
 import dataclasses
 import itertools
 import json
+import logging
 import math
+import multiprocessing
 import random
 import threading
 import time
 import uuid as uuid_mod
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -95,6 +98,8 @@ from agent_tui.server.models import (
     ReferenceSetRow,
     SeatRow,
 )
+
+log = logging.getLogger(__name__)
 
 # --- errors the routes turn into HTTP answers ---------------------------------------------------
 
@@ -456,9 +461,10 @@ class Store:
         #: KPI replays by (viewer scope, start, end, grouping): (made at, the figures, the
         #: cases behind them). See ``kpi_report``.
         self.kpi_cache: dict[tuple[Any, ...], tuple[float, KpiReport, _CaseIds]] = {}
-        self._kpi_refreshing: set[tuple[Any, ...]] = set()
         self._kpi_lock = threading.Lock()
-        self._kpi_key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        #: Replays running (one per key), on ``_kpi_runner`` (a process or a thread).
+        self._kpi_running: dict[tuple[Any, ...], Future[tuple[KpiReport, _CaseIds]]] = {}
+        self._kpi_runner: Executor | None = None
         #: Hot spots by viewer scope: (made at, the answer); see ``hotspots``.
         self._hotspot_cache: dict[tuple[str, str], tuple[float, list[S.Hotspot]]] = {}
 
@@ -1263,15 +1269,22 @@ class Store:
             due_soon = _briefs(session, visible, now, now, now + _DUE_SOON)
             by_hour, by_type = _volume_today(session, visible, day_start)
             seats = self._seats(session, now)
-        tiles = [
-            S.KpiTile(
-                period=period,  # type: ignore[arg-type]
-                start=start,
-                end=end,
-                kpis=kpi_out(self.kpi_report(viewer, start, end, cached=True)[0].total),
-            )
-            for period, start, end in kpi_periods(now)
-        ]
+        # The tiles ready within ``kpi_wait_seconds`` (together); the others are named pending
+        # and come with a later answer (their replays go on meanwhile).
+        tiles, pending = [], []
+        budget = time.monotonic() + self.settings.kpi_wait_seconds
+        for period, start, end in kpi_periods(now):
+            wait = max(0.0, budget - time.monotonic())
+            try:
+                found = self.kpi_report(viewer, start, end, cached=True, wait=wait)
+            except Exception:  # a failed replay: the board says pending, the log says why
+                log.exception("KPI replay failed for %s", period)
+                found = None
+            if found is None:
+                pending.append(period)
+                continue
+            tile = S.KpiTile(period=period, start=start, end=end, kpis=kpi_out(found[0].total))  # type: ignore[arg-type]
+            tiles.append(tile)
         return S.Dashboard(
             at=now,
             by_status_department=grouped,
@@ -1292,6 +1305,7 @@ class Store:
             volume_by_hour=by_hour,
             volume_by_type=by_type,
             kpis=tiles,
+            kpis_pending=pending,
             hotspots=self.hotspots(viewer),
         )
 
@@ -1379,7 +1393,7 @@ class Store:
     def kpis(self, viewer: Actor, start: datetime, end: datetime, group_by: GroupBy) -> KpiReport:
         """KPIs over [start, end) from the events of every case active in the period (the
         cases ``viewer`` may see: a county lead's are its platform's)."""
-        return self._replay(viewer, start, end, group_by)[0]
+        return self._replay(viewer, start, end, group_by, self.now())[0]
 
     def kpi_report(
         self,
@@ -1389,43 +1403,82 @@ class Store:
         group_by: GroupBy = GroupBy.NONE,
         *,
         cached: bool = False,
-    ) -> tuple[KpiReport, _CaseIds]:
+        wait: float | None = None,
+    ) -> tuple[KpiReport, _CaseIds] | None:
         """``kpis`` and the cases behind each ranked figure.
 
         With ``cached``, a replay of the same scope and period is reused while younger than
         ``kpi_cache_seconds`` (periods of a day or less) or ``kpi_cache_long_seconds`` (the
         week and the month), and an older one is answered at once while a fresh one is made in
-        the background (stale-while-revalidate). Only the first request of a period waits for
-        its replay, which reads every event of every case active in the period (the expensive
-        part: seconds at 1M cases, docs/benchmarks.md); concurrent first requests share one.
+        the background (stale-while-revalidate). A replay reads every event of every case
+        active in the period (seconds at 1M cases, docs/benchmarks.md), so it runs on the
+        replay runner (``kpi_processes``: a process of its own) and concurrent requests share
+        one. A first request waits ``wait`` seconds for it (None: as long as it takes) and gets
+        None if it is not done by then.
         """
         long = end - start > timedelta(days=1)
         ttl = self.settings.kpi_cache_long_seconds if long else self.settings.kpi_cache_seconds
         if not cached or ttl <= 0:
-            return self._replay(viewer, start, end, group_by)
+            return self._replay(viewer, start, end, group_by, self.now())
         key = (_scope(viewer), start, end, group_by)
         hit = self.kpi_cache.get(key)
-        if hit is None:
-            with self._key_lock(key):  # one replay per key at a time
-                hit = self.kpi_cache.get(key)
-                if hit is None:
-                    report, ids = self._replay(viewer, start, end, group_by)
-                    self._remember(key, report, ids)
-                    return report, ids
-        made, report, ids = hit
-        if time.monotonic() - made > ttl:
-            with self._kpi_lock:
-                stale = key not in self._kpi_refreshing
-                self._kpi_refreshing.add(key)
-            if stale:
-                threading.Thread(
-                    target=self._refresh, args=(key, viewer, start, end, group_by), daemon=True
-                ).start()
-        return report, ids
+        if hit is not None:
+            made, report, ids = hit
+            if time.monotonic() - made > ttl:
+                self._run_replay(key, viewer, start, end, group_by)
+            return report, ids
+        running = self._run_replay(key, viewer, start, end, group_by)
+        try:
+            return running.result(timeout=wait)
+        except TimeoutError:
+            return None
 
-    def _key_lock(self, key: tuple[Any, ...]) -> threading.Lock:
+    def _run_replay(
+        self, key: tuple[Any, ...], viewer: Actor, start: datetime, end: datetime, by: GroupBy
+    ) -> Future[tuple[KpiReport, _CaseIds]]:
+        """The replay for ``key``: the one running, or a new one on the runner."""
         with self._kpi_lock:
-            return self._kpi_key_locks.setdefault(key, threading.Lock())
+            running = self._kpi_running.get(key)
+            if running is not None:
+                return running
+            if self._kpi_runner is None:
+                self._kpi_runner = self._make_kpi_runner()
+            replay: Any = self._replay
+            if isinstance(self._kpi_runner, ProcessPoolExecutor):
+                from agent_tui.server import kpi_worker
+
+                replay = kpi_worker.replay
+            running = self._kpi_runner.submit(replay, viewer, start, end, by, self.now())
+            self._kpi_running[key] = running
+
+        def done(future: Future[tuple[KpiReport, _CaseIds]]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                self._remember(key, *future.result())
+            with self._kpi_lock:
+                self._kpi_running.pop(key, None)
+
+        running.add_done_callback(done)
+        return running
+
+    def _make_kpi_runner(self) -> Executor:
+        url = self.engine.url
+        if self.settings.kpi_processes <= 0 or url.database in (None, "", ":memory:"):
+            return ThreadPoolExecutor(1, thread_name_prefix="kpi")
+        from agent_tui.server import kpi_worker
+
+        return ProcessPoolExecutor(
+            self.settings.kpi_processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=kpi_worker.start,
+            initargs=(url.render_as_string(hide_password=False), self.settings.model_dump()),
+        )
+
+    def close(self) -> None:
+        """Stop the replay runner (the server is shutting down)."""
+        with self._kpi_lock:
+            runner, self._kpi_runner = self._kpi_runner, None
+        if runner is not None:
+            runner.shutdown(wait=False, cancel_futures=True)
 
     def _remember(self, key: tuple[Any, ...], report: KpiReport, ids: _CaseIds) -> None:
         with self._kpi_lock:
@@ -1433,18 +1486,8 @@ class Store:
                 self.kpi_cache.clear()
             self.kpi_cache[key] = (time.monotonic(), report, ids)
 
-    def _refresh(
-        self, key: tuple[Any, ...], viewer: Actor, start: datetime, end: datetime, by: GroupBy
-    ) -> None:
-        try:
-            with self._key_lock(key):
-                self._remember(key, *self._replay(viewer, start, end, by))
-        finally:
-            with self._kpi_lock:
-                self._kpi_refreshing.discard(key)
-
     def _replay(
-        self, viewer: Actor, start: datetime, end: datetime, group_by: GroupBy
+        self, viewer: Actor, start: datetime, end: datetime, group_by: GroupBy, now: datetime
     ) -> tuple[KpiReport, _CaseIds]:
         # Cases with a step in the period, and open cases whose deadline fell in it (a case
         # left unreplied past its deadline counts as late though nothing happened).
@@ -1466,7 +1509,7 @@ class Store:
             [event_from_row(r) for r in rows],
             start=start,
             end=end,
-            now=self.now(),
+            now=now,
             group_by=group_by,
             trace=trace,
         )
@@ -1484,7 +1527,9 @@ class Store:
     ) -> S.CasePage:
         """The cases behind a KPI over [start, end): its denominator (``all``), the numerator
         (``met``) or the rest (``missed``), newest first, keyset-paged like ``list_cases``."""
-        ids = self.kpi_report(viewer, start, end, cached=True)[1].get(kpi, part)
+        found = self.kpi_report(viewer, start, end, cached=True)
+        assert found is not None  # no wait limit: the replay's answer
+        ids = found[1].get(kpi, part)
         upto = len(ids)
         if cursor:
             try:

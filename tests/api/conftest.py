@@ -79,6 +79,10 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         db_url=db_url,
         clock_interval_seconds=0,
         callback_sample_rate=0.0,
+        # KPI replays on a thread, and the dashboard waits for them: tests read every tile
+        # from the first answer (test_dashboard covers the replay process and pending tiles).
+        kpi_processes=0,
+        kpi_wait_seconds=60,
     )
 
 

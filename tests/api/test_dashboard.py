@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import OPEN_STATUSES, Role, Status
-from agent_tui.domain.kpi import TRACED, KpiTrace, compute_kpis, traced_cases
+from agent_tui.domain.kpi import TRACED, GroupBy, KpiTrace, compute_kpis, traced_cases
 from agent_tui.domain.lifecycle import Step
 from agent_tui.server.auth import _token_hash
 from agent_tui.server.models import TokenRow, UserRow
@@ -371,3 +371,31 @@ def test_the_dashboards_counts_by_platform_read_their_index(app: FastAPI) -> Non
     finally:
         raw.close()
     assert "ix_cases_status_department_platform" in text, text
+
+
+def test_kpi_tiles_replayed_in_their_own_process_come_with_a_later_answer(
+    http: Api, app: FastAPI
+) -> None:
+    """With ``kpi_processes`` the replays run in a process of their own: an answer that cannot
+    wait names the tiles still computing, a later one has them, and they are the figures the
+    server's own replay gives."""
+    store = app.state.store
+    store.settings = store.settings.model_copy(update={"kpi_processes": 1, "kpi_wait_seconds": 0})
+    case_in(http, Status.ARCHIVED)
+    case_in(http, Status.DISPATCHED)
+    first = dashboard(http)
+    assert first["kpis_pending"] and len(first["kpis"]) + len(first["kpis_pending"]) == 3
+    deadline = datetime.now() + timedelta(seconds=60)
+    answer = first
+    while answer["kpis_pending"]:
+        assert datetime.now() < deadline, "the replay process did not answer"
+        answer = dashboard(http)
+    assert type(store._kpi_runner).__name__ == "ProcessPoolExecutor"
+    for tile in answer["kpis"]:
+        start, end = datetime.fromisoformat(tile["start"]), datetime.fromisoformat(tile["end"])
+        report = store.kpis(Actor("lead01", Role.LEAD), start, end, GroupBy.NONE)
+        for name in TRACED:
+            ratio = getattr(report.total, name)
+            assert tile["kpis"][name]["numerator"] == ratio.numerator, (tile["period"], name)
+            assert tile["kpis"][name]["denominator"] == ratio.denominator, (tile["period"], name)
+    store.close()

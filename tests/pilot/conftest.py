@@ -22,7 +22,12 @@ PASSWORD = "demo1234"
 
 @pytest.fixture
 def central(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    settings = Settings(data_dir=tmp_path / "central", clock_interval_seconds=0)
+    settings = Settings(
+        data_dir=tmp_path / "central",
+        clock_interval_seconds=0,
+        kpi_processes=0,  # a thread; tests/api/test_dashboard.py covers the replay process
+        kpi_wait_seconds=60,
+    )
     server = EmbeddedServer(settings, demo_cases=0)
     server.start()
     from agent_tui.server.db import make_engine
