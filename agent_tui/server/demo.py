@@ -29,6 +29,7 @@ from agent_tui.data.reference import ReferenceData, load_reference
 from agent_tui.domain.address import AddressLevel
 from agent_tui.domain.calendar import SHANGHAI, Deadline, WorkCalendar, end_of_day, require_aware
 from agent_tui.domain.case import (
+    OPEN_STATUSES,
     Address,
     AppealType,
     Case,
@@ -52,7 +53,9 @@ from agent_tui.domain.deadlines import (
     reminder_at,
     reopen_deadline,
 )
+from agent_tui.domain.hotspots import place_of
 from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
+from agent_tui.domain.related import RELATED_WINDOW
 from agent_tui.domain.routing import Router
 
 #: The one password of every demo account. It is a demo: never load this set into production.
@@ -144,6 +147,8 @@ class DemoCase:
     """A case as registered, and every command it went through after registration, in order.
 
     ``number`` is the human-readable case number (``ZMD-YYYYMMDD-NNNN``, per registration day).
+    ``related_to`` is the first case of the related group (关联工单) the agent linked this one to
+    at intake ('' when not linked).
     """
 
     uuid: str
@@ -153,11 +158,15 @@ class DemoCase:
     registered_at: datetime
     steps: tuple[Command, ...]
     number: str = ""
+    related_to: str = ""
 
 
 def replay(case: DemoCase) -> tuple[Case, list[Event]]:
     """Register the case and apply every step with the real lifecycle; the final case and the
-    events (registration first). Raises the domain's error if any step is not valid."""
+    events (registration first). Raises the domain's error if any step is not valid.
+
+    A linked case's registration carries the link as the store writes it:
+    ``changes["related_to"] == ("", group)``."""
     current, event = register(
         case.intake,
         uuid=case.uuid,
@@ -167,6 +176,8 @@ def replay(case: DemoCase) -> tuple[Case, list[Event]]:
         number=case.number,
         platform=case.platform,
     )
+    if case.related_to:
+        event = replace(event, changes={**event.changes, "related_to": ("", case.related_to)})
     events = [event]
     for command in case.steps:
         current, event = apply(current, command)
@@ -1253,15 +1264,266 @@ def _registration_times(rng: random.Random, now: datetime, days: int, count: int
     return sorted(times)
 
 
+# --- stories: a hot spot and related cases ------------------------------------------------------
+
+#: The hot spot (热点) the lead's console shows: a stretch of road whose street lights went out,
+#: reported by several callers within a day (``{place}``: the road and a direction).
+_HOTSPOT_CATEGORY = "0107"
+# fmt: off
+_HOTSPOT_TEXTS = (
+    "{place}一段路灯从昨天晚上开始全部不亮，晚上漆黑一片，行人和电动车出行很不安全",
+    "{place}整段路灯都熄灭了，晚上下班骑电动车经过很害怕，希望尽快修复",
+    "{place}路灯不亮，昨晚有人骑电动车在路边摔倒了，存在安全隐患",
+    "来电人每天晚上在{place}散步，这两天路灯全都不亮，老人孩子出行不便",
+    "{place}路灯不亮，路边还有施工围挡，夜间很容易发生事故，请尽快处理",
+    "{place}一排路灯都不亮，周边商户反映天黑后没人敢来，希望相关部门尽快维修",
+)
+# fmt: on
+_HOTSPOT_DIRECTIONS = ("中段", "东侧", "西侧", "路口", "附近")
+#: Related cases (关联工单): a matter reported again by other callers within days, each later case
+#: linked at intake to the first. (category, where, texts): where is "road" (``{place}``, a road
+#: with a direction) or "village" (``{village}``); the first caller's text, then the others'.
+# fmt: off
+_RELATED_STORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("0109", "road", (
+        "{place}下水道堵塞，雨后积水漫到非机动车道",
+        "{place}窨井往外冒污水，路面一片污水，臭味很大，行人只能绕行",
+        "{place}下水道返水好几天了，附近商户门口全是污水，希望尽快疏通",
+    )),
+    ("0106", "village", (
+        "{village}垃圾堆放点长期无人清理，气味难闻，希望尽快清运",
+        "{village}村口垃圾堆了半个多月没人拉走，天一热臭味很大，招来很多苍蝇",
+        "{village}垃圾池满了往外溢，风一吹垃圾满地都是，村民意见很大",
+    )),
+    ("0303", "road", (
+        "{place}工地夜间施工，搅拌车和打桩声音很大，严重影响周边居民休息",
+        "{place}附近工地晚上十一点以后还在打桩，孩子第二天要上学，根本睡不着",
+        "{place}工地连续几天通宵施工，渣土车进进出出，没有看到夜间施工许可公示",
+    )),
+    ("0409", "village", (
+        "{village}通村道路破损严重，坑洼积水，群众出行困难",
+        "{village}村里的水泥路被重车压坏了，坑坑洼洼，下雨天电动车都骑不过去",
+        "{village}到镇上的村道塌了一段，学生上学只能绕远路，希望尽快修复",
+    )),
+)
+# fmt: on
+#: Sets smaller than this (or spanning less than a week) get no stories.
+_STORY_MIN_COUNT = 60
+_STORY_MIN_DAYS = 7
+
+
+@dataclass(frozen=True)
+class _StoryPlan:
+    """How many cases each story has: the hot spot's, then each related group's."""
+
+    hotspot: int
+    groups: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return self.hotspot + sum(self.groups)
+
+
+def _story_plan(rng: random.Random) -> _StoryPlan:
+    return _StoryPlan(
+        hotspot=rng.randint(4, 6), groups=tuple(rng.randint(2, 3) for _ in _RELATED_STORIES)
+    )
+
+
+def _times_between(rng: random.Random, start: datetime, end: datetime, k: int) -> list[datetime]:
+    """``k`` times in [start, end), in busy hours more likely (``_HOUR_WEIGHTS``), in order."""
+    slots: list[tuple[datetime, datetime]] = []
+    weights: list[float] = []
+    hour = _local(start).replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        low, high = max(hour, start), min(hour + timedelta(hours=1), end)
+        if high > low:
+            slots.append((low, high))
+            weights.append(_HOUR_WEIGHTS[hour.hour] * ((high - low) / timedelta(hours=1)))
+        hour += timedelta(hours=1)
+    picked = rng.choices(slots, weights, k=k)
+    return sorted(
+        low + timedelta(seconds=int(rng.random() * (high - low).total_seconds()))
+        for low, high in picked
+    )
+
+
+def _open_until(case: DemoCase, statuses: Sequence[Status], now: datetime) -> datetime:
+    """When ``case`` first left the open states (``now`` if it never did)."""
+    for command, status in zip(case.steps, statuses, strict=True):
+        if status not in OPEN_STATUSES:
+            return command.at
+    return now
+
+
+class _Stories:
+    """The demo's stories, drawn apart from the other cases (their own random stream): a hot spot
+    in the last 24 hours and a few groups of related cases, each at a place where no other case
+    of its category is, so that the rules find exactly what the story tells."""
+
+    def __init__(
+        self, world: _World, rng: random.Random, now: datetime, taken: set[tuple[str, str, str]]
+    ) -> None:
+        self.world = world
+        self.rng = rng
+        self.now = now
+        self.taken = taken  # (category, county, place) of the other cases
+        self.generator = _Generator(world, rng, now)
+        self.agents = [
+            u.user_id for u in world.users if u.role is Role.AGENT and u.platform == CITY
+        ]
+
+    def all(self, plan: _StoryPlan) -> list[tuple[DemoCase, list[Status]]]:
+        out = self.hotspot(plan.hotspot)
+        for (category, where, texts), size in zip(_RELATED_STORIES, plan.groups, strict=True):
+            out += self.group(category, where, texts, size)
+        return out
+
+    def hotspot(self, size: int) -> list[tuple[DemoCase, list[Status]]]:
+        """``size`` callers report the same road's lights out within the last day; the later
+        cases are linked to the first while it is open."""
+        rng = self.rng
+        county, _, road = self._place(_HOTSPOT_CATEGORY, "road")
+        times = _times_between(
+            rng, self.now - timedelta(hours=23), self.now - timedelta(minutes=10), size
+        )
+        out: list[tuple[DemoCase, list[Status]]] = []
+        head_open_until = self.now
+        for at, text in zip(times, rng.sample(_HOTSPOT_TEXTS, size), strict=True):
+            direction = rng.choice(_HOTSPOT_DIRECTIONS)
+            address = Address(county=county, road=road, detail=direction)
+            linked = out[0][0].uuid if out and at < head_open_until else ""
+            story = self._case(
+                _HOTSPOT_CATEGORY, text.format(place=road + direction), address, at, linked
+            )
+            if not out:
+                head_open_until = _open_until(*story, self.now)
+            out.append(story)
+        return out
+
+    def group(
+        self, category: str, where: str, texts: tuple[str, ...], size: int
+    ) -> list[tuple[DemoCase, list[Status]]]:
+        """A first case 30 hours to 6 days ago, and ``size - 1`` later ones at the same place,
+        registered while it is open and within the window, linked to it."""
+        rng = self.rng
+        now = self.now
+        county, township, name = self._place(category, where)
+        linked = ""
+        for _ in range(20):  # a first case still open long enough for the others to call
+            head = self._group_case(category, county, township, name, where, texts[0], None)
+            start = head[0].registered_at + timedelta(minutes=40)
+            end = min(
+                _open_until(*head, now),
+                head[0].registered_at + RELATED_WINDOW - timedelta(hours=1),
+                now - timedelta(minutes=10),
+            )
+            if end - start >= timedelta(hours=2):
+                linked = head[0].uuid
+                break
+        else:  # pragma: no cover - the later callers still call, unlinked
+            end = now - timedelta(minutes=10)
+        out = [head]
+        for at, text in zip(_times_between(rng, start, end, size - 1), texts[1:], strict=False):
+            out.append(self._group_case(category, county, township, name, where, text, at, linked))
+        return out
+
+    def _group_case(
+        self,
+        category: str,
+        county: str,
+        township: str,
+        name: str,
+        where: str,
+        text: str,
+        at: datetime | None,
+        related_to: str = "",
+    ) -> tuple[DemoCase, list[Status]]:
+        if at is None:
+            at = _times_between(
+                self.rng, self.now - timedelta(days=6), self.now - timedelta(hours=30), 1
+            )[0]
+        if where == "road":
+            direction = self.rng.choice(_DIRECTIONS)
+            address = Address(county=county, road=name, detail=direction)
+            content = text.format(place=name + direction)
+        else:
+            address = Address(county=county, township=township, village=name)
+            content = text.format(village=name)
+        return self._case(category, content, address, at, related_to)
+
+    def _place(self, category: str, where: str) -> tuple[str, str, str]:
+        """(county, township, road or village) where no other case of ``category`` is."""
+        rng = self.rng
+        places = self.world.places
+        free: dict[str, list[tuple[str, str]]] = {}
+        for county, _ in places.county_weights:
+            if where == "road":
+                names = [("", road) for road in places.roads.get(county, ())]
+            else:
+                names = [tv for tv in places.villages.get(county, ()) if not tv[1].endswith("社区")]
+            ok = [(t, n) for t, n in names if (category, county, n) not in self.taken]
+            if ok:
+                free[county] = ok
+        county = _pick(rng, [(c, w) for c, w in places.county_weights if c in free])
+        township, name = rng.choice(free[county])
+        self.taken.add((category, county, name))
+        return county, township, name
+
+    def _case(
+        self, category: str, content: str, address: Address, at: datetime, related_to: str = ""
+    ) -> tuple[DemoCase, list[Status]]:
+        rng = self.rng
+        channel = _pick(rng, _CHANNELS)
+        caller = _caller(rng)
+        intake = validate_intake(
+            Intake(
+                appeal_type=AppealType.COMPLAINT,
+                content=content,
+                channel=channel,
+                urgency=_urgency(rng, category),
+                caller_phone=caller.phone,
+                caller_name=caller.name,
+                gender=caller.gender,
+                confidential=rng.random() < 0.08,
+                category=category,
+                address=address,
+            ),
+            known_categories=self.world.known_categories,
+        )
+        plan = _Plan(
+            appeal_type=AppealType.COMPLAINT,
+            category=category,
+            urgency=intake.urgency,
+            anonymous=False,
+            agent=rng.choice(self.agents),
+            leader=channel is Channel.LEADER,
+        )
+        script = self.generator.script(plan, intake, at)
+        case = DemoCase(
+            uuid=_uuid(rng),
+            intake=intake,
+            agent=plan.agent,
+            platform=CITY,
+            registered_at=at,
+            steps=tuple(script.steps),
+            related_to=related_to,
+        )
+        return case, script.statuses
+
+
 # --- the whole set ------------------------------------------------------------------------------
 
 
-def _ensure_every_status(cases: list[DemoCase], statuses: list[list[Status]]) -> list[DemoCase]:
+def _ensure_every_status(
+    cases: list[DemoCase], statuses: list[list[Status]], keep: frozenset[int] = frozenset()
+) -> list[DemoCase]:
     """Stop a few cases short so that every status shows at least ``_MIN_PER_STATUS`` times.
 
     Transient states (a return waiting for the lead, a callback just made) rarely hold at the
     instant ``now``; the case that most recently passed through such a state is cut there, as if
-    its next step had not been taken yet. Deterministic: the choice depends on the data only.
+    its next step had not been taken yet. The cases at ``keep`` (the stories) are never cut.
+    Deterministic: the choice depends on the data only.
     """
     final = [trail[-1] if trail else Status.REGISTERED for trail in statuses]
     counts = Counter(final)
@@ -1269,7 +1531,11 @@ def _ensure_every_status(cases: list[DemoCase], statuses: list[list[Status]]) ->
         while counts[status] < _MIN_PER_STATUS:
             best: tuple[datetime, int, int] | None = None
             for index, (case, trail) in enumerate(zip(cases, statuses, strict=True)):
-                if final[index] == status or counts[final[index]] <= _MIN_PER_STATUS:
+                if (
+                    index in keep
+                    or final[index] == status
+                    or counts[final[index]] <= _MIN_PER_STATUS
+                ):
                     continue
                 positions = [-1] if status is Status.REGISTERED else []
                 positions += [i for i, st in enumerate(trail) if st is status]
@@ -1293,34 +1559,61 @@ def generate_demo(
     now: datetime, count: int = 3000, seed: int = 12345, days: int = 30
 ) -> list[DemoCase]:
     """``count`` cases registered over the ``days`` days before ``now`` (aware), in time order,
-    each with every step it took up to ``now``. Deterministic in (now, count, seed, days)."""
+    each with every step it took up to ``now``. Deterministic in (now, count, seed, days).
+
+    Among them (unless the set is tiny) the stories the lead's screens are for: a hot spot in
+    the last 24 hours (street lights out along one road, 4–6 callers) and related groups (a
+    later caller's case linked to an open one of the same category at the same place)."""
     require_aware(now, "now")
     if count < 0 or days < 1:
         raise ValueError("count must be >= 0 and days >= 1")
     world = _world()
     rng = random.Random(seed)
+    story_rng = random.Random(f"demo-stories-{seed}")
+    plan = _story_plan(story_rng)
+    if count < _STORY_MIN_COUNT or days < _STORY_MIN_DAYS:
+        plan = _StoryPlan(0, ())
     intakes = _Intakes(world, rng)
     generator = _Generator(world, rng, now)
     cases: list[DemoCase] = []
     statuses: list[list[Status]] = []
-    per_day: Counter[date] = Counter()
-    for registered_at in _registration_times(rng, now, days, count):
-        intake, plan, platform = intakes.draw()
-        script = generator.script(plan, intake, registered_at)
-        day = _local(registered_at).date()
-        per_day[day] += 1
+    for registered_at in _registration_times(rng, now, days, count - plan.total):
+        intake, case_plan, platform = intakes.draw()
+        script = generator.script(case_plan, intake, registered_at)
         cases.append(
             DemoCase(
                 uuid=_uuid(rng),
                 intake=intake,
-                agent=plan.agent,
+                agent=case_plan.agent,
                 platform=platform,
                 registered_at=registered_at,
                 steps=tuple(script.steps),
-                number=f"ZMD-{day:%Y%m%d}-{per_day[day]:04d}",
             )
         )
         statuses.append(script.statuses)
+    stories: list[tuple[DemoCase, list[Status]]] = []
+    if plan.total:
+        taken = {
+            (c.intake.category, c.intake.address.county, _place_of(c.intake.address)) for c in cases
+        }
+        stories = _Stories(world, story_rng, now, taken).all(plan)
+    story_ids = {case.uuid for case, _ in stories}
+    merged = sorted(
+        [*zip(cases, statuses, strict=True), *stories], key=lambda cs: cs[0].registered_at
+    )
+    per_day: Counter[date] = Counter()
+    cases = []
+    statuses = []
+    for case, trail in merged:
+        day = _local(case.registered_at).date()
+        per_day[day] += 1
+        cases.append(replace(case, number=f"ZMD-{day:%Y%m%d}-{per_day[day]:04d}"))
+        statuses.append(trail)
     if count >= 500:
-        cases = _ensure_every_status(cases, statuses)
+        keep = frozenset(i for i, c in enumerate(cases) if c.uuid in story_ids)
+        cases = _ensure_every_status(cases, statuses, keep)
     return cases
+
+
+def _place_of(address: Address) -> str:
+    return place_of(address.village, address.road, address.township)

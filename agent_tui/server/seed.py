@@ -137,6 +137,7 @@ def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
                 id=next_id,
                 updated_at=events[-1].at,
                 last_seq=seq,
+                related_to=dc.related_to,  # its link is in the registration event too
                 **_deadline_source(store, case, events),
             )
             case_rows.append(values)

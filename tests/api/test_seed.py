@@ -35,14 +35,17 @@ def test_demo_seed_is_consistent_and_served(app: FastAPI, api: Api, clock: Froze
     by_case: dict[int, list[EventRow]] = {}
     for e in events:
         by_case.setdefault(e.case_id, []).append(e)
-    for row in rows[:200]:
+    linked = [r for r in rows if r.related_to]
+    for row in [*rows[:200], *linked]:
         folded: dict[str, object] = {}
         for e in by_case[row.id or 0]:
             for name, (_before, after) in event_from_row(e).changes.items():
                 folded[name] = after
         expected = row_to_case(row)
         for name, value in folded.items():
-            assert getattr(expected, name) == value, (row.number, name)
+            # The link to a group is a column of the store, not of the domain case.
+            actual = row.related_to if name == "related_to" else getattr(expected, name)
+            assert actual == value, (row.number, name)
         assert [e.version for e in by_case[row.id or 0]] == list(range(1, row.version + 1))
         assert case_columns(expected)["status"] == row.status
         json.loads(by_case[row.id or 0][0].changes)
@@ -53,6 +56,21 @@ def test_demo_seed_is_consistent_and_served(app: FastAPI, api: Api, clock: Froze
     phone = Counter(r.caller_phone for r in rows if r.caller_phone).most_common(1)[0][0]
     history = api.get(f"/api/callers/{phone}/cases").json()
     assert len(history) >= 2
+    # The lead's hot spots: the demo's street lights out along one road, in the last 24 hours.
+    spots = api.get("/api/reports/hotspots", "lead01").json()
+    assert spots, "no hot spot in the demo store"
+    spot = spots[0]
+    assert 4 <= spot["last_24h"] <= 6 and spot["baseline_per_day"] <= 1 / 7
+    assert len(spot["open_cases"]) >= spot["last_24h"] // 2 + 1  # most still open
+    # Related groups: each later case is linked to its group's first case, also in its log.
+    assert len({r.related_to for r in linked}) >= 3
+    for group in {r.related_to for r in linked}:
+        members = api.get("/api/cases", params={"related_to": group}).json()["items"]
+        assert len(members) >= 2 and group in {m["uuid"] for m in members}
+        assert {m["related_to"] for m in members} == {"", group}
+    for row in linked:
+        register = by_case[row.id or 0][0]
+        assert json.loads(register.changes)["related_to"] == ["", row.related_to]
     summary = api.get("/api/reports/summary", "lead01").json()
     assert summary["open_total"] == sum(
         1 for r in rows if Status(r.status) in {s for s in Status if s.value in _OPEN}
