@@ -41,6 +41,23 @@ from typing import Any
 from agent_tui.domain.case import Satisfaction, Status
 from agent_tui.domain.lifecycle import Event, Step
 
+#: The case fields ``compute_kpis`` reads from the events' changes (a replay may decode only
+#: these; ``tests/unit/test_kpi.py`` checks the figures are the same).
+KPI_FIELDS = frozenset(
+    {
+        "department",
+        "platform",
+        "agent",
+        "appeal_type",
+        "category",
+        "address",
+        "handling_deadline",
+        "sign_deadline",
+        "signed_at",
+        "satisfaction",
+    }
+)
+
 #: The KPIs a drill-down may name (the ranked figures).
 TRACED = ("on_time", "callback", "satisfaction", "timely_signing", "direct_resolution")
 

@@ -200,3 +200,22 @@ def test_a_trace_does_not_change_the_figures() -> None:
         build_log(), start=START, end=END, now=NOW, group_by=GroupBy.DEPARTMENT, trace={}
     )
     assert plain == traced
+
+
+@pytest.mark.parametrize("group_by", list(GroupBy))
+def test_the_kpi_fields_are_all_the_replay_needs(group_by: GroupBy) -> None:
+    """A replay may decode only ``KPI_FIELDS`` of each event's changes: on a month of demo
+    cases in every state the figures are the same as from the whole changes."""
+    from agent_tui.domain.kpi import KPI_FIELDS
+    from agent_tui.server.demo import generate_demo, replay
+
+    now = datetime(2026, 11, 26, 7, 30, tzinfo=UTC)
+    events = [e for case in generate_demo(now, count=600) for e in replay(case)[1]]
+    assert any(len(e.changes) > len(KPI_FIELDS) for e in events)  # the register events
+    slim = [
+        replace(e, changes={k: v for k, v in e.changes.items() if k in KPI_FIELDS}) for e in events
+    ]
+    start, end = datetime(2026, 10, 27, tzinfo=UTC), now
+    assert compute_kpis(slim, start=start, end=end, now=now, group_by=group_by) == compute_kpis(
+        events, start=start, end=end, now=now, group_by=group_by
+    )
