@@ -90,6 +90,9 @@ async def measure(url: str, refreshes: int, work: Path) -> dict[str, Any]:
         board = app.screen
         assert isinstance(board, BoardScreen)
         await asyncio.sleep(3)  # the seat's start-up (bootstrap, first refresh) is over
+        ready = time.monotonic() + 120
+        while (board.data is None or board.data.kpis_pending) and time.monotonic() < ready:
+            await asyncio.sleep(1)  # the tiles' first replays (seconds at 1M cases)
         while len(rows) < refreshes + 1:
             started = time.perf_counter()
             worker = board.action_reload()

@@ -1432,20 +1432,22 @@ class Store:
             if time.monotonic() - made > ttl:
                 self._run_replay(key, viewer, start, end, group_by)
             return report, ids
-        running = self._run_replay(key, viewer, start, end, group_by)
+        running, started = self._run_replay(key, viewer, start, end, group_by)
         try:
-            return running.result(timeout=wait)
+            # Only the request that started the replay waits (``wait``); later ones while it
+            # runs answer at once.
+            return running.result(timeout=wait if started or wait is None else 0)
         except TimeoutError:
             return None
 
     def _run_replay(
         self, key: tuple[Any, ...], viewer: Actor, start: datetime, end: datetime, by: GroupBy
-    ) -> Future[tuple[KpiReport, _CaseIds]]:
-        """The replay for ``key``: the one running, or a new one on the runner."""
+    ) -> tuple[Future[tuple[KpiReport, _CaseIds]], bool]:
+        """The replay for ``key``: the one running (False), or a new one on the runner (True)."""
         with self._kpi_lock:
             running = self._kpi_running.get(key)
             if running is not None:
-                return running
+                return running, False
             if self._kpi_runner is None:
                 self._kpi_runner = self._make_kpi_runner()
             replay: Any = self._replay
@@ -1463,7 +1465,7 @@ class Store:
                 self._kpi_running.pop(key, None)
 
         running.add_done_callback(done)
-        return running
+        return running, True
 
     def _make_kpi_runner(self) -> Executor:
         url = self.engine.url
