@@ -250,6 +250,7 @@ class _RowMaker:
             "version": _VERSION[status],
             "updated_at": updated,
             "last_seq": self.seq_base + i + 1,
+            "related_to": "",
         }
 
 

@@ -10,6 +10,7 @@ import enum
 import uuid as uuid_mod
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 
 import phonenumbers
 
@@ -247,6 +248,7 @@ def new_case_uuid() -> str:
 # --- validation ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65_536)  # pure; the same caller calls again (and the form asks per key)
 def normalize_phone(raw: str, area_code: str = DEFAULT_AREA_CODE) -> str:
     """Return a Chinese phone number in a canonical national form, or raise ``ValueError``.
 

@@ -252,10 +252,19 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def _encode_default(value: Any) -> Any:
+    """What ``json`` cannot write itself (strings, numbers, enums, tuples it can)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Address):
+        return dataclasses.asdict(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
 def encode_changes(changes: Any) -> str:
-    return json.dumps(
-        {k: [_encode(a), _encode(b)] for k, (a, b) in changes.items()}, ensure_ascii=False
-    )
+    """``{field: [before, after]}`` as JSON: the C encoder writes the plain values and calls back
+    only for instants and addresses (a register event has every field of the case)."""
+    return json.dumps(changes, ensure_ascii=False, default=_encode_default)
 
 
 def _decode(name: str, value: Any) -> Any:
