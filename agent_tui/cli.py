@@ -81,15 +81,21 @@ def _demo_settings() -> Settings:
     )
 
 
+#: The login form's fields, as the seat and the lead console take them.
+ServerOption = Annotated[
+    str, typer.Option("--server", help="central store URL (default: the last one used)")
+]
+UserOption = Annotated[str, typer.Option(help="user id (default: the last one used)")]
+PasswordOption = Annotated[
+    str, typer.Option(envvar="AGENT_TUI_PASSWORD", help="fills the login form")
+]
+
+
 @cli.command()
 def seat(
-    server: Annotated[
-        str, typer.Option("--server", help="central store URL (default: the last one used)")
-    ] = "",
-    user: Annotated[str, typer.Option(help="user id (default: the last one used)")] = "",
-    password: Annotated[
-        str, typer.Option(envvar="AGENT_TUI_PASSWORD", help="fills the login form")
-    ] = "",
+    server: ServerOption = "",
+    user: UserOption = "",
+    password: PasswordOption = "",
 ) -> None:
     """Open the seat terminal against a real central store (the login screen first)."""
     from agent_tui.client.last_login import LoginForm
@@ -99,13 +105,9 @@ def seat(
 
 @cli.command()
 def lead(
-    server: Annotated[
-        str, typer.Option("--server", help="central store URL (default: the last one used)")
-    ] = "",
-    user: Annotated[str, typer.Option(help="user id (default: the last one used)")] = "",
-    password: Annotated[
-        str, typer.Option(envvar="AGENT_TUI_PASSWORD", help="fills the login form")
-    ] = "",
+    server: ServerOption = "",
+    user: UserOption = "",
+    password: PasswordOption = "",
     demo: Annotated[
         bool, typer.Option("--demo", help="on the embedded demo store, as lead01")
     ] = False,

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agent_tui import wire as S
 from agent_tui.server.deps import ActorDep, StoreDep
+from agent_tui.server.services import Actor, Store
 
 router = APIRouter(tags=["changes"])
 
@@ -21,6 +22,15 @@ POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
 #: ... and ends after this long: the seat connects again, and its token is checked again.
 STREAM_SECONDS = 300.0
+
+
+async def _page(store: Store, actor: Actor, after: int, limit: int) -> tuple[bytes, S.ChangesPage]:
+    """The page after ``after``: shared by every seat at that position (no thread when some
+    seat already asked for it)."""
+    hit = store.cached_changes(actor, after, limit)
+    if hit is None:
+        hit = await run_in_threadpool(store.changes_json, actor, after, limit)
+    return hit
 
 
 @router.get("/changes", name="changes", response_model=S.ChangesPage)
@@ -42,10 +52,7 @@ async def changes(
                 break
             await notifier.wait(min(POLL_SECONDS, remaining))
             continue
-        hit = store.cached_changes(actor, after, limit)
-        if hit is None:
-            hit = await run_in_threadpool(store.changes_json, actor, after, limit)
-        body, page = hit
+        body, page = await _page(store, actor, after, limit)
         if page.changes or page.last_seq > after or remaining <= 0:
             return Response(body, media_type="application/json")
         await notifier.wait(min(POLL_SECONDS, max(remaining, 0.01)))
@@ -79,10 +86,7 @@ async def changes_stream(
         quiet_since = time.monotonic()
         while time.monotonic() < ends:
             if store.head() > position:
-                hit = store.cached_changes(actor, position, limit)
-                if hit is None:
-                    hit = await run_in_threadpool(store.changes_json, actor, position, limit)
-                body, page = hit
+                body, page = await _page(store, actor, position, limit)
                 if page.last_seq > position:
                     position = page.last_seq
                     quiet_since = time.monotonic()
