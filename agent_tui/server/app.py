@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -292,6 +293,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         notifier.bind(asyncio.get_running_loop())
+        # What is loaded by now (reference data, mappers, compiled statements) lives as long as
+        # the process: out of the collector's generations, a full collection does not walk it
+        # again in the middle of a request.
+        gc.collect()
+        gc.freeze()
         task = asyncio.create_task(_clock_loop(store, settings)) if clock_jobs else None
         yield
         if task is not None:
