@@ -9,6 +9,9 @@ process opens its own engine on the same database and answers ``Store._replay`` 
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +22,24 @@ if TYPE_CHECKING:
 _store: Store | None = None
 
 
-def start(db_url: str, settings: dict[str, Any]) -> None:
-    """The process's initializer: its own store on the server's database."""
+def start(db_url: str, settings: dict[str, Any], server: int) -> None:
+    """The process's initializer: its own store on the server's database, and a watch on the
+    server: a server killed outright (SIGKILL, a crash) takes this process with it."""
     from agent_tui.config import Settings
     from agent_tui.server.db import make_engine
     from agent_tui.server.services import Store
 
     global _store
     _store = Store(make_engine(db_url), Settings(**settings))
+    # ``server`` is the pid that made this process: one killed while this process was still
+    # starting has already handed it to another parent.
+    threading.Thread(target=_follow, args=(server,), daemon=True).start()
+
+
+def _follow(parent: int, every: float = 1.0) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)  # the server is gone: nobody will ask for a replay again
 
 
 def replay(

@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import multiprocessing
+import os
 import random
 import threading
 import time
@@ -1486,7 +1487,11 @@ class Store:
             self.settings.kpi_processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=kpi_worker.start,
-            initargs=(url.render_as_string(hide_password=False), self.settings.model_dump()),
+            initargs=(
+                url.render_as_string(hide_password=False),
+                self.settings.model_dump(),
+                os.getpid(),
+            ),
         )
 
     def close(self) -> None:

@@ -267,3 +267,47 @@ async def test_the_feed_streams_to_a_running_seat_and_survives_a_server_restart(
     await asyncio.wait_for(running, 5)
     await api_a.aclose()
     await api_b.aclose()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # field 4 of stat: the parent's pid
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+async def test_the_kpi_replay_process_dies_with_a_killed_server(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """The KPI tiles replay in a process the server spawns; a server killed outright must not
+    leave it behind (it holds a database connection and hundreds of MB)."""
+    server.start()
+    lead = ApiClient(server.url, "lead01", "demo1234")
+    await lead.dashboard()  # starts the replay process
+    assert server.proc is not None
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (workers := _children(server.proc.pid)):
+        assert asyncio.get_running_loop().time() < deadline, "no replay process"
+        await asyncio.sleep(0.2)
+    server.kill()
+    await lead.aclose()
+    deadline = asyncio.get_running_loop().time() + 10
+    while left := [pid for pid in workers if _alive(pid)]:
+        alive = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80] for pid in left}
+        assert asyncio.get_running_loop().time() < deadline, f"outlived the server: {alive}"
+        await asyncio.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its (new) parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
