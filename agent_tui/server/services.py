@@ -19,6 +19,7 @@ import math
 import multiprocessing
 import os
 import random
+import sys
 import threading
 import time
 import uuid as uuid_mod
@@ -1483,16 +1484,22 @@ class Store:
             return ThreadPoolExecutor(1, thread_name_prefix="kpi")
         from agent_tui.server import kpi_worker
 
-        return ProcessPoolExecutor(
-            self.settings.kpi_processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=kpi_worker.start,
-            initargs=(
-                url.render_as_string(hide_password=False),
-                self.settings.model_dump(),
-                os.getpid(),
-            ),
-        )
+        try:
+            with _real_stderr():
+                runner = ProcessPoolExecutor(
+                    self.settings.kpi_processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=kpi_worker.start,
+                    initargs=(
+                        url.render_as_string(hide_password=False),
+                        self.settings.model_dump(),
+                        os.getpid(),
+                    ),
+                )
+        except (OSError, ValueError):  # no processes here: the tiles come from a thread
+            log.warning("KPI replays run in a thread: no replay process", exc_info=True)
+            return ThreadPoolExecutor(1, thread_name_prefix="kpi")
+        return runner
 
     def close(self) -> None:
         """Stop the replay runner (the server is shutting down)."""
@@ -1640,6 +1647,24 @@ _CHANGES: Any = sa.inspect(ChangeRow).local_table
 _INSERT_EVENT = sa.insert(_EVENTS)
 _INSERT_CHANGE = sa.insert(_CHANGES)
 _IDEMPOTENCY: Any = sa.inspect(IdempotencyRow).local_table
+
+
+@contextmanager
+def _real_stderr() -> Iterator[None]:
+    """multiprocessing hands ``sys.stderr``'s descriptor to the processes it starts; a terminal
+    UI around the embedded store (the demo) has replaced ``sys.stderr`` by an object without
+    one, and starting a process would fail: the process's stderr for the while."""
+    saved = sys.stderr
+    try:
+        try:
+            usable = saved.fileno() >= 0  # Textual's stand-in answers -1
+        except (AttributeError, OSError, ValueError):
+            usable = False
+        if not usable:
+            sys.stderr = sys.__stderr__
+        yield
+    finally:
+        sys.stderr = saved
 
 
 def _insert_bound(table: Any, prefix: str) -> Any:

@@ -167,3 +167,43 @@ async def test_an_agent_has_no_board(central: EmbeddedServer, tmp_path: Path) ->
         assert not isinstance(app.screen, BoardScreen)
         await pilot.press("ctrl+b")
         assert not isinstance(app.screen, BoardScreen)
+
+
+async def test_the_tiles_come_from_the_replay_process_inside_the_terminal(tmp_path: Path) -> None:
+    """As ``make run`` has it: the store embedded in the terminal's process, the replays in a
+    process of their own (started from inside the running Textual app, whose stderr is not a
+    file): the tiles are there after a few refreshes."""
+    from datetime import datetime as dt
+
+    from sqlmodel import Session
+
+    from agent_tui.server.auth import hash_password
+    from agent_tui.server.db import make_engine
+    from agent_tui.server.models import UserRow
+
+    settings = Settings(data_dir=tmp_path / "central", clock_interval_seconds=0, kpi_processes=1)
+    server = EmbeddedServer(settings, demo_cases=0)
+    server.start()
+    engine = make_engine(settings.database_url())
+    with Session(engine) as session, session.begin():
+        session.add(
+            UserRow(
+                user_id="lead01",
+                name="lead01",
+                role=Role.LEAD,
+                password_hash=hash_password(PASSWORD),
+                created_at=dt.now(UTC),
+            )
+        )
+    engine.dispose()
+    try:
+        seat = Seat(server.url, "lead01", PASSWORD, tmp_path / "lead")
+        await seat.api.login()
+        app = make_app(Settings(data_dir=tmp_path / "ui"), seat, start="board")
+        async with app.run_test(size=SIZE):
+            board = app.screen
+            assert isinstance(board, BoardScreen)
+            await wait_for(lambda: board.data is not None and len(board.data.kpis) == 3, 60)
+            assert board.data is not None and not board.data.kpis_pending
+    finally:
+        server.stop()
