@@ -111,10 +111,13 @@ def lead(
     demo: Annotated[
         bool, typer.Option("--demo", help="on the embedded demo store, as lead01")
     ] = False,
+    cases: Annotated[
+        int, typer.Option(min=0, help="with --demo: cases seeded on first run")
+    ] = 3000,
 ) -> None:
     """The terminal in lead mode: the shift lead's board (queues, seats, overdue, KPIs)."""
     if demo:
-        _run_demo(user or "lead01", 3000, "board")
+        _run_demo(user or "lead01", cases, "board")
         return
     from agent_tui.client.last_login import LoginForm
 

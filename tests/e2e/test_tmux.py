@@ -57,6 +57,16 @@ class Tmux:
 
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    # A small demo store keeps the first-run seed short.
+    yield from _session(tmp_path, f"{AGENT_TUI} demo --cases 300")
+
+
+@pytest.fixture
+def lead_tmux(tmp_path: Path) -> Iterator[Tmux]:
+    yield from _session(tmp_path, f"{AGENT_TUI} lead --demo --cases 300")
+
+
+def _session(tmp_path: Path, program: str) -> Iterator[Tmux]:
     env = {
         **os.environ,
         "LANG": "C.UTF-8",
@@ -68,9 +78,7 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     env.pop("TMUX", None)
     session = f"agent-tui-{uuid.uuid4().hex[:8]}"
     t = Tmux(session, env)
-    # A small demo store keeps the first-run seed short; the pane outlives the program so a
-    # crash can be read.
-    command = f"{AGENT_TUI} demo --cases 300; sleep 30"
+    command = f"{program}; sleep 30"  # the pane outlives the program: a crash can be read
     t.run("new-session", "-d", "-s", session, "-x", "120", "-y", "36", command)
     try:
         yield t
@@ -141,3 +149,26 @@ def test_a_case_typed_in_the_demo_reaches_the_central_store(tmux: Tmux, tmp_path
     tmux.send("Escape", "C-q")
     wait_until(lambda: "资料查询" not in tmux.screen(), timeout=15)
     assert "Traceback" not in tmux.screen()
+
+
+def test_the_lead_board_on_the_demo_store(lead_tmux: Tmux) -> None:
+    """``agent-tui lead --demo`` in tmux: log in as the demo lead, the board's KPI tiles arrive
+    from the replay process, the department pane and the demo's hot spot are there, and the
+    KPI drill-down lists cases."""
+    lead_tmux.wait_for("坐席登录", timeout=90)
+    lead_tmux.send("Enter")
+    lead_tmux.wait_for("班长看板", timeout=30)
+    screen = lead_tmux.wait_for("按时办结率", timeout=30)
+    assert "超期" in screen and "坐席在线" in screen
+    deadline = time.monotonic() + 60
+    while "计算中" in (screen := lead_tmux.screen()) or "%" not in screen:
+        assert time.monotonic() < deadline, f"the tiles never came:\n{screen}"
+        time.sleep(0.5)
+    lead_tmux.send("Enter")  # on the tiles: 按时办结率 today, the cases behind it
+    lead_tmux.wait_for("Tab 切换")
+    lead_tmux.send("Escape")
+    lead_tmux.wait_for("坐席在线")  # the board again (a key sent at once would read as Alt+key)
+    lead_tmux.send("2")
+    lead_tmux.wait_for("承办单位")
+    lead_tmux.send("7")
+    lead_tmux.wait_for("24小时内")  # the demo's hot spot, with its rule
