@@ -1501,6 +1501,16 @@ class Store:
             return ThreadPoolExecutor(1, thread_name_prefix="kpi")
         return runner
 
+    def warm_reports(self) -> None:
+        """Start the replays of the city-wide KPI tiles that are missing or stale, without
+        waiting for them (the clock loop calls this; a county lead's tiles are made on first
+        request)."""
+        if self.settings.kpi_cache_seconds <= 0:
+            return
+        centre = Actor(user_id="system", role=Role.LEAD)
+        for _period, start, end in kpi_periods(self.now()):
+            self.kpi_report(centre, start, end, cached=True, wait=0)
+
     def close(self) -> None:
         """Stop the replay runner (the server is shutting down)."""
         with self._kpi_lock:

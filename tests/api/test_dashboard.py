@@ -7,6 +7,7 @@ API returned (and, for the KPIs, from the domain's formulas over the stored even
 from __future__ import annotations
 
 import secrets
+import time
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -399,3 +400,19 @@ def test_kpi_tiles_replayed_in_their_own_process_come_with_a_later_answer(
             assert tile["kpis"][name]["numerator"] == ratio.numerator, (tile["period"], name)
             assert tile["kpis"][name]["denominator"] == ratio.denominator, (tile["period"], name)
     store.close()
+
+
+def test_the_clock_warms_the_centres_tiles_ahead_of_the_board(http: Api, app: FastAPI) -> None:
+    """``warm_reports`` (run by the clock loop) starts the city's tile replays, so that a lead's
+    first answer has them without waiting."""
+    store = app.state.store
+    store.settings = store.settings.model_copy(update={"kpi_wait_seconds": 0})
+    case_in(http, Status.ARCHIVED)
+    fresh(app)
+    store.warm_reports()
+    deadline = datetime.now() + timedelta(seconds=30)
+    while sum(1 for key in store.kpi_cache if key[0] == ("centre", "")) < 3:
+        assert datetime.now() < deadline, "the warm-up made no tiles"
+        time.sleep(0.05)
+    answer = dashboard(http)
+    assert answer["kpis_pending"] == [] and len(answer["kpis"]) == 3
