@@ -44,7 +44,7 @@ from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import AppealType, Status
 from agent_tui.i18n import N_, t
-from agent_tui.widgets.case_table import local, short
+from agent_tui.widgets.case_table import countdown, local, short
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.tables import Cell, fill_table
 
@@ -94,16 +94,6 @@ CALLBACK_AGES: tuple[tuple[str, str], ...] = (
 
 def percent(r: wire.RatioOut) -> str:
     return "—" if r.value is None else f"{r.value * 100:.1f}%"
-
-
-def span(minutes: int | None) -> str:
-    """Minutes to a deadline as 剩/超 1天2时 or 3时20分 (negative: late)."""
-    if minutes is None:
-        return ""
-    late, m = minutes < 0, abs(minutes)
-    days, hours = divmod(m // 60, 24)
-    text = t("{d}天{h}时", d=days, h=hours) if days else t("{h}时{m}分", h=hours, m=m % 60)
-    return t("超 {span}", span=text) if late else t("剩 {span}", span=text)
 
 
 class BoardScreen(Screen[None]):
@@ -301,7 +291,7 @@ class BoardScreen(Screen[None]):
         ]
         for c in d.overdue_cases[:3]:
             lines.append(
-                f"  [red]{c.number}[/] {self._department(c.department)} {span(c.minutes_left)}"
+                f"  [red]{c.number}[/] {self._department(c.department)} {countdown(c.minutes_left)}"
             )
         if d.hotspots:
             h = d.hotspots[0]
@@ -323,7 +313,7 @@ class BoardScreen(Screen[None]):
             rows.append(
                 [
                     Text(c.number, style="bold red" if late else "yellow"),
-                    span(c.minutes_left),
+                    countdown(c.minutes_left),
                     t(c.status.label),
                     self._department(c.department),
                     self._platform(c.platform),

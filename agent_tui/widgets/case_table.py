@@ -109,7 +109,13 @@ def remaining(body: dict[str, Any], now: datetime) -> str:
     deadline = parse_time(body.get(field) or body.get("handling_deadline"))
     if deadline is None or body.get("replied_at") or status_of(body) not in OPEN_STATUSES:
         return ""
-    minutes = int((deadline - now).total_seconds() // 60)
+    return countdown(int((deadline - now).total_seconds() // 60))
+
+
+def countdown(minutes: int | None) -> str:
+    """Minutes to a deadline as 剩 2天5时 / 剩 3时20分, negative as 超 1天2时; None: ''."""
+    if minutes is None:
+        return ""
     late, minutes = minutes < 0, abs(minutes)
     days, hours = divmod(minutes // 60, 24)
     span = t("{d}天{h}时", d=days, h=hours) if days else t("{h}时{m}分", h=hours, m=minutes % 60)
