@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent_tui.config import Settings
@@ -171,6 +171,21 @@ def _install_error_handlers(app: FastAPI) -> None:
                 "message_en": "The database refused a value (bad character or number)",
             },
             status_code=422,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database went away (restarted, network) or is overloaded: nothing was written,
+        # and a seat keeps the request in its outbox and sends it again.
+        log.warning("database unavailable: %s", exc.orig)
+        return JSONResponse(
+            {
+                "code": "unavailable",
+                "message": "数据库暂时不可用，请稍后重试（坐席会自动重发）",
+                "message_en": "The database is unavailable for a moment; try again",
+            },
+            status_code=503,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(NotFound)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +41,46 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         pool_size=kw.pop("pool_size", 16),
         max_overflow=kw.pop("max_overflow", 16),
-        pool_pre_ping=True,
         **kw,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """``pool_pre_ping``, but only for connections that sat idle in the pool.
+
+    A ping is a round trip; under load a connection comes back within milliseconds and the
+    ping cost a tenth of a create (docs/benchmarks.md). A connection that waited longer than
+    ``PING_AFTER_IDLE_SECONDS`` (the server may have restarted meanwhile) is pinged, and a dead
+    one is replaced (``DisconnectionError`` makes the pool retry with a fresh connection).
+    A connection that dies inside the window fails its request (a 503, see ``app``) and is
+    dropped from the pool.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:
+            raise sa.exc.DisconnectionError(str(error)) from error
 
 
 def alembic_config(url: str) -> Config:

@@ -34,7 +34,6 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -459,6 +458,8 @@ class Store:
         clock: Any = None,
     ) -> None:
         self.engine = engine
+        #: The same pool, each statement its own transaction (``_create_in_one_statement``).
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.settings = settings
         self.reference = reference or load_reference()
         self.calendar = calendar or default_calendar(settings.calendar_overrides)
@@ -544,11 +545,16 @@ class Store:
 
     def _number(self, connection: Any, platform: str, day: str, value: int) -> str:
         """The case number for the day's ``value``-th case of ``platform``."""
+        return f"{self._number_prefix(connection, platform, day)}{value:04d}"
+
+    @staticmethod
+    def _number_prefix(connection: Any, platform: str, day: str) -> str:
+        """A day's case numbers of ``platform`` up to the running number: ``ZMD-XP-20261127-``."""
         prefix = "ZMD"
         if platform != "city":
             p = connection.execute(_PLATFORM_PREFIX, {"code": platform}).first()
             prefix = f"ZMD-{p.number_prefix}" if p and p.number_prefix else f"ZMD-{platform}"
-        return f"{prefix}-{day}-{value:04d}"
+        return f"{prefix}-{day}-"
 
     # -- visibility ----------------------------------------------------------------------------
 
@@ -631,39 +637,18 @@ class Store:
             # Let the domain say it, with the state, step and role named.
             register(intake, uuid=case_uuid, actor=actor.user_id, role=actor.role, at=at)
         related_to = self._group_to_join(actor, case_uuid, body.related_to)
-        insert_case = _INSERT_NEW_CASE[self.engine.dialect.name]
         day = self._number_day(at)
+        if self.engine.dialect.name == "postgresql":
+            return self._create_in_one_statement(actor, intake, case_uuid, at, now, related_to)
         for _ in range(3):
             try:
                 with self._write_core(f"number:{actor.platform}:{day}") as (connection, seq, n):
                     number = self._number(connection, actor.platform, day, n)
-                    case, event = register(
-                        intake,
-                        uuid=case_uuid,
-                        actor=actor.user_id,
-                        role=actor.role,
-                        at=at,
-                        number=number,
-                        platform=actor.platform,
+                    case, event, values = _registration(
+                        intake, actor, case_uuid, at, now, related_to, number, seq
                     )
-                    values = case_columns(case)
-                    values.update(
-                        uuid=case_uuid,
-                        number=number,
-                        registered_at=at,
-                        updated_at=now,
-                        last_seq=seq,
-                        deadline_start=None,
-                        deadline_amount=0,
-                        deadline_unit="",
-                        related_to=related_to,
-                    )
-                    if related_to:  # the link is in the audit log with the registration
-                        event = dataclasses.replace(
-                            event, changes={**event.changes, "related_to": ("", related_to)}
-                        )
                     # One round trip: a uuid already taken inserts nothing and returns no id.
-                    case_id = connection.execute(insert_case, values).scalar()
+                    case_id = connection.execute(_INSERT_NEW_CASE, values).scalar()
                     if case_id is not None:
                         self._append(
                             connection, case_id, case_uuid, case.department, event, seq, now
@@ -671,15 +656,71 @@ class Store:
                         row = SimpleNamespace(id=case_id, **values)
                         return to_public(row, actor, now), True
                     connection.rollback()  # give back the change number: nothing changed
-                with self.engine.connect() as connection:
-                    existing = connection.execute(_SELECT_CASE, {"uuid": case_uuid}).first()
-                if existing is None:
-                    continue  # pragma: no cover - cases are never deleted
-                if not self._can_see(actor, existing):
-                    raise NotFound("工单编号已被占用", "That case uuid is taken")
-                return to_public(existing, actor, now), False
+                existing = self._created_before(actor, case_uuid, now)
+                if existing is not None:
+                    return existing, False
             except IntegrityError:
                 continue  # a concurrent create of the same uuid won: read it next time round
+        raise RuntimeError("create_case: could not settle a concurrent create")
+
+    def _created_before(self, actor: Actor, case_uuid: str, now: datetime) -> S.CasePublic | None:
+        """The case a create's uuid already names (its repeat's answer), if there is one."""
+        with self.engine.connect() as connection:
+            existing = connection.execute(_SELECT_CASE, {"uuid": case_uuid}).first()
+        if existing is None:
+            return None
+        if not self._can_see(actor, existing):
+            raise NotFound("工单编号已被占用", "That case uuid is taken")
+        return to_public(existing, actor, now)
+
+    def _create_in_one_statement(
+        self,
+        actor: Actor,
+        intake: Intake,
+        case_uuid: str,
+        at: datetime,
+        now: datetime,
+        related_to: str,
+    ) -> tuple[S.CasePublic, bool]:
+        """``create_case`` on PostgreSQL: one statement in its own transaction (one round trip).
+
+        The statement takes the change number and the day's running number, writes the case,
+        its register event and its change row (``_CREATE_PG``). The counters' row locks are
+        held only while PostgreSQL runs it, never across a round trip. A uuid already taken
+        makes the whole statement fail (so no number is spent) and the first case is answered.
+        """
+        day = self._number_day(at)
+        # The number and the change number are the statement's to fill in.
+        case, event, values = _registration(intake, actor, case_uuid, at, now, related_to, "", 0)
+        params = {
+            "counter": f"number:{actor.platform}:{day}",
+            "row": json.dumps(values, ensure_ascii=False, default=_row_json_default),
+            "uuid": case_uuid,
+            "step": str(event.step),
+            "actor": event.actor,
+            "role": str(event.role),
+            "at": event.at,
+            "to_status": str(event.to_status),
+            "reason": event.reason,
+            "changes": encode_changes(event.changes),
+            "version": event.version,
+            "department": case.department,
+            "now": now,
+        }
+        for _ in range(3):
+            try:
+                with self._autocommit.connect() as connection:
+                    prefix = self._number_prefix(connection, actor.platform, day)
+                    got = connection.execute(_CREATE_PG, {**params, "prefix": prefix}).one()
+            except IntegrityError:
+                existing = self._created_before(actor, case_uuid, now)
+                if existing is not None:
+                    return existing, False
+                continue  # not the uuid: a number taken concurrently? try once more
+            for listener in self.listeners:
+                listener()
+            values.update(number=got.number, last_seq=got.seq)
+            return to_public(SimpleNamespace(id=got.id, **values), actor, now), True
         raise RuntimeError("create_case: could not settle a concurrent create")
 
     def _group_to_join(self, actor: Actor, case_uuid: str, target: UUID | None) -> str:
@@ -1677,6 +1718,45 @@ def _real_stderr() -> Iterator[None]:
         sys.stderr = saved
 
 
+def _registration(
+    intake: Intake,
+    actor: Actor,
+    case_uuid: str,
+    at: datetime,
+    now: datetime,
+    related_to: str,
+    number: str,
+    seq: int,
+) -> tuple[Case, Event, dict[str, Any]]:
+    """A new case, its register event and its ``cases`` row (with the store's bookkeeping)."""
+    case, event = register(
+        intake,
+        uuid=case_uuid,
+        actor=actor.user_id,
+        role=actor.role,
+        at=at,
+        number=number,
+        platform=actor.platform,
+    )
+    values = case_columns(case)
+    values.update(
+        uuid=case_uuid,
+        number=number,
+        registered_at=at,
+        updated_at=now,
+        last_seq=seq,
+        deadline_start=None,
+        deadline_amount=0,
+        deadline_unit="",
+        related_to=related_to,
+    )
+    if related_to:  # the link is in the audit log with the registration
+        event = dataclasses.replace(
+            event, changes={**event.changes, "related_to": ("", related_to)}
+        )
+    return case, event, values
+
+
 def _insert_bound(table: Any, prefix: str) -> Any:
     """``INSERT INTO table`` with every column bound as ``<prefix>_<column>`` (not ``id``)."""
     return sa.insert(table).values(
@@ -1714,14 +1794,56 @@ _UPDATE_CASE = sa.update(_CASES).where(
     _CASES.c.id == sa.bindparam("_id"), _CASES.c.version == sa.bindparam("_version")
 )
 #: A create whose uuid is taken inserts nothing (and returns no id) instead of failing.
-_INSERT_NEW_CASE = {
-    "sqlite": sqlite_insert(_CASES)
-    .on_conflict_do_nothing(index_elements=["uuid"])
-    .returning(_CASES.c.id),
-    "postgresql": pg_insert(_CASES)
-    .on_conflict_do_nothing(index_elements=["uuid"])
-    .returning(_CASES.c.id),
-}
+_INSERT_NEW_CASE = (
+    sqlite_insert(_CASES).on_conflict_do_nothing(index_elements=["uuid"]).returning(_CASES.c.id)
+)
+_CASE_COLUMNS_BUT = [c.name for c in _CASES.columns if c.name not in ("id", "number", "last_seq")]
+#: A create on PostgreSQL, whole, in one statement (run on its own, autocommit): the change
+#: number and the day's running number (the counters, locked in that order as ``_write_core``
+#: does), the case, its register event (its ``number`` filled in) and its change row. The case
+#: comes as one JSON parameter: a case has over 50 columns, and psycopg neither caches the
+#: parsing of a statement with more than 50 parameters nor adapts them cheaply. No ON CONFLICT
+#: for the uuid: a repeat fails whole, so it spends no number.
+_CREATE_PG = sa.text(
+    "WITH n AS ("
+    " INSERT INTO counters (name, value) VALUES ('change_seq', 1), (:counter, 1)"
+    " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value"
+    "), v AS ("
+    " SELECT max(value) FILTER (WHERE name = 'change_seq') AS seq,"
+    " max(value) FILTER (WHERE name <> 'change_seq')::text AS running FROM n"
+    "), k AS ("
+    " SELECT seq, CAST(:prefix AS text) || lpad(running, greatest(4, length(running)), '0')"
+    " AS number FROM v"
+    "), c AS ("
+    f" INSERT INTO cases ({', '.join(_CASE_COLUMNS_BUT)}, number, last_seq)"
+    f" SELECT {', '.join('r.' + c for c in _CASE_COLUMNS_BUT)}, k.number, k.seq"
+    " FROM json_populate_record(NULL::cases, CAST(:row AS json)) AS r, k"
+    " RETURNING id, number, last_seq"
+    "), e AS ("
+    " INSERT INTO case_events"
+    " (case_id, case_uuid, seq, step, actor, role, at, from_status, to_status, reason,"
+    " changes, version)"
+    " SELECT c.id, CAST(:uuid AS text), c.last_seq, CAST(:step AS text), CAST(:actor AS text),"
+    " CAST(:role AS text), CAST(:at AS timestamptz), NULL, CAST(:to_status AS text),"
+    " CAST(:reason AS text),"
+    " jsonb_set(CAST(:changes AS jsonb), '{number,1}', to_jsonb(c.number))::text,"
+    " CAST(:version AS integer) FROM c"
+    ")"
+    " INSERT INTO changes (seq, kind, case_id, name, version, department, at)"
+    " SELECT c.last_seq, 'case', c.id, '', CAST(:version AS integer),"
+    " CAST(:department AS text), CAST(:now AS timestamptz) FROM c"
+    " RETURNING case_id AS id, seq, (SELECT number FROM c) AS number"
+)
+
+
+def _row_json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store aware UTC instants only")
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
 _NEXT_SEQ = sa.text(
     "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value"
 )

@@ -97,6 +97,36 @@ def test_sending_the_same_uuid_again_returns_the_first_case(http: Api) -> None:
     assert_error(http.post("/api/cases", "by_agent", json=body), 404, "not_found")
 
 
+def test_the_register_event_and_the_feed_carry_the_case_as_created(http: Api) -> None:
+    """The log alone rebuilds a new case (its number too, which PostgreSQL's one-statement
+    create writes into the event itself), and the event, the case and the feed share one
+    change number."""
+    after = http.get("/api/changes", "lead01").json()["last_seq"]
+    first = new_case(http)
+    made = [
+        first,
+        new_case(http, "by_agent", content="县平台受理的第一件诉求，路灯不亮已经三天"),
+        new_case(http, related_to=first["uuid"]),
+    ]
+    feed = http.get("/api/changes", "lead01", params={"after": after}).json()["changes"]
+    seqs = {c["case"]["uuid"]: c["seq"] for c in feed}
+    assert len(seqs) == 3 and sorted(seqs.values()) == list(seqs.values())
+    for case in made:
+        user = "by_agent" if case["platform"] != "city" else "agent01"
+        (register,) = http.get(f"/api/cases/{case['uuid']}", user).json()["events"]
+        assert register["step"] == "register" and register["version"] == 1
+        assert register["seq"] == seqs[case["uuid"]]
+        changes = register["changes"]
+        for name in ("number", "content", "caller_phone", "platform", "agent", "status"):
+            assert changes[name] == [None, case[name]], name
+        assert datetime.fromisoformat(changes["registered_at"][1]) == datetime.fromisoformat(
+            case["registered_at"]
+        )
+    assert made[2]["related_to"] == first["uuid"]
+    register = http.get(f"/api/cases/{made[2]['uuid']}").json()["events"][0]
+    assert register["changes"]["related_to"] == ["", first["uuid"]]
+
+
 def test_numbers_are_sequential_per_day_and_platform_and_never_reused(
     http: Api, clock: FrozenClock
 ) -> None:
