@@ -33,6 +33,8 @@ from rapidfuzz import process
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from percentiles import percentile
+
 from agent_tui.data.addresses import (
     CENTRAL_CITY,
     load_gazetteer,
@@ -117,12 +119,6 @@ def rss_kib() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def make_queries(

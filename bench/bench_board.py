@@ -31,6 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from percentiles import percentile
 from textual.worker import WorkerCancelled
 
 from agent_tui.app import make_app
@@ -66,11 +67,6 @@ async def quiet(frames: list[float], still: float = 0.15, limit: float = 3.0) ->
         await asyncio.sleep(still)
         if (frames[-1] if frames else 0.0) == last:
             return
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def measure(url: str, refreshes: int, work: Path) -> dict[str, Any]:
@@ -122,7 +118,7 @@ async def measure(url: str, refreshes: int, work: Path) -> dict[str, Any]:
         values = [r[key] for r in rest]
         summary[key] = {
             "p50": statistics.median(values),
-            "p99": pct(values, 99),
+            "p99": percentile(values, 99),
             "max": max(values),
         }
     if data is not None:

@@ -62,7 +62,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_address_search import percentile, synthetic_book
+from bench_address_search import synthetic_book
+from percentiles import percentile
 
 from agent_tui.data.addresses import load_gazetteer, write_address_csv
 from agent_tui.domain.address import AddressLevel

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from percentiles import percentile
 from sqlmodel import Session
 
 from agent_tui.client.api import ApiClient
@@ -101,11 +102,6 @@ def make_seats(url: str, n: int, workdir: Path, stream: bool = True) -> list[Syn
     return engines
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def visibility(
     url: str, seats: int, seconds: float, workdir: Path, stream: bool = True
 ) -> dict[str, Any]:
@@ -161,14 +157,14 @@ async def visibility(
         "cases": len(saved_at),
         "pairs_expected": expected,
         "pairs_seen": len(seen),
-        "p50_ms": pct(seen, 50) * 1000 if seen else None,
-        "p90_ms": pct(seen, 90) * 1000 if seen else None,
-        "p99_ms": pct(seen, 99) * 1000 if seen else None,
+        "p50_ms": percentile(seen, 50) * 1000 if seen else None,
+        "p90_ms": percentile(seen, 90) * 1000 if seen else None,
+        "p99_ms": percentile(seen, 99) * 1000 if seen else None,
         "max_ms": max(seen) * 1000 if seen else None,
         "mean_ms": statistics.fmean(seen) * 1000 if seen else None,
         "offered_cases_per_s": seats * RATE_FACTOR / PEAK_PER_SEAT_S,
-        "first_other_p50_ms": pct(list(first.values()), 50) * 1000 if first else None,
-        "first_other_p99_ms": pct(list(first.values()), 99) * 1000 if first else None,
+        "first_other_p50_ms": percentile(list(first.values()), 50) * 1000 if first else None,
+        "first_other_p99_ms": percentile(list(first.values()), 99) * 1000 if first else None,
     }
 
 

@@ -83,8 +83,7 @@ class ReportData:
     def department_name(self, code: str) -> str:
         if not code:
             return "（未派单）"
-        d = self.reference.department(code)
-        return d.short_name or d.name if d else code
+        return self.reference.department_label(code)
 
     def platform_name(self, code: str) -> str:
         if code == "city":

@@ -215,6 +215,11 @@ class ReferenceData:
     def department(self, code: str) -> Department | None:
         return self._departments.get(code)
 
+    def department_label(self, code: str) -> str:
+        """What a screen shows for a department: its short name (else its name), else the code."""
+        d = self._departments.get(code)
+        return (d.short_name or d.name) if d else code
+
     def category(self, code: str) -> Category | None:
         return self._categories.get(code)
 

@@ -231,8 +231,7 @@ class BoardScreen(Screen[None]):
     def _department(self, code: str) -> str:
         if not code:
             return t("（未派单）")
-        d = self.reference.department(code)
-        return d.short_name if d else code
+        return self.reference.department_label(code)
 
     def _platform(self, code: str) -> str:
         p = self.reference.platform(code)
@@ -641,13 +640,12 @@ class KpiCasesScreen(Screen[None]):
     def _show(self) -> None:
         rows: list[list[Cell]] = []
         for c in self.cases:
-            d = self.reference.department(c.department)
             rows.append(
                 [
                     c.number,
                     local(c.registered_at.isoformat()),
                     t(c.status.label),
-                    d.short_name if d else "",
+                    self.reference.department_label(c.department),
                     local(c.handling_deadline.isoformat()) if c.handling_deadline else "",
                     short(c.content, 30),
                 ]

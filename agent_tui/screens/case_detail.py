@@ -245,8 +245,7 @@ class CaseScreen(Screen[None]):
         if kind == "category":
             c = self.reference.category(code)
             return t("{name}（{code}）", name=c.name, code=c.code) if c else code
-        d = self.reference.department(code)
-        return d.short_name if d else code
+        return self.reference.department_label(code)
 
     def _show_fields(self) -> None:
         b = self.body

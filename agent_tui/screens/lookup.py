@@ -44,10 +44,6 @@ def build_sources(
     departments: SearchIndex[Department],
     knowledge: SearchIndex[KnowledgeEntry],
 ) -> dict[str, LookupSource]:
-    def dept_name(code: str) -> str:
-        d = ref.department(code)
-        return d.short_name if d else code
-
     def search_addresses(q: str) -> list[Hit]:
         return address_hits(addresses, q, LIMIT)
 
@@ -70,12 +66,12 @@ def build_sources(
     def describe_category(c: object) -> str:
         assert isinstance(c, Category)
         parent = ref.category(c.parent)
-        co = t("、").join(dept_name(x) for x in c.co_departments) or t("无")
+        co = t("、").join(ref.department_label(x) for x in c.co_departments) or t("无")
         return "\n".join(
             [
                 t("[b]{name}[/b]（{code}）", name=c.name, code=c.code),
                 t("大类：{parent}", parent=parent.name if parent else "—"),
-                t("默认主办：{name}", name=dept_name(c.department)),
+                t("默认主办：{name}", name=ref.department_label(c.department)),
                 t("协办：{co}", co=co),
                 t("期限类别：{deadline_class}", deadline_class=t(c.deadline_class.label)),
             ]
@@ -110,7 +106,7 @@ def build_sources(
         if k.phone:
             lines += ["", t("电话：{phone}", phone=k.phone)]
         if k.department:
-            lines.append(t("承办：{department}", department=dept_name(k.department)))
+            lines.append(t("承办：{department}", department=ref.department_label(k.department)))
         return "\n".join(lines)
 
     # Titles and placeholders are translated when shown (the sources are built once).

@@ -85,7 +85,6 @@ def case_cells(
 ) -> tuple[str, ...]:
     """The cells under ``CASE_COLUMNS`` (plain text: sortable and CJK-measured by Rich)."""
     category = ref.category(str(body.get("category", "")))
-    department = ref.department(str(body.get("department", "")))
     status = t(status_of(body).label) + (t("·待发送") if pending else "")
     if is_overdue(body, now):
         status += t("·超期")
@@ -94,7 +93,7 @@ def case_cells(
         local(body.get("registered_at")),
         status,
         category.name if category else "",
-        department.short_name if department else "",
+        ref.department_label(str(body.get("department", ""))),
         local(body.get("handling_deadline")),
         remaining(body, now),
         str(body.get("caller_phone", "")),

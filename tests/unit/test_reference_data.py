@@ -103,6 +103,12 @@ def test_lookups_and_caching(ref: ReferenceData) -> None:
     assert load_knowledge() is ref.knowledge
     assert ref.category("0101").name == "占道经营"  # type: ignore[union-attr]
     assert ref.department("nope") is None
+    # What screens and reports show: the short name, else the full name, else the code.
+    assert ref.department_label("CGJ") == "市城管局"
+    assert ref.department_label("nope") == "nope"
+    assert ref.department_label("") == ""
+    nameless = replace(ref, departments=(replace(ref.departments[0], short_name=""),))
+    assert nameless.department_label(ref.departments[0].code) == ref.departments[0].name
     assert ref.children("0101") == ()
     assert all(c.parent == "01" for c in ref.children("01"))
 
