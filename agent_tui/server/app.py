@@ -129,10 +129,22 @@ async def _send_json(send: Any, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _error(status: int, exc: DomainError, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message, "message_en": exc.message_en}
+def _refusal(
+    status: int,
+    code: str,
+    message: str,
+    message_en: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """Every error answer's shape: a code, the message in Chinese and in English, and more."""
+    body: dict[str, Any] = {"code": code, "message": message, "message_en": message_en}
     body.update(extra)
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _error(status: int, exc: DomainError, **extra: Any) -> JSONResponse:
+    return _refusal(status, exc.code, exc.message, exc.message_en, **extra)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -164,13 +176,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _data(_: Request, exc: DataError) -> JSONResponse:
         # Input the models let through but the database refuses (defence in depth).
         log.warning("database refused input: %s", exc.orig)
-        return JSONResponse(
-            {
-                "code": "unstorable",
-                "message": "内容无法保存：含有数据库不接受的字符或数值",
-                "message_en": "The database refused a value (bad character or number)",
-            },
-            status_code=422,
+        return _refusal(
+            422,
+            "unstorable",
+            "内容无法保存：含有数据库不接受的字符或数值",
+            "The database refused a value (bad character or number)",
         )
 
     @app.exception_handler(OperationalError)
@@ -178,13 +188,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         # The database went away (restarted, network) or is overloaded: nothing was written,
         # and a seat keeps the request in its outbox and sends it again.
         log.warning("database unavailable: %s", exc.orig)
-        return JSONResponse(
-            {
-                "code": "unavailable",
-                "message": "数据库暂时不可用，请稍后重试（坐席会自动重发）",
-                "message_en": "The database is unavailable for a moment; try again",
-            },
-            status_code=503,
+        return _refusal(
+            503,
+            "unavailable",
+            "数据库暂时不可用，请稍后重试（坐席会自动重发）",
+            "The database is unavailable for a moment; try again",
             headers={"Retry-After": "1"},
         )
 
@@ -226,26 +234,22 @@ def _install_error_handlers(app: FastAPI) -> None:
                     "message_en": f"{field}: {e.get('msg', '')}",
                 }
             )
-        return JSONResponse(
-            {
-                "code": "invalid_request",
-                "message": "请求内容有误：" + "；".join(x["message"] for x in errors),
-                "message_en": "Invalid request: " + "; ".join(x["message_en"] for x in errors),
-                "errors": errors,
-            },
-            status_code=422,
+        return _refusal(
+            422,
+            "invalid_request",
+            "请求内容有误：" + "；".join(x["message"] for x in errors),
+            "Invalid request: " + "; ".join(x["message_en"] for x in errors),
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {404: "没有这个地址", 405: "不支持该请求方法", 413: "请求内容过大"}
-        return JSONResponse(
-            {
-                "code": f"http_{exc.status_code}",
-                "message": messages.get(exc.status_code, str(exc.detail)),
-                "message_en": str(exc.detail),
-            },
-            status_code=exc.status_code,
+        return _refusal(
+            exc.status_code,
+            f"http_{exc.status_code}",
+            messages.get(exc.status_code, str(exc.detail)),
+            str(exc.detail),
             headers=getattr(exc, "headers", None),
         )
 
