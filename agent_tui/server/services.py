@@ -12,6 +12,7 @@ import base64
 import bisect
 import contextlib
 import dataclasses
+import functools
 import itertools
 import json
 import logging
@@ -791,42 +792,14 @@ class Store:
     ) -> None:
         """The event, the change row and (a step) the command's answer: Core inserts on
         SQLite, one statement holding them all on PostgreSQL (round trips fewer per write)."""
-        event_row = {
-            "case_id": case_id,
-            "case_uuid": case_uuid,
-            "seq": seq,
-            "step": str(event.step),
-            "actor": event.actor,
-            "role": str(event.role),
-            "at": event.at,
-            "from_status": str(event.from_status) if event.from_status else None,
-            "to_status": str(event.to_status),
-            "reason": event.reason,
-            "changes": encode_changes(event.changes),
-            "version": event.version,
-        }
-        change_row = {
-            "seq": seq,
-            "kind": "case",
-            "case_id": case_id,
-            "name": "",
-            "version": event.version,
-            "department": department,
-            "at": now,
-        }
+        params = _append_params(case_id, case_uuid, department, event, seq, now, done)
         if connection.dialect.name == "postgresql":
-            params = {f"e_{k}": v for k, v in event_row.items()}
-            params.update({f"c_{k}": v for k, v in change_row.items()})
-            if done is None:
-                connection.execute(_APPEND_PG, params)
-            else:
-                params.update({f"d_{k}": v for k, v in done.items()})
-                connection.execute(_APPEND_DONE_PG, params)
-        else:
-            connection.execute(_INSERT_EVENT, event_row)
-            connection.execute(_INSERT_CHANGE, change_row)
-            if done is not None:
-                connection.execute(_INSERT_DONE, done)
+            connection.execute(_APPEND_PG if done is None else _APPEND_DONE_PG, params)
+            return
+        connection.execute(_INSERT_EVENT, _unprefixed(params, "e_"))
+        connection.execute(_INSERT_CHANGE, _unprefixed(params, "c_"))
+        if done is not None:
+            connection.execute(_INSERT_DONE, _unprefixed(params, "d_"))
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -853,64 +826,117 @@ class Store:
         self, actor: Actor, case_uuid: str, step: Step, body: S.StepBody, key: str
     ) -> tuple[str, S.CasePublic]:
         now = self.now()
+        if self.engine.dialect.name == "postgresql":
+            return self._step_in_one_statement(actor, case_uuid, step, body, key, now)
         with self._write_core() as (connection, seq, _):
-            # The case and any answer already given to this command id, in one statement.
-            row = connection.execute(_SELECT_CASE_AND_DONE, {"uuid": case_uuid, "key": key}).first()
-            done = row if row is not None and row.done_user is not None else None
-            if row is None:  # no such case; a retry may still name another case's command
-                done = connection.execute(_SELECT_DONE, {"key": key}).first()
-            if done is not None:
-                connection.rollback()
-                if done.done_user != actor.user_id:
-                    raise ValidationFailed(
-                        [
-                            FieldError(
-                                "command_id",
-                                "reused",
-                                "命令编号已被其他用户使用",
-                                "command_id already used by another user",
-                            )
-                        ]
-                    )
-                return done.done_response, S.CasePublic.model_validate_json(done.done_response)
-            if row is None or not self._can_see(actor, row):
-                raise NotFound(f"没有编号为 {case_uuid} 的工单", f"No case {case_uuid}")
-            if body.version != row.version:
-                current = to_public(row, actor, now)
-                connection.rollback()
-                raise VersionConflict(current, body.version)
-            before = row_to_case(row)
-            command, deadline = self._command(actor, step, body, before, now)
-            after, event = apply(before, command)
-            old = row._mapping
-            changed = {k: v for k, v in case_columns(after).items() if old[k] != v}
-            if deadline is not None:
-                changed.update(
-                    deadline_start=deadline.start,
-                    deadline_amount=deadline.amount,
-                    deadline_unit=str(deadline.unit),
-                )
-            elif after.handling_deadline is None:
-                changed.update(deadline_start=None, deadline_amount=0, deadline_unit="")
-            changed.update(updated_at=now, last_seq=seq)
+            target = self._step_target(connection, actor, case_uuid, key, body.version, now)
+            if isinstance(target, tuple):  # the answer this command id already got
+                return target
+            work = self._stepped(actor, step, body, target, now, key)
             # The version in the WHERE is belt and braces: the change-number lock already
             # makes this the only writer, and the version was checked above.
             updated = connection.execute(
-                _UPDATE_CASE, {**changed, "_id": row.id, "_version": row.version}
+                _UPDATE_CASE,
+                {**work.changed, "last_seq": seq, "_id": target.id, "_version": target.version},
             )
             if updated.rowcount != 1:
                 raise RuntimeError(f"apply_step: case {case_uuid} changed under the lock")
-            public = to_public(SimpleNamespace(**{**old, **changed}), actor, now)
-            text = public.model_dump_json()
-            done_row = {
-                "key": key,
-                "user_id": actor.user_id,
-                "status_code": 200,
-                "response": text,
-                "created_at": now,
-            }
-            self._append(connection, row.id, row.uuid, after.department, event, seq, now, done_row)
-            return text, public
+            self._append(
+                connection, target.id, target.uuid, work.department, work.event, seq, now, work.done
+            )
+            return work.text, work.public
+
+    def _step_target(
+        self, connection: Any, actor: Actor, case_uuid: str, key: str, version: int, now: datetime
+    ) -> Any:
+        """The case row a step applies to, or the answer already given to its command id.
+
+        Raises what the step cannot get past: the command id used by someone else, no such case
+        (or not visible), a stale version (409 with the current case)."""
+        # The case and any answer already given to this command id, in one statement.
+        row = connection.execute(_SELECT_CASE_AND_DONE, {"uuid": case_uuid, "key": key}).first()
+        done = row if row is not None and row.done_user is not None else None
+        if row is None:  # no such case; a retry may still name another case's command
+            done = connection.execute(_SELECT_DONE, {"key": key}).first()
+        if done is not None:
+            connection.rollback()
+            if done.done_user != actor.user_id:
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "command_id",
+                            "reused",
+                            "命令编号已被其他用户使用",
+                            "command_id already used by another user",
+                        )
+                    ]
+                )
+            return done.done_response, S.CasePublic.model_validate_json(done.done_response)
+        if row is None or not self._can_see(actor, row):
+            raise NotFound(f"没有编号为 {case_uuid} 的工单", f"No case {case_uuid}")
+        if version != row.version:
+            current = to_public(row, actor, now)
+            connection.rollback()
+            raise VersionConflict(current, version)
+        return row
+
+    def _stepped(
+        self, actor: Actor, step: Step, body: S.StepBody, row: Any, now: datetime, key: str
+    ) -> _StepWork:
+        """What a step writes: the changed columns, the event, the answer and its record."""
+        before = row_to_case(row)
+        command, deadline = self._command(actor, step, body, before, now)
+        after, event = apply(before, command)
+        old = row._mapping
+        changed = {k: v for k, v in case_columns(after).items() if old[k] != v}
+        if deadline is not None:
+            changed.update(
+                deadline_start=deadline.start,
+                deadline_amount=deadline.amount,
+                deadline_unit=str(deadline.unit),
+            )
+        elif after.handling_deadline is None:
+            changed.update(deadline_start=None, deadline_amount=0, deadline_unit="")
+        changed["updated_at"] = now
+        # The answer holds no change number: it is whole before the write.
+        public = to_public(SimpleNamespace(**{**old, **changed}), actor, now)
+        text = public.model_dump_json()
+        done = {
+            "key": key,
+            "user_id": actor.user_id,
+            "status_code": 200,
+            "response": text,
+            "created_at": now,
+        }
+        return _StepWork(changed, event, after.department, public, text, done)
+
+    def _step_in_one_statement(
+        self, actor: Actor, case_uuid: str, step: Step, body: S.StepBody, key: str, now: datetime
+    ) -> tuple[str, S.CasePublic]:
+        """A step on PostgreSQL: read the case (no lock), apply the domain's rules, then write
+        everything in one statement on its own (``_step_sql``), as creates do. The statement
+        updates the case only at the version read; when another step came first it writes
+        nothing, and the step is read again (a 409, or a retry's stored answer)."""
+        for _ in range(2):
+            with self._autocommit.connect() as connection:
+                target = self._step_target(connection, actor, case_uuid, key, body.version, now)
+                if isinstance(target, tuple):
+                    return target
+                work = self._stepped(actor, step, body, target, now, key)
+                params = {
+                    **work.changed,
+                    "_id": target.id,
+                    "_version": target.version,
+                    **_append_params(
+                        target.id, target.uuid, work.department, work.event, 0, now, work.done
+                    ),
+                }
+                written = connection.execute(_step_sql(frozenset(work.changed)), params).first()
+            if written is not None:
+                for listener in self.listeners:
+                    listener()
+                return work.text, work.public
+        raise RuntimeError(f"apply_step: case {case_uuid} keeps changing")
 
     def deadline_class(self, case: Case) -> DeadlineClass:
         if case.category:
@@ -1197,11 +1223,11 @@ class Store:
         return S.ChangesPage(changes=out, last_seq=rows[-1].seq)
 
     def last_seq(self) -> int:
-        with Session(self.engine) as session:
-            value = session.execute(
-                sa.text("SELECT value FROM counters WHERE name = 'change_seq'")
-            ).scalar_one()
-            return int(value)
+        """The feed's head: the last change row's number. (Not the counter: a PostgreSQL step
+        that lost its race leaves a number unused, see ``_step_sql``.)"""
+        with self.engine.connect() as connection:
+            value = connection.execute(_LAST_CHANGE).scalar()
+            return int(value or 0)
 
     # -- reference data ------------------------------------------------------------------------
 
@@ -1718,6 +1744,93 @@ def _real_stderr() -> Iterator[None]:
         sys.stderr = saved
 
 
+@dataclass(frozen=True)
+class _StepWork:
+    """A step worked out before it is written (``Store._stepped``)."""
+
+    changed: dict[str, Any]
+    event: Event
+    department: str
+    public: S.CasePublic
+    text: str
+    done: dict[str, Any]
+
+
+def _append_params(
+    case_id: int,
+    case_uuid: str,
+    department: str,
+    event: Event,
+    seq: int,
+    now: datetime,
+    done: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The event (``e_``), change (``c_``) and answer (``d_``) rows of a write, as parameters."""
+    params = {
+        "e_case_id": case_id,
+        "e_case_uuid": case_uuid,
+        "e_seq": seq,
+        "e_step": str(event.step),
+        "e_actor": event.actor,
+        "e_role": str(event.role),
+        "e_at": event.at,
+        "e_from_status": str(event.from_status) if event.from_status else None,
+        "e_to_status": str(event.to_status),
+        "e_reason": event.reason,
+        "e_changes": encode_changes(event.changes),
+        "e_version": event.version,
+        "c_seq": seq,
+        "c_kind": "case",
+        "c_case_id": case_id,
+        "c_name": "",
+        "c_version": event.version,
+        "c_department": department,
+        "c_at": now,
+    }
+    if done is not None:
+        params.update({f"d_{k}": v for k, v in done.items()})
+    return params
+
+
+def _unprefixed(params: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
+
+
+@functools.lru_cache(maxsize=256)
+def _step_sql(columns: frozenset[str]) -> Any:
+    """A step on PostgreSQL in one statement (run on its own, autocommit): the change number,
+    the case's changed ``columns`` at the version read, its event, its change row and the
+    command's answer. When the version no longer matches, the case is not updated and nothing
+    else is written; the change number taken is then not used (the feed's head is the last
+    change row, see ``last_seq``, so a gap costs readers nothing)."""
+    sets = ", ".join(f"{c} = :{c}" for c in sorted(columns))
+    return sa.text(
+        "WITH n AS ("
+        " UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value"
+        "), u AS ("
+        f" UPDATE cases SET {sets}, last_seq = n.value FROM n"
+        " WHERE cases.id = :_id AND cases.version = :_version"
+        " RETURNING cases.id, n.value AS seq"
+        "), e AS ("
+        " INSERT INTO case_events"
+        " (case_id, case_uuid, seq, step, actor, role, at, from_status, to_status, reason,"
+        " changes, version)"
+        " SELECT u.id, CAST(:e_case_uuid AS text), u.seq, CAST(:e_step AS text),"
+        " CAST(:e_actor AS text), CAST(:e_role AS text), CAST(:e_at AS timestamptz),"
+        " CAST(:e_from_status AS text), CAST(:e_to_status AS text), CAST(:e_reason AS text),"
+        " CAST(:e_changes AS text), CAST(:e_version AS integer) FROM u"
+        "), d AS ("
+        " INSERT INTO idempotency_keys (key, user_id, status_code, response, created_at)"
+        " SELECT CAST(:d_key AS text), CAST(:d_user_id AS text), CAST(:d_status_code AS integer),"
+        " CAST(:d_response AS text), CAST(:d_created_at AS timestamptz) FROM u"
+        ")"
+        " INSERT INTO changes (seq, kind, case_id, name, version, department, at)"
+        " SELECT u.seq, 'case', u.id, '', CAST(:c_version AS integer),"
+        " CAST(:c_department AS text), CAST(:c_at AS timestamptz) FROM u"
+        " RETURNING seq"
+    )
+
+
 def _registration(
     intake: Intake,
     actor: Actor,
@@ -1844,6 +1957,7 @@ def _row_json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+_LAST_CHANGE = sa.select(sa.func.max(_CHANGES.c.seq))
 _NEXT_SEQ = sa.text(
     "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value"
 )
