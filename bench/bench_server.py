@@ -143,8 +143,16 @@ def free_port() -> int:
 
 
 def proc_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of ``pid`` and of its running children (uvicorn's worker processes)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 class Capture:
@@ -342,7 +350,7 @@ def index_experiments(engine: sa.Engine, url: str, data_dir: Path, repeats: int)
 
 
 @contextlib.contextmanager
-def server(url: str, data_dir: Path, log: Path) -> Iterator[tuple[int, int]]:
+def server(url: str, data_dir: Path, log: Path, workers: int = 1) -> Iterator[tuple[int, int]]:
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -350,6 +358,7 @@ def server(url: str, data_dir: Path, log: Path) -> Iterator[tuple[int, int]]:
                 sys.executable,
                 str(HERE / "server_launch.py"),
                 *("--db-url", url, "--data-dir", str(data_dir), "--port", str(port)),
+                *("--workers", str(workers)),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -169,6 +169,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--profile", action="store_true", help="cProfile the in-process calls")
     p.add_argument("--no-http", action="store_true")
+    p.add_argument("--workers", type=int, default=1, help="server workers (PostgreSQL)")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     results: dict[str, Any] = {"engine": args.engine, "cases": args.cases}
@@ -188,7 +189,7 @@ def main() -> int:
             results["in_process"] = in_process(store, args.calls, args.profile)
             engine.dispose()
             if not args.no_http:
-                with server(url, work, work / "server.log") as (port, pid):
+                with server(url, work, work / "server.log", args.workers) as (port, pid):
                     results["http"] = asyncio.run(over_http(port, pid, args.seconds, args.rounds))
     finally:
         shutil.rmtree(work, ignore_errors=True)
