@@ -156,6 +156,14 @@ _ENUM_FIELDS: dict[str, Any] = {
     "callback_result": CallbackResult,
     "satisfaction": Satisfaction,
 }
+#: Each enum's members by value: a dict lookup, where calling the enum class costs ten times
+#: as much (the KPI replay decodes half a million events at 1M cases).
+_BY_VALUE: dict[str, dict[str, Any]] = {
+    name: {m.value: m for m in enum} for name, enum in _ENUM_FIELDS.items()
+}
+_STEPS: dict[str, Step] = {m.value: m for m in Step}
+_ROLES: dict[str, Role] = {m.value: m for m in Role}
+_STATUSES: dict[str, Status] = {m.value: m for m in Status}
 
 
 def row_to_case(row: Any) -> Case:
@@ -274,8 +282,8 @@ def _decode(name: str, value: Any) -> Any:
         return None
     if name in _DATETIME_FIELDS:
         return datetime.fromisoformat(value)
-    if name in _ENUM_FIELDS:
-        return _ENUM_FIELDS[name](value)
+    if name in _BY_VALUE:
+        return _BY_VALUE[name][value]
     if name == "address":
         return Address(**value)
     if name == "co_departments":
@@ -294,12 +302,12 @@ def event_from_row(row: Any, fields: frozenset[str] | None = None) -> Event:
         raw = {k: v for k, v in raw.items() if k in fields}
     return Event(
         case_uuid=row.case_uuid,
-        step=Step(row.step),
+        step=_STEPS[row.step],
         actor=row.actor,
-        role=Role(row.role),
+        role=_ROLES[row.role],
         at=row.at,
-        from_status=Status(row.from_status) if row.from_status else None,
-        to_status=Status(row.to_status),
+        from_status=_STATUSES[row.from_status] if row.from_status else None,
+        to_status=_STATUSES[row.to_status],
         reason=row.reason,
         changes={k: (_decode(k, a), _decode(k, b)) for k, (a, b) in raw.items()},
         version=row.version,
