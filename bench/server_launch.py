@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,25 +34,19 @@ def main() -> None:
     p.add_argument("--loop", default="uvloop", choices=["uvloop", "asyncio"])
     p.add_argument("--workers", type=int, default=1)
     args = p.parse_args()
-    if args.workers > 1:
+    app: Any
+    if args.workers > 1:  # each worker imports the app, its settings from the environment
         os.environ.update(
             AGENT_TUI_DB_URL=args.db_url,
             AGENT_TUI_DATA_DIR=args.data_dir,
             AGENT_TUI_CLOCK_INTERVAL_SECONDS="0",
         )
-        uvicorn.run(
-            "agent_tui.server.asgi:app",
-            host="127.0.0.1",
-            port=args.port,
-            http=args.http,
-            loop=args.loop,
-            log_level="warning",
-            access_log=False,
-            workers=args.workers,
+        app = "agent_tui.server.asgi:app"
+    else:
+        settings = Settings(
+            data_dir=Path(args.data_dir), db_url=args.db_url, clock_interval_seconds=0
         )
-        return
-    settings = Settings(data_dir=Path(args.data_dir), db_url=args.db_url, clock_interval_seconds=0)
-    app = create_app(settings, run_migrations=False, run_clock_jobs=False)
+        app = create_app(settings, run_migrations=False, run_clock_jobs=False)
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -60,7 +55,7 @@ def main() -> None:
         loop=args.loop,
         log_level="warning",
         access_log=False,
-        workers=1,
+        workers=args.workers,
     )
 
 
