@@ -72,10 +72,11 @@ class ServerProcess:
     """``agent-tui serve`` in a child process on 127.0.0.1: for tests and benchmarks that must
     stop, SIGKILL and restart the central store on the same database and port."""
 
-    def __init__(self, db_url: str, data_dir: Path, port: int = 0) -> None:
+    def __init__(self, db_url: str, data_dir: Path, port: int = 0, workers: int = 1) -> None:
         self.db_url = db_url
         self.data_dir = data_dir
         self.port = port or free_port()
+        self.workers = workers
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -90,7 +91,10 @@ class ServerProcess:
             "AGENT_TUI_CLOCK_INTERVAL_SECONDS": "0",
         }
         self.proc = subprocess.Popen(
-            [str(exe), "serve", "--db", self.db_url, "--port", str(self.port)],
+            [
+                *(str(exe), "serve", "--db", self.db_url, "--port", str(self.port)),
+                *("--workers", str(self.workers)),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
