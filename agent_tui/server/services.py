@@ -648,7 +648,7 @@ class Store:
         related_to = self._group_to_join(actor, case_uuid, body.related_to)
         day = self._number_day(at)
         if self.engine.dialect.name == "postgresql":
-            return self._create_in_one_statement(actor, intake, case_uuid, at, now, related_to)
+            return self._create_in_one_statement(actor, intake, case_uuid, at, now, related_to, day)
         for _ in range(3):
             try:
                 with self._write_core(f"number:{actor.platform}:{day}") as (connection, seq, n):
@@ -690,6 +690,7 @@ class Store:
         at: datetime,
         now: datetime,
         related_to: str,
+        day: str,
     ) -> tuple[S.CasePublic, bool]:
         """``create_case`` on PostgreSQL: one statement in its own transaction (one round trip).
 
@@ -698,7 +699,6 @@ class Store:
         held only while PostgreSQL runs it, never across a round trip. A uuid already taken
         makes the whole statement fail (so no number is spent) and the first case is answered.
         """
-        day = self._number_day(at)
         # The number and the change number are the statement's to fill in.
         case, event, values = _registration(intake, actor, case_uuid, at, now, related_to, "", 0)
         params = {

@@ -25,6 +25,10 @@ def _json(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
+def _cases_json(cases: list[S.CasePublic]) -> Response:
+    return Response(_CASE_LIST.dump_json(cases), media_type="application/json")
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": S.ErrorBody, "description": "未登录或登录已过期"},
     403: {"model": S.ErrorBody, "description": "角色无权执行此步骤"},
@@ -115,8 +119,7 @@ def related_candidates(
     """Open cases of the same category at the same village or road within the configured
     window (``related_window_days``): what the intake offers to link."""
     address = Address(county=county, township=township, village=village, road=road)
-    cases = store.related_candidates(actor, category, address, limit)
-    return Response(_CASE_LIST.dump_json(cases), media_type="application/json")
+    return _cases_json(store.related_candidates(actor, category, address, limit))
 
 
 @router.get("/cases/{case_uuid}", name="get_case", response_model=S.CasePublic, responses=_ERRORS)
@@ -136,8 +139,7 @@ def caller_history(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
-    cases = store.caller_history(actor, phone, limit)
-    return Response(_CASE_LIST.dump_json(cases), media_type="application/json")
+    return _cases_json(store.caller_history(actor, phone, limit))
 
 
 def _step_endpoint(step: Step, body_type: type[S.StepBody]) -> Any:

@@ -22,6 +22,9 @@ POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
 #: ... and ends after this long: the seat connects again, and its token is checked again.
 STREAM_SECONDS = 300.0
+#: The feed's query parameters, the same on the long-poll and on the stream.
+AfterSeq = Annotated[int, Query(ge=0, le=2**31 - 1)]
+PageLimit = Annotated[int, Query(ge=1, le=1000)]
 
 
 async def _page(store: Store, actor: Actor, after: int, limit: int) -> tuple[bytes, S.ChangesPage]:
@@ -38,9 +41,9 @@ async def changes(
     request: Request,
     actor: ActorDep,
     store: StoreDep,
-    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    after: AfterSeq = 0,
     wait: Annotated[float, Query(ge=0, le=60)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    limit: PageLimit = 500,
 ) -> Response:
     deadline = time.monotonic() + wait
     notifier = request.app.state.notifier
@@ -71,8 +74,8 @@ async def changes_stream(
     request: Request,
     actor: ActorDep,
     store: StoreDep,
-    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    after: AfterSeq = 0,
+    limit: PageLimit = 500,
 ) -> StreamingResponse:
     """The feed as one long response, one ``ChangesPage`` per line (NDJSON): what the
     long-poll gives, without a new request per change (100 seats x every change was the
