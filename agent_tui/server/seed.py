@@ -88,7 +88,7 @@ def seed_reference(store: Store) -> None:
 
 def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
     """Demo accounts and ``count`` cases with their whole history, in bulk."""
-    from agent_tui.server.demo import demo_users, generate_demo, replay
+    from agent_tui.demo import demo_users, generate_demo, replay
 
     users = demo_users(store.reference)
     password_hash = hash_password(users[0].password) if users else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from agent_tui.server.demo import generate_demo, replay
+from agent_tui.demo import generate_demo, replay
 from agent_tui.server.services import _decode, encode_changes
 
 
