@@ -349,7 +349,12 @@ def append_params(
     now: datetime,
     done: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The event (``e_``), change (``c_``) and answer (``d_``) rows of a write, as parameters."""
+    """The event (``e_``), change (``c_``) and answer (``d_``) rows of a write, as parameters.
+
+    Every writer writes these rows from here; a column added to ``case_events``, ``changes`` or
+    ``idempotency_keys`` is added here and to the PostgreSQL statements (``cases.postgres``),
+    which name their columns one by one. (Reference sets write their change rows in
+    ``reference_sets``; ``seed`` writes the demo's in bulk.)"""
     params = {
         "e_case_id": case_id,
         "e_case_uuid": case_uuid,
