@@ -1,4 +1,8 @@
-"""Engines and migrations: SQLite by default (WAL), PostgreSQL by URL."""
+"""Engines and migrations: SQLite by default (WAL), PostgreSQL by URL.
+
+On SQLite every connection gets the ``sha256()`` SQL function the audit chain's trigger calls
+(migration 0007); on PostgreSQL the pool pings connections that sat idle.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
+
+from agent_tui.server.audit_chain import sqlite_sha256
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,6 +45,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # The audit chain's trigger hashes each new event (migration 0007).
+            dbapi_connection.create_function("sha256", 1, sqlite_sha256, deterministic=True)
 
         return engine
     engine = sa.create_engine(

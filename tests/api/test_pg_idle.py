@@ -23,9 +23,9 @@ from .helpers import DEPT_USER, case_body, good_body, url
 
 
 @pytest.fixture
-def db_url(pg_database_from_template: Callable[[Callable[[str], None]], str]) -> str:
+def db_url(pg_runtime_database: Callable[[], str]) -> str:
     """PostgreSQL only (SQLite has no pool ping), as the runtime role."""
-    return pg_database_from_template(db.migrate)
+    return pg_runtime_database()
 
 
 def quiet(seconds: float) -> None:
