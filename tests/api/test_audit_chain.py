@@ -300,7 +300,7 @@ def test_sqlite_refuses_replace_of_an_event(
     connection.create_function("sha256", 1, audit_chain.sqlite_sha256, deterministic=True)
     connection.execute(f"PRAGMA recursive_triggers = {recursive_triggers}")
     sql = statement.replace(":id", str(before[1]["id"]))
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(sqlite3.DatabaseError, match="case_events is append-only"):
         connection.execute(sql)
     for table, key in (("audit_chain", "position"), ("audit_chain", "event_id")):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
