@@ -418,7 +418,8 @@ def seed(
         # Loading data (demo cases set the cases' id sequence) is the owner's to do.
         settings = settings.model_copy(update={"db_url": settings.db_owner_url})
     summary = seed_database(settings, demo=demo, cases=cases)
-    typer.echo(summary)
+    url = settings.database_url()
+    typer.echo(summary.replace(url, _masked(url)))  # no password on the screen
 
 
 def _insufficient_privilege(exc: BaseException) -> bool:

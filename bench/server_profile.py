@@ -14,6 +14,8 @@ On a fresh database with N bulk-loaded cases (``server_data``):
    then a dispatch of each case created, with the server process's CPU per request.
 
 Much smaller and shorter than ``bench_server.py``: for comparing variants side by side.
+``--audit-chain off`` drops the audit chain's trigger after the set-up (the store as it was
+before migration 0007); ``bench/bench_audit_chain.py`` runs both, alternately.
 """
 
 from __future__ import annotations
@@ -160,6 +162,17 @@ async def over_http(port: int, pid: int, seconds: float, rounds: int) -> dict[st
     return out
 
 
+def drop_chain_trigger(engine: Any) -> None:
+    """The store without the audit chain's trigger (events are not linked)."""
+    import sqlalchemy as sa
+
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(sa.text("DROP TRIGGER case_events_chain"))
+        else:
+            connection.execute(sa.text("DROP TRIGGER case_events_chain ON case_events"))
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--engine", default="sqlite", choices=["sqlite", "postgres"])
@@ -170,9 +183,17 @@ def main() -> int:
     p.add_argument("--profile", action="store_true", help="cProfile the in-process calls")
     p.add_argument("--no-http", action="store_true")
     p.add_argument("--workers", type=int, default=1, help="server workers (PostgreSQL)")
+    p.add_argument(
+        "--audit-chain", default="on", choices=["on", "off"], help="off: without its trigger"
+    )
+    p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-profile-"))
-    results: dict[str, Any] = {"engine": args.engine, "cases": args.cases}
+    results: dict[str, Any] = {
+        "engine": args.engine,
+        "cases": args.cases,
+        "audit_chain": args.audit_chain,
+    }
     try:
         with contextlib.ExitStack() as stack:
             if args.engine == "sqlite":
@@ -185,6 +206,8 @@ def main() -> int:
                 pg.create_database("bench")
                 url = pg.url("bench")
             engine, _load = prepare(url, work, args.cases, utcnow())
+            if args.audit_chain == "off":
+                drop_chain_trigger(engine)
             store = Store(engine, Settings(data_dir=work, db_url=url, clock_interval_seconds=0))
             results["in_process"] = in_process(store, args.calls, args.profile)
             engine.dispose()
@@ -206,7 +229,9 @@ def main() -> int:
             f"HTTP {key}: {r['rate_rounds']} req/s, server CPU {r['server_cpu_ms']:.2f} ms/req, "
             f"ok {r['ok']}/{r['requests']} {r['first_error']}"
         )
-    print(json.dumps({"engine": args.engine, "cases": args.cases}))
+    print(json.dumps({"engine": args.engine, "cases": args.cases, "chain": args.audit_chain}))
+    if args.json:
+        args.json.write_text(json.dumps(results))
     return 0
 
 

@@ -85,6 +85,13 @@ def test_create_roles_migrate_grant_and_check(pg_cluster: PgCluster, names: dict
     )
     assert superuser.exit_code == 1 and "超级用户" in superuser.output
 
+    # ``seed`` loads as the owner when its URL is configured, and shows no password.
+    with_password = with_user(with_database(admin, names["database"]), names["owner"], "s3cret")
+    env = {"AGENT_TUI_DB_OWNER_URL": with_password, "AGENT_TUI_DB_URL": runtime_url}
+    seeded = CliRunner().invoke(cli, ["seed"], env=env)
+    assert seeded.exit_code == 0, seeded.output
+    assert "s3cret" not in seeded.output and f"{names['owner']}:***@" in seeded.output
+
     # Serving with the owner's URL configured migrates (nothing to do) and grants again.
     _ensure_schema(Settings(db_url=runtime_url, db_owner_url=owner_url))
     clean = CliRunner().invoke(cli, ["audit", "verify", "--db", runtime_url])
