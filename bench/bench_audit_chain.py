@@ -10,6 +10,9 @@
    over HTTP: creates and dispatches at saturation, 16 connections) run ``--audit-chain on``
    and ``off`` alternately, ``--pairs`` times per engine, each run on a fresh database.
 
+3. With ``--backfill N``: N events stored at revision 0005, then the time migration 0007 takes
+   to link them and ``agent-tui audit verify``'s walk.
+
 Prints medians, spreads (min–max) and the ratio on/off; writes
 ``bench/results/audit_chain.json``.
 """
@@ -37,6 +40,20 @@ from agent_tui.server.db import make_engine, migrate
 
 HERE = Path(__file__).resolve().parent
 
+#: One case for the events to belong to (its columns as the store writes them).
+_ONE_CASE = (
+    "INSERT INTO cases (uuid, number, status, appeal_type, channel, urgency,"
+    " caller_phone, caller_name, gender, confidential, anonymous, category, county,"
+    " township, village, road, address_detail, content, platform, agent,"
+    " registered_at, department, co_departments, assigned_platform,"
+    " deadline_provisional, deadline_amount, deadline_unit, extensions, returns,"
+    " result, refusal_reason, callback_required, callback_attempts, reopens,"
+    " supervision, version, updated_at, last_seq, related_to) VALUES (:u, 'N1',"
+    " 'registered', 'complaint', 'phone', 'normal', '', '', 'unknown', false, false,"
+    " '', '', '', '', '', '', 'c', 'city', 'a', :now, '', '', '', false, 0, '', 0, 0,"
+    " '', '', false, 0, 0, 0, 1, :now, 1, '')"
+)
+
 
 def raw_inserts(url: str, n: int, blocks: int) -> dict[str, list[float]]:
     """Microseconds per single-row event insert (own transaction), trigger on / off."""
@@ -44,21 +61,7 @@ def raw_inserts(url: str, n: int, blocks: int) -> dict[str, list[float]]:
     engine = make_engine(url)
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO cases (uuid, number, status, appeal_type, channel, urgency,"
-                " caller_phone, caller_name, gender, confidential, anonymous, category, county,"
-                " township, village, road, address_detail, content, platform, agent,"
-                " registered_at, department, co_departments, assigned_platform,"
-                " deadline_provisional, deadline_amount, deadline_unit, extensions, returns,"
-                " result, refusal_reason, callback_required, callback_attempts, reopens,"
-                " supervision, version, updated_at, last_seq, related_to) VALUES (:u, 'N1',"
-                " 'registered', 'complaint', 'phone', 'normal', '', '', 'unknown', false, false,"
-                " '', '', '', '', '', '', 'c', 'city', 'a', :now, '', '', '', false, 0, '', 0, 0,"
-                " '', '', false, 0, 0, 0, 1, :now, 1, '')"
-            ),
-            {"u": str(uuid.uuid4()), "now": now},
-        )
+        connection.execute(sa.text(_ONE_CASE), {"u": str(uuid.uuid4()), "now": now})
     at = now.replace(tzinfo=None).isoformat(" ", "microseconds")
     mark = "?" if engine.dialect.name == "sqlite" else "%s"
     insert = (
@@ -90,17 +93,64 @@ def raw_inserts(url: str, n: int, blocks: int) -> dict[str, list[float]]:
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
-            param = at if engine.dialect.name == "sqlite" else now
+            if not sqlite:  # the trigger function's own time, as PostgreSQL counts it
+                cursor.execute("SET track_functions = 'pl'")
+                cursor.execute("SELECT pg_stat_reset()")
+                raw.commit()
+            param = at if sqlite else now
             start = time.perf_counter()
             for _ in range(n):
                 cursor.execute(insert, (param,))
                 raw.commit()
             out[variant].append((time.perf_counter() - start) / n * 1e6)
+            if not sqlite and variant == "on":
+                cursor.execute("SELECT pg_stat_force_next_flush()")
+                raw.commit()
+                time.sleep(1.2)
+                cursor.execute(
+                    "SELECT total_time, calls FROM pg_stat_user_functions"
+                    " WHERE funcname = 'case_events_chain'"
+                )
+                total_ms, calls = cursor.fetchone() or (0.0, 0)
+                raw.commit()
+                if calls:
+                    out.setdefault("trigger", []).append(total_ms * 1000 / calls)
             cursor.close()
         finally:
             raw.close()
     engine.dispose()
     return out
+
+
+def backfill(url: str, n: int) -> dict[str, float]:
+    """Seconds for migration 0007 to link ``n`` stored events, and for ``verify`` to walk them."""
+    from agent_tui.server.audit_chain import verify
+
+    migrate(url, "0005")
+    engine = make_engine(url)
+    case = json.dumps({"content": [None, "金山路与骏达路交叉口北侧商铺张贴小广告" * 8]})
+    with engine.begin() as connection:
+        connection.execute(sa.text(_ONE_CASE), {"u": "u", "now": datetime.now(UTC)})
+        cast = "CAST(:at AS TIMESTAMP)" if engine.dialect.name == "postgresql" else ":at"
+        connection.execute(
+            sa.text(
+                "INSERT INTO case_events (case_id, case_uuid, seq, step, actor, role, at,"
+                " from_status, to_status, reason, changes, version) VALUES (1, 'u', 1,"
+                f" 'register', 'agent01', 'agent', {cast}, NULL, 'registered', '', :c, 1)"
+            ),
+            [{"at": f"2026-11-26 01:00:00.{i % 1_000_000:06d}", "c": case} for i in range(n)],
+        )
+    engine.dispose()
+    start = time.perf_counter()
+    migrate(url)
+    migrated = time.perf_counter() - start
+    engine = make_engine(url)
+    start = time.perf_counter()
+    report = verify(engine)
+    walked = time.perf_counter() - start
+    engine.dispose()
+    assert report.clean and report.events == n, report.breaks[:1]
+    return {"events": n, "migration_s": migrated, "verify_s": walked}
 
 
 def profile_run(engine: str, chain: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -133,6 +183,7 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=3)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--raw", type=int, default=3_000, help="raw inserts per block")
+    p.add_argument("--backfill", type=int, default=0, help="events for migration 0007 to link")
     p.add_argument("--out", type=Path, default=HERE / "results" / "audit_chain.json")
     args = p.parse_args()
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
@@ -142,6 +193,9 @@ def main() -> int:
             if engine == "sqlite":
                 url = f"sqlite:///{work / 'raw.db'}"
                 raw = raw_inserts(url, args.raw, args.pairs)
+                if args.backfill:
+                    old = f"sqlite:///{work / 'old.db'}"
+                    results[f"{engine} backfill"] = backfill(old, args.backfill)
             else:
                 sys.path.insert(0, str(HERE.parent / "tests"))
                 from pg import PgCluster
@@ -149,6 +203,9 @@ def main() -> int:
                 with PgCluster() as pg:
                     pg.create_database("raw")
                     raw = raw_inserts(pg.url("raw"), args.raw, args.pairs)
+                    if args.backfill:
+                        pg.create_database("old")
+                        results[f"{engine} backfill"] = backfill(pg.url("old"), args.backfill)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
@@ -163,17 +220,40 @@ def main() -> int:
                     table.setdefault(f"in process {key}/s", {}).setdefault(chain, []).append(
                         r["in_process"][key]["per_s"]
                     )
+                    table.setdefault(f"in process CPU ms/{key}", {}).setdefault(chain, []).append(
+                        r["in_process"][key]["cpu_ms"]
+                    )
                     table.setdefault(f"HTTP {key}/s", {}).setdefault(chain, []).append(
                         statistics.median(r["http"][key]["rate_rounds"])
                     )
                     table.setdefault(f"server CPU ms/{key}", {}).setdefault(chain, []).append(
                         r["http"][key]["server_cpu_ms"]
                     )
-        table["raw event insert µs"] = raw
+        trigger = [
+            r["in_process"]["trigger"]["us_per_call"]
+            for r in runs["on"]
+            if "trigger" in r["in_process"]
+        ]
+        if trigger:
+            table["trigger µs per event, store's writes (PostgreSQL's count)"] = {
+                "on": trigger,
+                "off": [0.0],
+            }
+        table["raw event insert µs"] = {"on": raw["on"], "off": raw["off"]}
+        if raw.get("trigger"):
+            table["trigger function µs (PostgreSQL's count)"] = {
+                "on": raw["trigger"],
+                "off": [0.0],
+            }
+        if args.backfill:
+            print(f"{engine} backfill: {results[f'{engine} backfill']}")
+        if not args.pairs:
+            continue
         results[engine] = table
         print(f"\n{engine}: median (min–max) over {args.pairs} runs each, chain on vs off")
         for what, by in table.items():
-            ratio = statistics.median(by["on"]) / statistics.median(by["off"])
+            off = statistics.median(by["off"])
+            ratio = statistics.median(by["on"]) / off if off else float("nan")
             print(f"  {what:<26} on {spread(by['on']):<26} off {spread(by['off']):<26} {ratio:.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))

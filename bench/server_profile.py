@@ -173,6 +173,35 @@ def drop_chain_trigger(engine: Any) -> None:
             connection.execute(sa.text("DROP TRIGGER case_events_chain ON case_events"))
 
 
+def count_trigger_time(engine: Any) -> None:
+    """PostgreSQL times the chain's trigger function in the store's sessions from now on."""
+    import sqlalchemy as sa
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        name = connection.execute(sa.text("SELECT current_database()")).scalar_one()
+        connection.execute(sa.text(f"ALTER DATABASE \"{name}\" SET track_functions = 'pl'"))
+        connection.execute(sa.text("SELECT pg_stat_reset()"))
+    engine.dispose()  # new sessions take the setting
+
+
+def trigger_time(engine: Any) -> dict[str, float]:
+    """The chain trigger's calls and µs per call (the sessions have ended: stats flushed)."""
+    import sqlalchemy as sa
+
+    time.sleep(1.5)
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT calls, total_time FROM pg_stat_user_functions"
+                " WHERE funcname = 'case_events_chain'"
+            )
+        ).first()
+    engine.dispose()
+    if row is None or not row.calls:
+        return {"calls": 0, "us_per_call": 0.0}
+    return {"calls": row.calls, "us_per_call": row.total_time * 1000 / row.calls}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--engine", default="sqlite", choices=["sqlite", "postgres"])
@@ -208,9 +237,13 @@ def main() -> int:
             engine, _load = prepare(url, work, args.cases, utcnow())
             if args.audit_chain == "off":
                 drop_chain_trigger(engine)
+            elif engine.dialect.name == "postgresql":
+                count_trigger_time(engine)
             store = Store(engine, Settings(data_dir=work, db_url=url, clock_interval_seconds=0))
             results["in_process"] = in_process(store, args.calls, args.profile)
             engine.dispose()
+            if args.audit_chain == "on" and engine.dialect.name == "postgresql":
+                results["in_process"]["trigger"] = trigger_time(engine)
             if not args.no_http:
                 with server(url, work, work / "server.log", args.workers) as (port, pid):
                     results["http"] = asyncio.run(over_http(port, pid, args.seconds, args.rounds))
