@@ -133,7 +133,7 @@ class _Writer(threading.Thread):
         self.clients = {
             user: httpx.Client(
                 base_url=base,
-                timeout=httpx.Timeout(10.0, connect=2.0),
+                timeout=httpx.Timeout(30.0, connect=2.0),
                 headers={"Authorization": f"Bearer {tokens[user]}"},
             )
             for user in (self.agent, self.department)
