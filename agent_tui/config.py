@@ -50,8 +50,13 @@ class Settings(BaseSettings):
 
     # --- the central store (agent-tui serve) ---------------------------------------------------
     #: SQLAlchemy URL; default: SQLite ``<data_dir>/central.db``. PostgreSQL:
-    #: ``postgresql+psycopg://user:password@host/dbname``.
+    #: ``postgresql+psycopg://user:password@host/dbname``, as the runtime role (README: two
+    #: roles): what ``agent-tui serve`` logs in as.
     db_url: str | None = None
+    #: PostgreSQL: the same database as the owner role, which runs the migrations (``agent-tui
+    #: migrate``, and ``serve`` when the schema is behind) and loads demo data. Unset: ``db_url``
+    #: does everything (SQLite; a single-role PostgreSQL, whose store can rewrite its own log).
+    db_owner_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8345
     token_ttl_hours: float = 12.0
