@@ -94,11 +94,11 @@ class CaseReads:
         if f.caller_phone:
             q = q.where(col(CaseRow.caller_phone) == f.caller_phone, phone_visible(viewer))
         if f.text:
-            pattern = "%" + f.text.replace("%", r"\%").replace("_", r"\_") + "%"
+            # Typed text is text: %, _ and the escape character itself are escaped.
             q = q.where(
                 sa.or_(
-                    col(CaseRow.content).like(pattern, escape="\\"),
-                    col(CaseRow.number).like(pattern, escape="\\"),
+                    col(CaseRow.content).contains(f.text, autoescape=True),
+                    col(CaseRow.number).contains(f.text, autoescape=True),
                 )
             )
         if f.overdue is not None:
