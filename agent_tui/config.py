@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8345
     token_ttl_hours: float = 12.0
+    #: How long a write waits for its turn and for the database's write lock (held by another
+    #: writer, a backup, the CLI) before it is refused with 503 and Retry-After (nothing
+    #: written; the seat sends it again). Well under the seat's request timeout (10 s).
+    write_wait_seconds: float = Field(default=5.0, gt=0, le=60)
     #: Failed logins allowed per user id within ``login_window_minutes`` before 429.
     login_max_failures: int = 5
     login_window_minutes: int = 15

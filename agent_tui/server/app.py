@@ -29,7 +29,7 @@ from agent_tui.domain.errors import (
 )
 from agent_tui.server.auth import Accounts, RoleForbidden, Throttled, Unauthorized
 from agent_tui.server.db import make_engine, migrate
-from agent_tui.server.errors import NotFound, VersionConflict
+from agent_tui.server.errors import NotFound, StoreBusy, VersionConflict
 from agent_tui.server.routes import auth, cases, changes, reference, reports
 from agent_tui.server.store import Store
 
@@ -198,8 +198,10 @@ def _refusal(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _error(status: int, exc: DomainError, **extra: Any) -> JSONResponse:
-    return _refusal(status, exc.code, exc.message, exc.message_en, **extra)
+def _error(
+    status: int, exc: DomainError, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return _refusal(status, exc.code, exc.message, exc.message_en, headers, **extra)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -250,6 +252,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             "The database is unavailable for a moment; try again",
             headers={"Retry-After": "1"},
         )
+
+    @app.exception_handler(StoreBusy)
+    async def _busy(_: Request, exc: StoreBusy) -> JSONResponse:
+        log.warning("write refused: %s", exc.message_en)
+        return _error(503, exc, headers={"Retry-After": "2"})
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:

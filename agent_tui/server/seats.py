@@ -22,12 +22,14 @@ class Seats:
 
     def heartbeat(self, actor: Actor, beat: S.SeatHeartbeat) -> None:
         now = self.ctx.now()
-        with Session(self.ctx.engine) as session, session.begin():
+        with self.ctx.write_turn() as deadline, Session(self.ctx.engine) as session:
+            self.ctx.bound_busy(session.connection(), deadline)
             row = session.get(SeatRow, beat.seat_id)
             if row is None:
                 row = SeatRow(seat_id=beat.seat_id, user_id=actor.user_id, last_seen_at=now)
             row.user_id, row.last_seen_at, row.outbox = actor.user_id, now, beat.outbox
             session.add(row)
+            session.commit()
 
     def statuses(self, session: Session, now: datetime) -> list[S.SeatStatus]:
         """Every seat, online if heard from within ``seat_offline_after_seconds``."""
