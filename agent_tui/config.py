@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     related_window_days: float = 7.0
     #: A seat not heard from for this long is shown offline.
     seat_offline_after_seconds: float = 120.0
+    #: A seat not heard from for this long is forgotten (gone from the board).
+    seat_forget_after_seconds: float = 86_400.0
+    #: Seats one account is shown at (a new one takes the place of the one heard from last).
+    seats_per_user: int = Field(default=4, ge=1, le=100)
     #: The lead dashboard's KPI tiles (an event replay: the expensive part) are reused for this
     #: long per viewer scope and period, and refreshed in the background once older; 0: never.
     #: Today's tile and the hot spots use ``kpi_cache_seconds``; the week's and the month's
