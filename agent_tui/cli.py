@@ -366,6 +366,12 @@ def serve(
             "line per seat per change; the audit log is in the database)"
         ),
     ] = False,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="serve HTTPS: the certificate (PEM, with its chain)")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="serve HTTPS: the certificate's private key (PEM)")
+    ] = None,
 ) -> None:
     """Run the central store (FastAPI) that every seat and lead console talks to."""
     import os
@@ -373,6 +379,9 @@ def serve(
     import uvicorn
 
     settings = _settings(db)
+    certfile, keyfile = _tls(
+        ssl_certfile or settings.ssl_certfile, ssl_keyfile or settings.ssl_keyfile
+    )
     from agent_tui.server.db import migrate
 
     migrate(settings.database_url())
@@ -391,6 +400,8 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=access_log,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
         return
     from agent_tui.server.app import create_app
@@ -402,7 +413,27 @@ def serve(
         port=port or settings.port,
         log_level="info",
         access_log=access_log,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
+
+
+def _tls(certfile: Path | None, keyfile: Path | None) -> tuple[str | None, str | None]:
+    """uvicorn's TLS options, checked first: both files or neither, each readable, the key
+    the certificate's (an error message and exit code 2, not a traceback)."""
+    if certfile is None and keyfile is None:
+        return None, None
+    if certfile is None or keyfile is None:
+        typer.echo("HTTPS 需要同时给出证书和私钥（--ssl-certfile 与 --ssl-keyfile）", err=True)
+        raise typer.Exit(2)
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        typer.echo(f"无法使用证书 {certfile} 与私钥 {keyfile}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    return str(certfile), str(keyfile)
 
 
 @cli.command()

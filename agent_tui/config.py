@@ -7,6 +7,7 @@ The TOML file lives at ``platformdirs.user_config_path("agent-tui") / "config.to
 from __future__ import annotations
 
 import os
+import ssl
 from pathlib import Path
 from typing import Literal
 
@@ -48,12 +49,21 @@ class Settings(BaseSettings):
     #: Key remaps: binding id → keys, e.g. ``{"lookup.focus_search" = "f2"}``.
     keymap: dict[str, str] = Field(default_factory=dict)
 
+    # --- the seat ------------------------------------------------------------------------------
+    #: The CA certificate (PEM) a seat checks the store's HTTPS certificate against: the
+    #: centre's own CA. Unset: the system's trust store.
+    ca_file: Path | None = None
+
     # --- the central store (agent-tui serve) ---------------------------------------------------
     #: SQLAlchemy URL; default: SQLite ``<data_dir>/central.db``. PostgreSQL:
     #: ``postgresql+psycopg://user:password@host/dbname``.
     db_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8345
+    #: HTTPS: the store's certificate and private key (PEM). With both set, ``agent-tui
+    #: serve`` serves HTTPS only; seats then use ``https://`` addresses.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
     token_ttl_hours: float = 12.0
     #: How long a write waits for its turn and for the database's write lock (held by another
     #: writer, a backup, the CLI) before it is refused with 503 and Retry-After (nothing
@@ -88,6 +98,11 @@ class Settings(BaseSettings):
     #: How long the dashboard waits for a tile still being computed before it answers without
     #: it (the board shows the tile when a later answer has it).
     kpi_wait_seconds: float = 0.3
+
+    def tls_context(self) -> ssl.SSLContext:
+        """How a seat checks the store's certificate: against ``ca_file`` alone when set,
+        else against the system's trust store (not a bundle shipped with a library)."""
+        return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
 
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'central.db'}"
