@@ -375,17 +375,20 @@ def serve(
 ) -> None:
     """Run the central store (FastAPI) that every seat and lead console talks to."""
     import os
+    import time
 
     import uvicorn
 
+    started = time.monotonic()
+    _server_log()
     settings = _settings(db)
     certfile, keyfile = _tls(
         ssl_certfile or settings.ssl_certfile, ssl_keyfile or settings.ssl_keyfile
     )
-    from agent_tui.server.db import migrate
-
-    migrate(settings.database_url())
     if workers > 1:
+        from agent_tui.server.db import migrate
+
+        migrate(settings.database_url())  # once, before the workers
         if settings.database_url().startswith("sqlite"):
             typer.echo(
                 "SQLite 只支持单进程；多进程请使用 PostgreSQL（--db postgresql+psycopg://…）"
@@ -404,18 +407,54 @@ def serve(
             ssl_keyfile=keyfile,
         )
         return
-    from agent_tui.server.app import create_app
+    from agent_tui.server.boot import Booting
 
-    app = create_app(settings, run_migrations=False)
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        access_log=access_log,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
+    def make() -> Any:
+        """The store, made while the server already answers "starting" (``Booting``)."""
+        import logging
+
+        from agent_tui.server.db import migrate
+
+        log = logging.getLogger("agent_tui.server")
+        at = time.monotonic()
+        migrate(settings.database_url())  # also SQLite's recovery after a crash
+        log.info("store: database checked in %.2f s", time.monotonic() - at)
+        at = time.monotonic()
+        from agent_tui.server.app import create_app
+
+        app = create_app(settings, run_migrations=False)
+        log.info("store: app made in %.2f s", time.monotonic() - at)
+        return app
+
+    booting = Booting(make, started=started)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            booting,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            access_log=access_log,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
     )
+    booting.stop = lambda: setattr(server, "should_exit", True)
+    server.run()
+    if booting.error:
+        typer.echo(f"中心库未能启动：{booting.error}", err=True)
+        raise typer.Exit(1)
+
+
+def _server_log() -> None:
+    """The store's own log lines (refusals, start-up times) beside uvicorn's, with times."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("agent_tui")
+    if not logger.handlers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def _tls(certfile: Path | None, keyfile: Path | None) -> tuple[str | None, str | None]:
