@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,3 +66,52 @@ def test_a_refused_cursor_keeps_the_connection(agent: httpx.Client) -> None:
         assert r.status_code == 422, r.text
         r = agent.get("/api/cases")
         assert r.status_code == 200, r.text
+
+
+def _read_response(sock: socket.socket) -> tuple[int, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line.split(b":", 1)[1]
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_an_unexpected_error_is_a_json_500_that_keeps_the_connection(
+    app: FastAPI, base: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No handler knows the error: it is logged, answered in the error shape, and the same
+    keep-alive connection serves the next request (an exception leaving the app reset it)."""
+    reads = app.state.store.reads
+    real = reads.list_cases
+
+    def boom(*args: Any, **kw: Any) -> Any:
+        if kw.get("limit", args[3] if len(args) > 3 else 50) == 7:
+            raise RuntimeError("boom")
+        return real(*args, **kw)
+
+    reads.list_cases = boom
+    token = issue_tokens(app)["agent01"]
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        for limit, expected in ((7, 500), (5, 200), (7, 500), (5, 200)):
+            sock.sendall(
+                f"GET /api/cases?limit={limit} HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: Bearer {token}\r\n\r\n".encode()
+            )
+            status, body = _read_response(sock)
+            assert status == expected, body
+            if status == 500:
+                answer = json.loads(body)
+                assert answer["code"] == "internal" and "服务器内部错误" in answer["message"]
+    assert "boom" in caplog.text
