@@ -204,6 +204,11 @@ def _error(
     return _refusal(status, exc.code, exc.message, exc.message_en, headers, **extra)
 
 
+def _locked(exc: OperationalError) -> bool:
+    """SQLite's busy timeout or PostgreSQL's ``lock_timeout`` ran out (55P03)."""
+    return getattr(exc.orig, "sqlstate", None) == "55P03" or "database is locked" in str(exc.orig)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ValidationFailed)
     async def _validation(_: Request, exc: ValidationFailed) -> JSONResponse:
@@ -240,10 +245,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             "The database refused a value (bad character or number)",
         )
 
+    @app.exception_handler(StoreBusy)
+    async def _busy(_: Request, exc: StoreBusy) -> JSONResponse:
+        log.warning("write refused: %s", exc.message_en)
+        return _error(503, exc, headers={"Retry-After": "2"})
+
     @app.exception_handler(OperationalError)
     async def _database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
         # The database went away (restarted, network) or is overloaded: nothing was written,
         # and a seat keeps the request in its outbox and sends it again.
+        if _locked(exc):  # waited its bound for a lock another writer holds
+            return await _busy(_, StoreBusy(app.state.settings.write_wait_seconds))
         log.warning("database unavailable: %s", exc.orig)
         return _refusal(
             503,
@@ -252,11 +264,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             "The database is unavailable for a moment; try again",
             headers={"Retry-After": "1"},
         )
-
-    @app.exception_handler(StoreBusy)
-    async def _busy(_: Request, exc: StoreBusy) -> JSONResponse:
-        log.warning("write refused: %s", exc.message_en)
-        return _error(503, exc, headers={"Retry-After": "2"})
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -70,6 +71,16 @@ class StoreContext:
         )
         #: The deadline of the write this thread runs for a request (``off_loop``).
         self._local = threading.local()
+        if engine.dialect.name == "postgresql":
+            sa.event.listen(engine, "connect", self._lock_timeout)
+
+    def _lock_timeout(self, dbapi_connection: Any, _record: Any) -> None:
+        """PostgreSQL: a statement waits for a row lock (the counters', a case's) at most
+        ``write_wait_seconds`` (then "lock not available": 503 busy), not for ever."""
+        ms = int(self.settings.write_wait_seconds * 1000)
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {ms}")
+        dbapi_connection.commit()  # a SET in a transaction rolled back would be undone
 
     def now(self) -> datetime:
         now: datetime = self._clock()
@@ -95,15 +106,17 @@ class StoreContext:
         of the write's budget (out of budget: ``StoreBusy``, nothing written). Yields the
         deadline for the database's own lock (``bound_busy``: another process may hold it, a
         backup or the CLI); None elsewhere."""
-        lock = self.write_lock
-        if lock is None:
-            yield None
-            return
         deadline = getattr(self._local, "deadline", None)
         if deadline is None:  # not a request's write (the clock, the CLI): a budget of its own
             deadline = time.monotonic() + self.settings.write_wait_seconds
         left = deadline - time.monotonic()
-        if left <= 0 or not lock.acquire(timeout=left):
+        if left <= 0:  # queued behind other writes for the whole budget
+            raise StoreBusy(self.settings.write_wait_seconds)
+        lock = self.write_lock
+        if lock is None:  # PostgreSQL: row locks, bounded by ``lock_timeout`` (see __init__)
+            yield None
+            return
+        if not lock.acquire(timeout=left):
             raise StoreBusy(self.settings.write_wait_seconds)
         try:
             yield deadline
