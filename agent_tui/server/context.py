@@ -66,9 +66,7 @@ class StoreContext:
         #: Writers queue on it under SQLite (see ``write_turn``); elsewhere there is none.
         self.write_lock: threading.Lock | None = threading.Lock() if self.sqlite else None
         #: The requests' writes run here, off the event loop (see ``off_loop``).
-        self.writes = ThreadPoolExecutor(
-            1 if self.sqlite else PG_WRITE_THREADS, thread_name_prefix="write"
-        )
+        self.writes = self._write_threads()
         #: The deadline of the write this thread runs for a request (``off_loop``).
         self._local = threading.local()
         if engine.dialect.name == "postgresql":
@@ -146,6 +144,13 @@ class StoreContext:
         for listener in self.listeners:
             listener()
 
+    def _write_threads(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(
+            1 if self.sqlite else PG_WRITE_THREADS, thread_name_prefix="write"
+        )
+
     def close(self) -> None:
-        """Let the writes under way finish (the server is shutting down)."""
-        self.writes.shutdown(wait=True)
+        """Let the writes under way finish (the server is shutting down). The store stays
+        usable: new writes get new threads (an app served again, the tests)."""
+        writes, self.writes = self.writes, self._write_threads()
+        writes.shutdown(wait=True)
