@@ -366,13 +366,27 @@ def serve(
             "line per seat per change; the audit log is in the database)"
         ),
     ] = False,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="serve HTTPS: the certificate (PEM, with its chain)")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="serve HTTPS: the certificate's private key (PEM)")
+    ] = None,
 ) -> None:
     """Run the central store (FastAPI) that every seat and lead console talks to."""
     import os
+    import time
 
     import uvicorn
 
+    started = time.monotonic()
+    _server_log()
     settings = _settings(db)
+    certfile, keyfile = _tls(
+        ssl_certfile or settings.ssl_certfile, ssl_keyfile or settings.ssl_keyfile
+    )
+    # Once, before listening (and before the workers): the schema at the code's revision
+    # (SQLite's recovery after a crash happens here too, ≈ 0.3 s), as the owner if configured.
     _ensure_schema(settings)
     _warn_if_the_log_is_exposed(settings)
     if workers > 1:
@@ -390,18 +404,71 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=access_log,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
         return
-    from agent_tui.server.app import create_app
+    from agent_tui.server.boot import Booting
 
-    app = create_app(settings, run_migrations=False)
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        access_log=access_log,
+    def make() -> Any:
+        """The store, made while the server already answers "starting" (``Booting``)."""
+        import logging
+
+        log = logging.getLogger("agent_tui.server")
+        at = time.monotonic()
+        from agent_tui.server.app import create_app
+
+        app = create_app(settings, run_migrations=False)
+        log.info("store: app made in %.2f s", time.monotonic() - at)
+        return app
+
+    booting = Booting(make, started=started)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            booting,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            access_log=access_log,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
     )
+    booting.stop = lambda: setattr(server, "should_exit", True)
+    server.run()
+    if booting.error:
+        typer.echo(f"中心库未能启动：{booting.error}", err=True)
+        raise typer.Exit(1)
+
+
+def _server_log() -> None:
+    """The store's own log lines (refusals, start-up times) beside uvicorn's, with times."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("agent_tui")
+    if not logger.handlers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _tls(certfile: Path | None, keyfile: Path | None) -> tuple[str | None, str | None]:
+    """uvicorn's TLS options, checked first: both files or neither, each readable, the key
+    the certificate's (an error message and exit code 2, not a traceback)."""
+    if certfile is None and keyfile is None:
+        return None, None
+    if certfile is None or keyfile is None:
+        typer.echo("HTTPS 需要同时给出证书和私钥（--ssl-certfile 与 --ssl-keyfile）", err=True)
+        raise typer.Exit(2)
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        typer.echo(f"无法使用证书 {certfile} 与私钥 {keyfile}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    return str(certfile), str(keyfile)
 
 
 @cli.command()

@@ -86,12 +86,13 @@ class LoginFailureRow(SQLModel, table=True):
 
 
 class SeatRow(SQLModel, table=True):
-    """What each seat last told the server: for the lead's "seats online" view."""
+    """What each seat last told the server: for the lead's "seats online" view. A seat is
+    its user's: (user, seat id) is the key (migration 0008)."""
 
     __tablename__ = "seats"
+    user_id: str = Field(primary_key=True, max_length=32)
     seat_id: str = Field(primary_key=True, max_length=64)
-    user_id: str = Field(max_length=32)
-    last_seen_at: datetime = _ts()
+    last_seen_at: datetime = _ts(index=True)
     outbox: int = 0
 
 
