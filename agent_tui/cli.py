@@ -387,8 +387,14 @@ def serve(
     )
     # Once, before listening (and before the workers): the schema at the code's revision
     # (SQLite's recovery after a crash happens here too, ≈ 0.3 s), as the owner if configured.
-    _ensure_schema(settings)
-    _warn_if_the_log_is_exposed(settings)
+    try:
+        _ensure_schema(settings)
+        _warn_if_the_log_is_exposed(settings)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a database that cannot be opened: say so, no traceback
+        typer.echo(f"中心库未能启动：{exc}", err=True)
+        raise typer.Exit(1) from exc
     if workers > 1:
         if settings.database_url().startswith("sqlite"):
             typer.echo(
