@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import OPEN_STATUSES, Role, Status
-from agent_tui.domain.rules import is_overdue, start_of_local_day
+from agent_tui.domain.rules import is_overdue, running_deadline, start_of_local_day
 
 
 class QueueFacts(Protocol):
@@ -29,6 +29,8 @@ class QueueFacts(Protocol):
     def registered_at(self) -> datetime: ...
     @property
     def updated_at(self) -> datetime: ...
+    @property
+    def sign_deadline(self) -> datetime | None: ...
     @property
     def handling_deadline(self) -> datetime | None: ...
     @property
@@ -73,11 +75,20 @@ class QueueDef:
         return True
 
     def sort(self, cases: Sequence[Any]) -> list[Any]:
-        """``cases`` (QueueFacts) in the queue's order; ties by registration, newest first."""
+        """``cases`` (QueueFacts) in the queue's order. By deadline: the deadline running now
+        (the sign deadline of a case waiting to be signed), soonest first, then the earliest
+        registered; otherwise ties by registration, newest first."""
         newest = sorted(cases, key=lambda c: c.registered_at, reverse=True)
         if self.order == Order.DEADLINE:
             far = datetime.max.replace(tzinfo=SHANGHAI)
-            return sorted(newest, key=lambda c: c.handling_deadline or far)
+
+            def due(c: Any) -> tuple[datetime, datetime]:
+                running = running_deadline(
+                    c.status, c.sign_deadline, c.handling_deadline, c.replied_at
+                )
+                return (running.at if running else c.handling_deadline or far, c.registered_at)
+
+            return sorted(cases, key=due)
         if self.order == Order.OLDEST:
             return sorted(newest, key=lambda c: c.updated_at)
         return newest

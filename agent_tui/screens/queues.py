@@ -113,8 +113,9 @@ class QueueScreen(Screen[None]):
         self._sort: tuple[int, bool] | None = None  # column, reverse
         #: The cache changed while another screen was in front: re-read on resume.
         self._stale = False
-        #: Why the rows are this seat's cache only (offline), shown under the table.
-        self._note = ""
+        #: The central store has not answered for this queue (offline): the rows are this
+        #: seat's cache, and the line under the table says so (the seat bar says why).
+        self._unconfirmed = False
 
     @property
     def queues(self) -> tuple[QueueDef, ...]:
@@ -225,13 +226,13 @@ class QueueScreen(Screen[None]):
         # Widths in terminal cells (汉字 count two); a refresh of the same rows updates cells.
         fill_table(table, titles, cells, [row.key for row in rows])
         shown = f"{len(rows)} / {len(self._rows)}" if needle else str(len(rows))
+        line = (
+            "{queue}：{shown} 件（本机缓存，未经中心库确认）· ↑↓ 选择 · Enter 打开"
+            if self._unconfirmed
+            else "{queue}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序"
+        )
         self.query_one("#queue-status", Static).update(
-            t(
-                "{queue}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序",
-                queue=self._title(self.queue),
-                shown=shown,
-            )
-            + (f" · {self._note}" if self._note else "")
+            t(line, queue=self._title(self.queue), shown=shown)
         )
         tabs = " ".join(
             f"[reverse] {key.upper()} {self._title(q)} [/]"
@@ -265,6 +266,7 @@ class QueueScreen(Screen[None]):
     def action_queue(self, key: str) -> None:
         self.queue = next(q for q in self.queues if q.key == key)
         self._sort = None
+        self._unconfirmed = False
         self.refresh_rows()
         self.action_reload()
 
@@ -306,5 +308,5 @@ class QueueScreen(Screen[None]):
         answer = await self.seat.refresh_queue(queue, self._now())
         if queue is not self.queue:
             return
-        self._note = "" if answer.confirmed else t("显示本机缓存（{error}）", error=answer.error)
+        self._unconfirmed = not answer.confirmed
         self._show_rows()

@@ -6,7 +6,8 @@ or widget that cares calls ``follow_seat(self)`` once mounted and gets each mess
 queue, handled by ``on_seat_cases_changed`` / ``on_seat_status_changed`` /
 ``on_seat_commands_held``. A flood (a feed page per second while a screen is busy) is merged in
 the queue: ``can_replace`` folds an older message into the newer one, so a busy screen handles
-one message with every case that changed, never a backlog.
+one message with every case that changed, never a backlog. They never bubble: each follower
+gets its own copy, and one must never reach the app again (it would be published anew).
 """
 
 from __future__ import annotations
@@ -34,10 +35,8 @@ def merge_cases(older: CasesChanged, newer: CasesChanged) -> CasesChanged:
     )
 
 
-class SeatCasesChanged(Message):
+class SeatCasesChanged(Message, bubble=False):
     """Cases in the seat's cache changed: re-read what you show from the seat."""
-
-    bubble = False  # each follower gets its own; never up to the app again
 
     def __init__(self, event: CasesChanged) -> None:
         super().__init__()
@@ -51,10 +50,8 @@ class SeatCasesChanged(Message):
         return False
 
 
-class SeatStatusChanged(Message):
+class SeatStatusChanged(Message, bubble=False):
     """Online/offline, outbox, held commands: only the newest matters."""
-
-    bubble = False  # each follower gets its own; never up to the app again
 
     def __init__(self, event: SyncStatusChanged) -> None:
         super().__init__()
@@ -64,10 +61,8 @@ class SeatStatusChanged(Message):
         return isinstance(message, SeatStatusChanged)
 
 
-class SeatCommandsHeld(Message):
+class SeatCommandsHeld(Message, bubble=False):
     """The central store refused commands (kept for the agent to resolve)."""
-
-    bubble = False  # each follower gets its own; never up to the app again
 
     def __init__(self, event: CommandsHeld) -> None:
         super().__init__()

@@ -226,8 +226,10 @@ async def test_a_conflict_shows_both_versions_and_can_be_reapplied(
         await wait_for(lambda: seat.store.case(case_uuid) is not None)
         # The lead supervises it on the server (version 2) while this seat dispatches on v1.
         step(central_store, LEAD, case_uuid, Step.SUPERVISE, 1, reason="领导批示")
-        seat.queue_step(case_uuid, "dispatch", {"department": "CGJ"}, version=1)
-        await wait_for(lambda: len(seat.store.held()) == 1)
+        cached = seat.case(case_uuid)
+        assert cached is not None and cached.version == 1
+        seat.take_step(cached, Step.DISPATCH, {"department": "CGJ"})
+        await wait_for(lambda: len(seat.held()) == 1)
         await wait_for(lambda: any(n.title == "冲突" for n in app._notifications))
         app.open_case(case_uuid)
         await pilot.pause()
