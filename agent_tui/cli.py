@@ -518,7 +518,7 @@ def user_disable(
 def clock(db: DbOption = None) -> None:
     """Run the clock jobs once (reminders, overdue notices); the server runs them by itself."""
     from agent_tui.server.db import make_engine, migrate
-    from agent_tui.server.services import Store
+    from agent_tui.server.store import Store
 
     settings = _settings(db)
     migrate(settings.database_url())

@@ -54,8 +54,10 @@ from agent_tui.config import Settings
 from agent_tui.domain.case import Role
 from agent_tui.server.db import make_engine, migrate
 from agent_tui.server.models import CaseRow, EventRow
+from agent_tui.server.reports.kpis import kpi_periods
 from agent_tui.server.seed import seed_reference
-from agent_tui.server.services import Actor, Store, kpi_periods
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "lead.json"
@@ -259,7 +261,7 @@ def db_side(url: str, data_dir: Path, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["dashboard_cold_ms"] = timed(lambda: store.dashboard(LEAD))
     out["dashboard_warm_ms"] = time_call(lambda: store.dashboard(LEAD), repeats)
-    out["hotspots_uncached_ms"] = time_call(lambda: store._hotspots(LEAD), repeats)
+    out["hotspots_uncached_ms"] = time_call(lambda: store.hotspot_reports._hotspots(LEAD), repeats)
     now = store.now()
     replay: dict[str, Any] = {}
     for period, start, end in kpi_periods(now):

@@ -506,8 +506,10 @@ async def enter_a_case(pilot: Any, central_db: str) -> dict[str, Any]:
 def find_case(db_url: str, phone: str, text: str) -> dict[str, Any] | None:
     from agent_tui.config import Settings
     from agent_tui.domain.case import Role
+    from agent_tui.server.cases.reads import CaseFilter
     from agent_tui.server.db import make_engine
-    from agent_tui.server.services import Actor, CaseFilter, Store
+    from agent_tui.server.store import Store
+    from agent_tui.server.visibility import Actor
 
     engine = make_engine(db_url)
     try:

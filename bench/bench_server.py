@@ -51,11 +51,13 @@ from server_data import PASSWORD, LoadResult, bulk_load, create_users, utcnow
 from server_load import Connection, RunStats, build_request, closed_loop, open_loop, percentile
 
 from agent_tui.config import Settings
+from agent_tui.demo import generate_demo
 from agent_tui.domain.case import OPEN_STATUSES, Role, Status
+from agent_tui.server.cases.reads import CaseFilter
 from agent_tui.server.db import make_engine, migrate
-from agent_tui.server.demo import generate_demo
 from agent_tui.server.seed import seed_reference
-from agent_tui.server.services import Actor, CaseFilter, Store
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "server.json"

@@ -21,9 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from agent_tui.demo.generate import _world, generate_demo
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.server.auth import hash_password
-from agent_tui.server.demo import _world, generate_demo
 from agent_tui.server.models import CaseRow, CounterRow, UserRow
 
 SEED = 12345

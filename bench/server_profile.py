@@ -46,7 +46,8 @@ from agent_tui import wire as S
 from agent_tui.config import Settings
 from agent_tui.domain.case import Role
 from agent_tui.domain.lifecycle import Step
-from agent_tui.server.services import Actor, Store
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 
 AGENT = Actor("bench_agent", Role.AGENT, name="bench_agent")
 LEAD = Actor("bench_lead", Role.LEAD, name="bench_lead")

@@ -29,8 +29,9 @@ from agent_tui.domain.errors import (
 )
 from agent_tui.server.auth import Accounts, RoleForbidden, Throttled, Unauthorized
 from agent_tui.server.db import make_engine, migrate
+from agent_tui.server.errors import NotFound, VersionConflict
 from agent_tui.server.routes import auth, cases, changes, reference, reports
-from agent_tui.server.services import NotFound, Store, VersionConflict
+from agent_tui.server.store import Store
 
 log = logging.getLogger("agent_tui.server")
 

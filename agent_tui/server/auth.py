@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from agent_tui.domain.case import Role
 from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
 from agent_tui.server.models import LoginFailureRow, TokenRow, UserRow
-from agent_tui.server.services import Actor
+from agent_tui.server.visibility import Actor
 
 _hasher = PasswordHash.recommended()
 #: Verified against when the user does not exist, so that timing does not tell who exists.

@@ -1,4 +1,8 @@
-"""Dependencies shared by the routes: the store, the caller, role checks."""
+"""Dependencies shared by the routes: the store's concerns, the caller, role checks.
+
+A route asks for the concern it uses (``WriterDep`` for the write path, ``CaseReadsDep``,
+``FeedDep`` …); ``StoreDep`` is the whole store, for what spans concerns (health, the clock).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,16 @@ from starlette.concurrency import run_in_threadpool
 
 from agent_tui.domain.case import Role
 from agent_tui.server.auth import Accounts, RoleForbidden, Unauthorized
-from agent_tui.server.services import Actor, Store
+from agent_tui.server.cases.common import Writer
+from agent_tui.server.cases.reads import CaseReads
+from agent_tui.server.feed import Feed
+from agent_tui.server.reference_sets import ReferenceSets
+from agent_tui.server.reports.dashboard import LeadBoard
+from agent_tui.server.reports.hotspots import Hotspots
+from agent_tui.server.reports.kpis import KpiReports
+from agent_tui.server.seats import Seats
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 
 _bearer = HTTPBearer(auto_error=False, description="POST /api/auth/login 返回的令牌")
 
@@ -19,6 +32,43 @@ _bearer = HTTPBearer(auto_error=False, description="POST /api/auth/login 返回�
 async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def get_writer(request: Request) -> Writer:
+    return _store(request).writer
+
+
+async def get_case_reads(request: Request) -> CaseReads:
+    return _store(request).reads
+
+
+async def get_feed(request: Request) -> Feed:
+    return _store(request).feed
+
+
+async def get_reference_sets(request: Request) -> ReferenceSets:
+    return _store(request).references
+
+
+async def get_seats(request: Request) -> Seats:
+    return _store(request).seats
+
+
+async def get_board(request: Request) -> LeadBoard:
+    return _store(request).board
+
+
+async def get_hotspots(request: Request) -> Hotspots:
+    return _store(request).hotspot_reports
+
+
+async def get_kpis(request: Request) -> KpiReports:
+    return _store(request).kpi_reports
 
 
 async def get_accounts(request: Request) -> Accounts:
@@ -56,5 +106,13 @@ def require(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+WriterDep = Annotated[Writer, Depends(get_writer)]
+CaseReadsDep = Annotated[CaseReads, Depends(get_case_reads)]
+FeedDep = Annotated[Feed, Depends(get_feed)]
+ReferenceSetsDep = Annotated[ReferenceSets, Depends(get_reference_sets)]
+SeatsDep = Annotated[Seats, Depends(get_seats)]
+BoardDep = Annotated[LeadBoard, Depends(get_board)]
+HotspotsDep = Annotated[Hotspots, Depends(get_hotspots)]
+KpisDep = Annotated[KpiReports, Depends(get_kpis)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]

@@ -17,6 +17,7 @@ from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.lifecycle import Step
 from agent_tui.server.auth import hash_password
+from agent_tui.server.codec import case_columns, encode_changes
 from agent_tui.server.db import make_engine, migrate
 from agent_tui.server.models import (
     CaseRow,
@@ -26,7 +27,7 @@ from agent_tui.server.models import (
     PlatformRow,
     UserRow,
 )
-from agent_tui.server.services import Store, case_columns, encode_changes
+from agent_tui.server.store import Store
 
 
 def reference_bodies(ref: ReferenceData, settings: Settings) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def seed_reference(store: Store) -> None:
 
 def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
     """Demo accounts and ``count`` cases with their whole history, in bulk."""
-    from agent_tui.server.demo import demo_users, generate_demo, replay
+    from agent_tui.demo import demo_users, generate_demo, replay
 
     users = demo_users(store.reference)
     password_hash = hash_password(users[0].password) if users else ""

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from agent_tui import wire as S
 from agent_tui.domain.case import Role, Status
 from agent_tui.domain.lifecycle import Step
-from agent_tui.server.services import Actor
+from agent_tui.server.visibility import Actor
 from tests.api.conftest import Api
 from tests.api.helpers import (
     DEPT_USER,

@@ -22,7 +22,7 @@ from agent_tui.domain.kpi import TRACED, GroupBy, KpiTrace, compute_kpis, traced
 from agent_tui.domain.lifecycle import Step
 from agent_tui.server.auth import _token_hash
 from agent_tui.server.models import TokenRow, UserRow
-from agent_tui.server.services import Actor
+from agent_tui.server.visibility import Actor
 from tests.api.conftest import _HASH, T0, Api, FrozenClock
 from tests.api.helpers import DEPT_USER, OTHER_DEPT_USER, assert_error, case_in, new_case, take
 from tests.api.test_queue_plans import captured
@@ -391,7 +391,7 @@ def test_kpi_tiles_replayed_in_their_own_process_come_with_a_later_answer(
     while answer["kpis_pending"]:
         assert datetime.now() < deadline, "the replay process did not answer"
         answer = dashboard(http)
-    assert type(store._kpi_runner).__name__ == "ProcessPoolExecutor"
+    assert type(store.kpi_reports.runner).__name__ == "ProcessPoolExecutor"
     for tile in answer["kpis"]:
         start, end = datetime.fromisoformat(tile["start"]), datetime.fromisoformat(tile["end"])
         report = store.kpis(Actor("lead01", Role.LEAD), start, end, GroupBy.NONE)

@@ -15,7 +15,8 @@ from agent_tui import wire as S
 from agent_tui.config import Settings
 from agent_tui.domain.case import Role
 from agent_tui.server.db import make_engine
-from agent_tui.server.services import Actor, Store
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 
 from .conftest import FrozenClock
 

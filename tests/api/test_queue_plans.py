@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from agent_tui.domain.case import OPEN_STATUSES, Role, Status
+from agent_tui.server.cases.reads import CaseFilter
 from agent_tui.server.models import OPEN_TERM
-from agent_tui.server.services import Actor, CaseFilter, Store
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 
 LEAD = Actor("lead01", Role.LEAD)
 

@@ -15,9 +15,10 @@ from agent_tui.config import Settings
 from agent_tui.domain.case import Status
 from agent_tui.domain.kpi import GroupBy, Kpis, compute_kpis
 from agent_tui.domain.lifecycle import Step
+from agent_tui.server.codec import event_from_row
 from agent_tui.server.db import make_engine
 from agent_tui.server.models import EventRow
-from agent_tui.server.services import Store, event_from_row
+from agent_tui.server.store import Store
 from tests.api.conftest import T0, Api, FrozenClock
 from tests.api.helpers import (
     DEPT_USER,

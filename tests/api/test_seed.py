@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
 from agent_tui.domain.case import Status
+from agent_tui.server.codec import case_columns, event_from_row, row_to_case
 from agent_tui.server.models import CaseRow, EventRow
 from agent_tui.server.seed import seed_demo
-from agent_tui.server.services import case_columns, event_from_row, row_to_case
 
 from .conftest import Api, FrozenClock
 

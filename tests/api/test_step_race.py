@@ -21,9 +21,12 @@ from agent_tui import wire as S
 from agent_tui.config import Settings
 from agent_tui.domain.case import Role
 from agent_tui.domain.lifecycle import Step
+from agent_tui.server.cases.common import Writer
 from agent_tui.server.db import make_engine, migrate
+from agent_tui.server.errors import VersionConflict
 from agent_tui.server.models import ChangeRow, CounterRow, EventRow
-from agent_tui.server.services import Actor, Store, VersionConflict
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 
 from .conftest import Api, FrozenClock
 from .helpers import new_case
@@ -47,13 +50,13 @@ def workers(app: FastAPI, settings: Settings, clock: FrozenClock) -> Iterator[li
 def read_together(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each step waits, after its read, until the other step has read too."""
     barrier = threading.Barrier(2)
-    original = Store._stepped
+    original = Writer._stepped
 
-    def stepped(self: Store, *args: Any, **kw: Any) -> Any:
+    def stepped(self: Writer, *args: Any, **kw: Any) -> Any:
         barrier.wait(timeout=10)
         return original(self, *args, **kw)
 
-    monkeypatch.setattr(Store, "_stepped", stepped)
+    monkeypatch.setattr(Writer, "_stepped", stepped)
 
 
 def at_once(calls: list[Callable[[], Any]]) -> list[Any]:

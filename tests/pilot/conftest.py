@@ -15,7 +15,7 @@ from agent_tui.domain.case import Role
 from agent_tui.server.auth import hash_password
 from agent_tui.server.embedded import EmbeddedServer
 from agent_tui.server.models import UserRow
-from agent_tui.server.services import Store
+from agent_tui.server.store import Store
 
 PASSWORD = "demo1234"
 

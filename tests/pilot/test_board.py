@@ -20,7 +20,8 @@ from agent_tui.domain.case import Role
 from agent_tui.domain.kpi import GroupBy
 from agent_tui.screens.board import KPI_ROWS, BoardScreen, KpiCasesScreen, percent
 from agent_tui.server.embedded import EmbeddedServer
-from agent_tui.server.services import Actor, Store
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 from agent_tui.wire import RatioOut
 from tests.pilot.conftest import PASSWORD
 from tests.pilot.test_entry import SIZE, wait_for

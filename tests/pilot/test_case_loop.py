@@ -20,8 +20,10 @@ from agent_tui.domain.kpi import GroupBy
 from agent_tui.domain.lifecycle import Step
 from agent_tui.screens.case_detail import CaseScreen
 from agent_tui.screens.queues import QueueScreen
+from agent_tui.server.cases.reads import CaseFilter
 from agent_tui.server.embedded import EmbeddedServer
-from agent_tui.server.services import Actor, CaseFilter, Store
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 from tests.pilot.conftest import PASSWORD
 from tests.pilot.test_entry import SIZE, wait_for
 

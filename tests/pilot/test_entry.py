@@ -12,7 +12,9 @@ from agent_tui.client.seat import Seat
 from agent_tui.config import Settings
 from agent_tui.domain.case import Role
 from agent_tui.screens.entry import CaseEntryScreen
-from agent_tui.server.services import Actor, CaseFilter, Store
+from agent_tui.server.cases.reads import CaseFilter
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 
 SIZE = (120, 36)
 LEAD = Actor("lead01", Role.LEAD)

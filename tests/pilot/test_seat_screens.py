@@ -21,8 +21,10 @@ from agent_tui.screens.entry import CaseEntryScreen
 from agent_tui.screens.login import LoginScreen
 from agent_tui.screens.lookup import LookupScreen
 from agent_tui.screens.queues import QueueScreen
+from agent_tui.server.cases.reads import CaseFilter
 from agent_tui.server.embedded import EmbeddedServer, free_port
-from agent_tui.server.services import Actor, CaseFilter, Store
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 from agent_tui.widgets.search_list import SearchList
 from tests.pilot.conftest import PASSWORD
 from tests.pilot.test_entry import SIZE, wait_for

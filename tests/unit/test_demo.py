@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from agent_tui.data.reference import load_reference
+from agent_tui.demo import DEMO_PASSWORD, DemoCase, demo_users, generate_demo, replay
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import (
     AppealType,
@@ -20,7 +21,6 @@ from agent_tui.domain.case import (
     validate_intake,
 )
 from agent_tui.domain.lifecycle import Event, Step
-from agent_tui.server.demo import DEMO_PASSWORD, DemoCase, demo_users, generate_demo, replay
 
 NOW = datetime(2026, 11, 26, 15, 30, tzinfo=SHANGHAI)
 COUNT = 3000

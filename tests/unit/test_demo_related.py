@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent_tui.demo.generate import _STREET_CATEGORIES, DemoCase, generate_demo, replay
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import OPEN_STATUSES, Address, Status
 from agent_tui.domain.hotspots import (
@@ -21,7 +22,6 @@ from agent_tui.domain.hotspots import (
 )
 from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.related import group_of, is_candidate
-from agent_tui.server.demo import _STREET_CATEGORIES, DemoCase, generate_demo, replay
 
 NOW = datetime(2026, 11, 26, 15, 30, tzinfo=SHANGHAI)
 

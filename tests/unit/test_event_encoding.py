@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from agent_tui.server.demo import generate_demo, replay
-from agent_tui.server.services import _decode, encode_changes
+from agent_tui.demo import generate_demo, replay
+from agent_tui.server.codec import _decode, encode_changes
 
 
 def test_every_change_of_a_month_of_demo_cases_round_trips() -> None:

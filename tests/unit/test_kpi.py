@@ -206,8 +206,8 @@ def test_a_trace_does_not_change_the_figures() -> None:
 def test_the_kpi_fields_are_all_the_replay_needs(group_by: GroupBy) -> None:
     """A replay may decode only ``KPI_FIELDS`` of each event's changes: on a month of demo
     cases in every state the figures are the same as from the whole changes."""
+    from agent_tui.demo import generate_demo, replay
     from agent_tui.domain.kpi import KPI_FIELDS
-    from agent_tui.server.demo import generate_demo, replay
 
     now = datetime(2026, 11, 26, 7, 30, tzinfo=UTC)
     events = [e for case in generate_demo(now, count=600) for e in replay(case)[1]]

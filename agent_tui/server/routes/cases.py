@@ -10,8 +10,9 @@ from pydantic import AwareDatetime, BaseModel, TypeAdapter
 from agent_tui import wire as S
 from agent_tui.domain.case import Address, AppealType, Status
 from agent_tui.domain.lifecycle import Step
-from agent_tui.server.deps import ActorDep, StoreDep
-from agent_tui.server.services import CaseFilter, check_instant
+from agent_tui.server.cases.reads import CaseFilter
+from agent_tui.server.codec import check_instant
+from agent_tui.server.deps import ActorDep, CaseReadsDep, WriterDep
 
 router = APIRouter(tags=["cases"])
 
@@ -48,12 +49,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         **_ERRORS,
     },
 )
-async def create_case(body: S.CaseCreate, actor: ActorDep, store: StoreDep) -> Response:
+async def create_case(body: S.CaseCreate, actor: ActorDep, writer: WriterDep) -> Response:
     # Writes run on the event loop, not in the thread pool: a write is ≈ 1 ms of Python and
     # SQL that one writer at a time may do anyway, and the hop to a worker thread and back
     # cost more CPU than the write itself (2.13 → 1.49 ms of server CPU per create on SQLite,
     # 2.22 → 1.68 on PostgreSQL; docs/benchmarks.md). Reads, which can be long, stay threaded.
-    case, created = store.create_case(actor, body)
+    case, created = writer.create_case(actor, body)
     return Response(
         case.model_dump_json(),
         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -64,7 +65,7 @@ async def create_case(body: S.CaseCreate, actor: ActorDep, store: StoreDep) -> R
 @router.get("/cases", name="list_cases", response_model=S.CasePage, responses=_ERRORS)
 def list_cases(
     actor: ActorDep,
-    store: StoreDep,
+    cases: CaseReadsDep,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     department: Annotated[str, Query(max_length=16)] = "",
     platform: Annotated[str, Query(max_length=16)] = "",
@@ -97,7 +98,7 @@ def list_cases(
         related_to=related_to,
         order=order,
     )
-    return _json(store.list_cases(actor, f, cursor, limit))
+    return _json(cases.list_cases(actor, f, cursor, limit))
 
 
 @router.get(
@@ -108,7 +109,7 @@ def list_cases(
 )
 def related_candidates(
     actor: ActorDep,
-    store: StoreDep,
+    cases: CaseReadsDep,
     category: Annotated[str, Query(min_length=1, max_length=16)],
     county: Annotated[str, Query(min_length=1, max_length=40)],
     township: Annotated[str, Query(max_length=40)] = "",
@@ -119,12 +120,12 @@ def related_candidates(
     """Open cases of the same category at the same village or road within the configured
     window (``related_window_days``): what the intake offers to link."""
     address = Address(county=county, township=township, village=village, road=road)
-    return _cases_json(store.related_candidates(actor, category, address, limit))
+    return _cases_json(cases.related_candidates(actor, category, address, limit))
 
 
 @router.get("/cases/{case_uuid}", name="get_case", response_model=S.CasePublic, responses=_ERRORS)
-def get_case(case_uuid: str, actor: ActorDep, store: StoreDep, events: bool = True) -> Response:
-    return _json(store.get_case(actor, case_uuid, with_events=events))
+def get_case(case_uuid: str, actor: ActorDep, cases: CaseReadsDep, events: bool = True) -> Response:
+    return _json(cases.get_case(actor, case_uuid, with_events=events))
 
 
 @router.get(
@@ -136,16 +137,16 @@ def get_case(case_uuid: str, actor: ActorDep, store: StoreDep, events: bool = Tr
 def caller_history(
     phone: str,
     actor: ActorDep,
-    store: StoreDep,
+    cases: CaseReadsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
-    return _cases_json(store.caller_history(actor, phone, limit))
+    return _cases_json(cases.caller_history(actor, phone, limit))
 
 
 def _step_endpoint(step: Step, body_type: type[S.StepBody]) -> Any:
-    async def endpoint(case_uuid: str, body: Any, actor: ActorDep, store: StoreDep) -> Response:
+    async def endpoint(case_uuid: str, body: Any, actor: ActorDep, writer: WriterDep) -> Response:
         # On the event loop, like create_case (a write: the thread hop costs more than it).
-        text, _public = store.apply_step_json(actor, case_uuid, step, body)
+        text, _public = writer.apply_step_json(actor, case_uuid, step, body)
         return Response(text, media_type="application/json")
 
     endpoint.__annotations__["body"] = body_type

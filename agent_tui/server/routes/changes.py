@@ -11,8 +11,9 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from agent_tui import wire as S
-from agent_tui.server.deps import ActorDep, StoreDep
-from agent_tui.server.services import Actor, Store
+from agent_tui.server.deps import ActorDep, FeedDep, SeatsDep
+from agent_tui.server.feed import Feed
+from agent_tui.server.visibility import Actor
 
 router = APIRouter(tags=["changes"])
 
@@ -27,12 +28,12 @@ AfterSeq = Annotated[int, Query(ge=0, le=2**31 - 1)]
 PageLimit = Annotated[int, Query(ge=1, le=1000)]
 
 
-async def _page(store: Store, actor: Actor, after: int, limit: int) -> tuple[bytes, S.ChangesPage]:
+async def _page(feed: Feed, actor: Actor, after: int, limit: int) -> tuple[bytes, S.ChangesPage]:
     """The page after ``after``: shared by every seat at that position (no thread when some
     seat already asked for it)."""
-    hit = store.cached_changes(actor, after, limit)
+    hit = feed.cached_changes(actor, after, limit)
     if hit is None:
-        hit = await run_in_threadpool(store.changes_json, actor, after, limit)
+        hit = await run_in_threadpool(feed.changes_json, actor, after, limit)
     return hit
 
 
@@ -40,7 +41,7 @@ async def _page(store: Store, actor: Actor, after: int, limit: int) -> tuple[byt
 async def changes(
     request: Request,
     actor: ActorDep,
-    store: StoreDep,
+    feed: FeedDep,
     after: AfterSeq = 0,
     wait: Annotated[float, Query(ge=0, le=60)] = 0,
     limit: PageLimit = 500,
@@ -50,12 +51,12 @@ async def changes(
     while True:
         remaining = deadline - time.monotonic()
         # Nothing new (a cached read of the feed's head): wait without touching the database.
-        if store.head() <= after and remaining > 0:
+        if feed.head() <= after and remaining > 0:
             if await request.is_disconnected():
                 break
             await notifier.wait(min(POLL_SECONDS, remaining))
             continue
-        body, page = await _page(store, actor, after, limit)
+        body, page = await _page(feed, actor, after, limit)
         if page.changes or page.last_seq > after or remaining <= 0:
             return Response(body, media_type="application/json")
         await notifier.wait(min(POLL_SECONDS, max(remaining, 0.01)))
@@ -73,7 +74,7 @@ async def changes(
 async def changes_stream(
     request: Request,
     actor: ActorDep,
-    store: StoreDep,
+    feed: FeedDep,
     after: AfterSeq = 0,
     limit: PageLimit = 500,
 ) -> StreamingResponse:
@@ -88,8 +89,8 @@ async def changes_stream(
         ends = time.monotonic() + STREAM_SECONDS
         quiet_since = time.monotonic()
         while time.monotonic() < ends:
-            if store.head() > position:
-                body, page = await _page(store, actor, position, limit)
+            if feed.head() > position:
+                body, page = await _page(feed, actor, position, limit)
                 if page.last_seq > position:
                     position = page.last_seq
                     quiet_since = time.monotonic()
@@ -106,6 +107,6 @@ async def changes_stream(
 
 
 @router.post("/seats/heartbeat", name="seat_heartbeat", status_code=204, tags=["seats"])
-async def heartbeat(body: S.SeatHeartbeat, actor: ActorDep, store: StoreDep) -> Response:
-    await run_in_threadpool(store.heartbeat, actor, body)
+async def heartbeat(body: S.SeatHeartbeat, actor: ActorDep, seats: SeatsDep) -> Response:
+    await run_in_threadpool(seats.heartbeat, actor, body)
     return Response(status_code=204)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from agent_tui import wire as S
 from agent_tui.domain.case import Role
 from agent_tui.domain.errors import FieldError, ValidationFailed
-from agent_tui.server.deps import ActorDep, StoreDep, require
-from agent_tui.server.services import Actor
+from agent_tui.server.deps import ActorDep, ReferenceSetsDep, require
+from agent_tui.server.visibility import Actor
 
 router = APIRouter(tags=["reference"])
 
@@ -19,13 +19,15 @@ Name = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="å‚è€
 
 
 @router.get("/reference", name="list_reference", response_model=list[S.ReferenceInfo])
-def list_reference(actor: ActorDep, store: StoreDep) -> list[S.ReferenceInfo]:
-    return store.reference_sets()
+def list_reference(actor: ActorDep, references: ReferenceSetsDep) -> list[S.ReferenceInfo]:
+    return references.reference_sets()
 
 
 @router.get("/reference/{name}", name="get_reference")
-def get_reference(name: Name, request: Request, actor: ActorDep, store: StoreDep) -> Response:
-    row = store.reference_set(name)
+def get_reference(
+    name: Name, request: Request, actor: ActorDep, references: ReferenceSetsDep
+) -> Response:
+    row = references.reference_set(name)
     etag = f'"{row.etag}"'
     headers = {"ETag": etag, "X-Reference-Version": str(row.version)}
     if request.headers.get("if-none-match") == etag:
@@ -36,7 +38,7 @@ def get_reference(name: Name, request: Request, actor: ActorDep, store: StoreDep
 @router.put("/reference/{name}", name="put_reference", response_model=S.ReferenceInfo)
 def put_reference(
     name: Name,
-    store: StoreDep,
+    references: ReferenceSetsDep,
     actor: Annotated[Actor, Depends(require(Role.ADMIN))],
     body: Annotated[Any, Body()],
 ) -> S.ReferenceInfo:
@@ -52,4 +54,4 @@ def put_reference(
             ]
         )
     json.dumps(body)
-    return store.put_reference_set(name, body)
+    return references.put_reference_set(name, body)

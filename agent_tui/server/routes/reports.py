@@ -12,8 +12,10 @@ from agent_tui import wire as S
 from agent_tui.domain.case import Role
 from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.domain.kpi import GroupBy
-from agent_tui.server.deps import StoreDep, require
-from agent_tui.server.services import Actor, check_instant, kpi_out
+from agent_tui.server.codec import check_instant
+from agent_tui.server.deps import BoardDep, HotspotsDep, KpisDep, StoreDep, require
+from agent_tui.server.reports.kpis import kpi_out
+from agent_tui.server.visibility import Actor
 
 router = APIRouter(tags=["reports"])
 
@@ -28,8 +30,8 @@ def health(store: StoreDep) -> dict[str, object]:
 
 
 @router.get("/reports/summary", name="lead_summary", response_model=S.LeadSummary)
-def lead_summary(actor: LeadDep, store: StoreDep) -> S.LeadSummary:
-    return store.lead_summary(actor)
+def lead_summary(actor: LeadDep, board: BoardDep) -> S.LeadSummary:
+    return board.lead_summary(actor)
 
 
 def _check_period(start: datetime, end: datetime) -> None:
@@ -49,21 +51,21 @@ def _check_period(start: datetime, end: datetime) -> None:
 
 
 @router.get("/reports/dashboard", name="dashboard", response_model=S.Dashboard)
-def dashboard(actor: LeadDep, store: StoreDep) -> S.Dashboard:
+def dashboard(actor: LeadDep, board: BoardDep) -> S.Dashboard:
     """The lead console: counts, deadlines, callbacks, seats, today's volume, KPI tiles
     (cached for ``kpi_cache_seconds``) and hot spots."""
-    return store.dashboard(actor)
+    return board.dashboard(actor)
 
 
 @router.get("/reports/hotspots", name="hotspots", response_model=list[S.Hotspot])
-def hotspots(actor: LeadDep, store: StoreDep) -> list[S.Hotspot]:
-    return store.hotspots(actor)
+def hotspots(actor: LeadDep, spots: HotspotsDep) -> list[S.Hotspot]:
+    return spots.hotspots(actor)
 
 
 @router.get("/reports/kpi-cases", name="kpi_cases", response_model=S.CasePage)
 def kpi_cases(
     actor: LeadDep,
-    store: StoreDep,
+    reports: KpisDep,
     kpi: Literal["on_time", "callback", "satisfaction", "timely_signing", "direct_resolution"],
     start: datetime,
     end: datetime,
@@ -74,19 +76,19 @@ def kpi_cases(
     """The cases behind a KPI over [start, end): the numerator (``met``), the rest of the
     denominator (``missed``) or all of it; ``after`` is the ``next_cursor`` of the last page."""
     _check_period(start, end)
-    return store.kpi_cases(actor, kpi, part, start, end, after, limit)
+    return reports.kpi_cases(actor, kpi, part, start, end, after, limit)
 
 
 @router.get("/reports/kpis", name="kpis", response_model=S.KpiReportOut)
 def kpis(
     actor: LeadDep,
-    store: StoreDep,
+    reports: KpisDep,
     start: datetime,
     end: datetime,
     group_by: Annotated[GroupBy, Query()] = GroupBy.NONE,
 ) -> S.KpiReportOut:
     _check_period(start, end)
-    report = store.kpis(actor, start, end, group_by)
+    report = reports.kpis(actor, start, end, group_by)
     return S.KpiReportOut(
         start=report.start,
         end=report.end,

@@ -1,0 +1,325 @@
+"""Rows to domain values and wire answers, and back: the store's one translation table.
+
+``row_to_case``/``case_columns`` turn a ``cases`` row into a domain ``Case`` and back;
+``encode_changes``/``event_from_row`` do the same for the audit log's events; ``to_public``
+makes the answer a viewer gets (masked as ``visibility`` says); the paging cursors are
+encoded and decoded here; ``check_instant`` refuses times no hotline has.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from agent_tui import wire as S
+from agent_tui.domain.case import (
+    OPEN_STATUSES,
+    Address,
+    AppealType,
+    CallbackResult,
+    Case,
+    Channel,
+    Gender,
+    Role,
+    Satisfaction,
+    Status,
+    SupervisionLevel,
+    Urgency,
+)
+from agent_tui.domain.errors import FieldError, ValidationFailed
+from agent_tui.domain.lifecycle import Event, Step
+from agent_tui.server.models import CaseRow, EventRow
+from agent_tui.server.visibility import Actor, masks_caller
+
+_DATETIME_FIELDS = frozenset(f.name for f in dataclasses.fields(Case) if "datetime" in str(f.type))
+_ENUM_FIELDS: dict[str, Any] = {
+    "status": Status,
+    "appeal_type": AppealType,
+    "channel": Channel,
+    "urgency": Urgency,
+    "gender": Gender,
+    "callback_result": CallbackResult,
+    "satisfaction": Satisfaction,
+}
+#: Each enum's members by value: a dict lookup, where calling the enum class costs ten times
+#: as much (the KPI replay decodes half a million events at 1M cases).
+_BY_VALUE: dict[str, dict[str, Any]] = {
+    name: {m.value: m for m in enum} for name, enum in _ENUM_FIELDS.items()
+}
+_STEPS: dict[str, Step] = {m.value: m for m in Step}
+_ROLES: dict[str, Role] = {m.value: m for m in Role}
+_STATUSES: dict[str, Status] = {m.value: m for m in Status}
+
+
+def row_to_case(row: Any) -> Case:
+    """``row``: a ``CaseRow`` or a Core row of the ``cases`` table."""
+    return Case(
+        uuid=row.uuid,
+        appeal_type=AppealType(row.appeal_type),
+        content=row.content,
+        status=Status(row.status),
+        channel=Channel(row.channel),
+        urgency=Urgency(row.urgency),
+        number=row.number,
+        caller_phone=row.caller_phone,
+        caller_name=row.caller_name,
+        gender=Gender(row.gender),
+        confidential=row.confidential,
+        anonymous=row.anonymous,
+        category=row.category,
+        address=Address(
+            row.county, row.township, row.village, row.road, row.address_detail, row.lat, row.lon
+        ),
+        platform=row.platform,
+        agent=row.agent,
+        registered_at=row.registered_at,
+        department=row.department,
+        co_departments=tuple(c for c in row.co_departments.split(";") if c),
+        assigned_platform=row.assigned_platform,
+        dispatched_at=row.dispatched_at,
+        sign_deadline=row.sign_deadline,
+        return_deadline=row.return_deadline,
+        handling_deadline=row.handling_deadline,
+        deadline_provisional=row.deadline_provisional,
+        signed_at=row.signed_at,
+        requested_deadline=row.requested_deadline,
+        extensions=row.extensions,
+        returns=row.returns,
+        replied_at=row.replied_at,
+        result=row.result,
+        refusal_reason=row.refusal_reason,
+        callback_required=row.callback_required,
+        callback_attempts=row.callback_attempts,
+        callback_result=CallbackResult(row.callback_result) if row.callback_result else None,
+        satisfaction=Satisfaction(row.satisfaction) if row.satisfaction else None,
+        reopens=row.reopens,
+        supervision=SupervisionLevel(row.supervision),
+        archived_at=row.archived_at,
+        version=row.version,
+    )
+
+
+_CASE_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Case) if f.name not in ("address", "co_departments")
+)
+
+
+def case_columns(case: Case) -> dict[str, Any]:
+    """The ``cases`` columns of a domain case (everything but id and bookkeeping)."""
+    values: dict[str, Any] = {}
+    for name in _CASE_FIELDS:
+        value = getattr(case, name)
+        if name == "supervision":
+            value = int(value)
+        elif isinstance(value, str):
+            value = str(value)  # enums -> plain codes
+        values[name] = value
+    a = case.address
+    values.update(
+        county=a.county,
+        township=a.township,
+        village=a.village,
+        road=a.road,
+        address_detail=a.detail,
+        lat=a.lat,
+        lon=a.lon,
+        co_departments=";".join(case.co_departments),
+    )
+    return values
+
+
+def case_to_row(case: Case, row: CaseRow) -> None:
+    """Copy the domain projection onto the row."""
+    for name, value in case_columns(case).items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Address):
+        return dataclasses.asdict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, SupervisionLevel):
+        return int(value)
+    return value
+
+
+def _encode_default(value: Any) -> Any:
+    """What ``json`` cannot write itself (strings, numbers, enums, tuples it can)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Address):
+        return dataclasses.asdict(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def encode_changes(changes: Any) -> str:
+    """``{field: [before, after]}`` as JSON: the C encoder writes the plain values and calls back
+    only for instants and addresses (a register event has every field of the case)."""
+    return json.dumps(changes, ensure_ascii=False, default=_encode_default)
+
+
+def _decode(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _DATETIME_FIELDS:
+        return datetime.fromisoformat(value)
+    if name in _BY_VALUE:
+        return _BY_VALUE[name][value]
+    if name == "address":
+        return Address(**value)
+    if name == "co_departments":
+        return tuple(value)
+    if name == "supervision":
+        return SupervisionLevel(value)
+    return value
+
+
+def event_from_row(row: Any, fields: frozenset[str] | None = None) -> Event:
+    """``row``: an ``EventRow`` or a Core row of the ``case_events`` table. With ``fields``,
+    only those changes are decoded (a register event carries every field of the case: the
+    KPI replay reads ten of them, and decoding the rest was most of its time)."""
+    raw = json.loads(row.changes)
+    if fields is not None:
+        raw = {k: v for k, v in raw.items() if k in fields}
+    return Event(
+        case_uuid=row.case_uuid,
+        step=_STEPS[row.step],
+        actor=row.actor,
+        role=_ROLES[row.role],
+        at=row.at,
+        from_status=_STATUSES[row.from_status] if row.from_status else None,
+        to_status=_STATUSES[row.to_status],
+        reason=row.reason,
+        changes={k: (_decode(k, a), _decode(k, b)) for k, (a, b) in raw.items()},
+        version=row.version,
+    )
+
+
+MASK = "（保密）"
+
+
+def to_public(
+    row: Any, viewer: Actor, now: datetime, events: Sequence[EventRow] | None = None
+) -> S.CasePublic:
+    """``row``: a ``CaseRow`` or a Core row of the ``cases`` table (read paths use those)."""
+    masked = masks_caller(viewer, row)
+    phone = "" if masked else row.caller_phone
+    name = MASK if masked and row.confidential else ("" if masked else row.caller_name)
+    status = Status(row.status)
+    overdue = (
+        status in OPEN_STATUSES
+        and row.handling_deadline is not None
+        and row.replied_at is None
+        and now >= row.handling_deadline
+    )
+    public_events = None
+    if events is not None:
+        public_events = [_event_public(e, masked) for e in events]
+    data = {name: getattr(row, name) for name in _PLAIN_PUBLIC_FIELDS}
+    data.update(
+        status=status,
+        caller_phone=phone,
+        caller_name=name,
+        masked=masked,
+        address=S.AddressOut(
+            county=row.county,
+            township=row.township,
+            village=row.village,
+            road=row.road,
+            detail=row.address_detail,
+            lat=row.lat,
+            lon=row.lon,
+        ),
+        co_departments=[c for c in row.co_departments.split(";") if c],
+        overdue=overdue,
+        events=public_events,
+    )
+    return S.CasePublic.model_validate(data)
+
+
+#: Public fields copied from the row as they are (pydantic turns codes into enums).
+_PLAIN_PUBLIC_FIELDS = tuple(
+    name
+    for name in S.CasePublic.model_fields
+    if name
+    not in {
+        "status",
+        "caller_phone",
+        "caller_name",
+        "masked",
+        "address",
+        "co_departments",
+        "overdue",
+        "events",
+    }
+)
+
+
+_IDENTITY_FIELDS = frozenset({"caller_phone", "caller_name"})
+
+
+def _event_public(row: EventRow, masked: bool) -> S.EventPublic:
+    changes = json.loads(row.changes)
+    if masked:
+        changes = {k: v for k, v in changes.items() if k not in _IDENTITY_FIELDS}
+    return S.EventPublic(
+        id=row.id or 0,
+        seq=row.seq,
+        step=Step(row.step),
+        actor=row.actor,
+        role=Role(row.role),
+        at=row.at,
+        from_status=Status(row.from_status) if row.from_status else None,
+        to_status=Status(row.to_status),
+        reason=row.reason,
+        changes=changes,
+        version=row.version,
+    )
+
+
+def check_instant(name: str, value: datetime | None) -> None:
+    """Refuse instants no hotline has (and that overflow when moved to UTC)."""
+    if value is None:
+        return
+    if value.tzinfo is None or not 2000 <= value.year <= 2200:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    name,
+                    "out_of_range",
+                    "时间须带时区，且在 2000–2200 年之间",
+                    "A time with a time zone between the years 2000 and 2200 is required",
+                )
+            ]
+        )
+
+
+# --- cursors ------------------------------------------------------------------------------------
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps([_encode(v) for v in values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def bad_cursor() -> ValidationFailed:
+    return ValidationFailed([FieldError("cursor", "invalid", "翻页游标无效", "Invalid cursor")])
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list):
+            raise ValueError
+        return values
+    except ValueError as exc:
+        raise bad_cursor() from exc

@@ -1,0 +1,86 @@
+"""Who is asking and what they may see: every rule that hides a case or a caller lives here.
+
+``Actor`` is the caller as the store knows it (from the token). A department sees the cases
+dispatched to it (as lead or co-department) and never a masked caller's identity; a county
+platform sees the cases of its platform or assigned to it; the centre sees everything. The
+rules come in the forms the store needs: WHERE clauses (``visible_cases``, ``phone_visible``)
+and checks of a row already read (``can_see``, ``masks_caller``); ``scope`` names the viewers that
+share one view (the feed's page cache and the report caches are kept per scope).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from agent_tui.domain.case import Role
+from agent_tui.server.models import CaseRow
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: str
+    role: Role
+    department: str = ""
+    platform: str = "city"
+    name: str = ""
+
+    @property
+    def is_county(self) -> bool:
+        return self.platform != "city"
+
+
+SYSTEM = Actor("clock", Role.SYSTEM, name="系统")
+
+
+def visible_cases(viewer: Actor) -> Any:
+    """A WHERE clause limiting cases to what ``viewer`` may see."""
+    if viewer.role is Role.DEPARTMENT:
+        d = viewer.department
+        return sa.or_(
+            col(CaseRow.department) == d,
+            col(CaseRow.co_departments) == d,
+            col(CaseRow.co_departments).like(f"{d};%"),
+            col(CaseRow.co_departments).like(f"%;{d}"),
+            col(CaseRow.co_departments).like(f"%;{d};%"),
+        )
+    if viewer.is_county:
+        return sa.or_(
+            col(CaseRow.platform) == viewer.platform,
+            col(CaseRow.assigned_platform) == viewer.platform,
+        )
+    return sa.true()
+
+
+def phone_visible(viewer: Actor) -> Any:
+    """A department must not learn that a masked caller called: phone lookups skip them."""
+    if viewer.role is Role.DEPARTMENT:
+        return sa.and_(sa.not_(col(CaseRow.confidential)), sa.not_(col(CaseRow.anonymous)))
+    return sa.true()
+
+
+def can_see(viewer: Actor, row: Any) -> bool:
+    """Whether ``viewer`` may see the case ``row`` (read already): ``visible_cases`` in Python."""
+    if viewer.role is Role.DEPARTMENT:
+        d = viewer.department
+        return row.department == d or d in row.co_departments.split(";")
+    if viewer.is_county:
+        return viewer.platform in (row.platform, row.assigned_platform)
+    return True
+
+
+def masks_caller(viewer: Actor, row: Any) -> bool:
+    """A department sees neither the phone nor the name of a confidential or anonymous caller."""
+    return viewer.role is Role.DEPARTMENT and bool(row.confidential or row.anonymous)
+
+
+def scope(viewer: Actor) -> tuple[str, str]:
+    """Viewers that see the same feed (visibility and masking): one cached page each."""
+    if viewer.role is Role.DEPARTMENT:
+        return ("department", viewer.department)
+    if viewer.is_county:
+        return ("platform", viewer.platform)
+    return ("centre", "")
