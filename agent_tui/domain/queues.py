@@ -35,6 +35,10 @@ class QueueFacts(Protocol):
     def handling_deadline(self) -> datetime | None: ...
     @property
     def replied_at(self) -> datetime | None: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def uuid(self) -> str: ...
 
 
 class Order:
@@ -77,21 +81,22 @@ class QueueDef:
     def sort(self, cases: Sequence[Any]) -> list[Any]:
         """``cases`` (QueueFacts) in the queue's order. By deadline: the deadline running now
         (the sign deadline of a case waiting to be signed), soonest first, then the earliest
-        registered; otherwise ties by registration, newest first."""
-        newest = sorted(cases, key=lambda c: c.registered_at, reverse=True)
+        registered; oldest: the least recently touched first; newest: registered, newest
+        first. The number (then the uuid) settles ties, so every view orders alike."""
         if self.order == Order.DEADLINE:
             far = datetime.max.replace(tzinfo=SHANGHAI)
 
-            def due(c: Any) -> tuple[datetime, datetime]:
+            def due(c: Any) -> tuple[datetime, datetime, str, str]:
                 running = running_deadline(
                     c.status, c.sign_deadline, c.handling_deadline, c.replied_at
                 )
-                return (running.at if running else c.handling_deadline or far, c.registered_at)
+                at = running.at if running else c.handling_deadline or far
+                return (at, c.registered_at, c.number, c.uuid)
 
             return sorted(cases, key=due)
         if self.order == Order.OLDEST:
-            return sorted(newest, key=lambda c: c.updated_at)
-        return newest
+            return sorted(cases, key=lambda c: (c.updated_at, c.number, c.uuid))
+        return sorted(cases, key=lambda c: (c.registered_at, c.number, c.uuid), reverse=True)
 
     def server_query(self, user_id: str, now: datetime) -> dict[str, Any]:
         """The same queue as the central store's ``GET /api/cases`` parameters."""

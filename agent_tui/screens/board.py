@@ -51,7 +51,7 @@ from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
 from agent_tui.widgets.tables import Cell, fill_table
 
 #: Seconds: the board asks again at most this often when the feed brings changes ...
-MIN_GAP = 2.0
+MIN_GAP = 0.25
 #: ... and at least this often (deadlines and seats move with the clock).
 EVERY = 30.0
 
