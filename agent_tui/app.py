@@ -25,6 +25,7 @@ from agent_tui.keys import GENERAL, KeyRow, localize_bindings, rows_from
 from agent_tui.screens.help import HelpScreen
 from agent_tui.screens.login import LoginScreen
 from agent_tui.screens.palette import PROVIDERS
+from agent_tui.widgets import compositor
 
 # Only the login form (and help) are imported to paint the first screen; the rest — the wire
 # models, httpx, the indexes and the other screens — load behind it (``_import_screens``).
@@ -104,6 +105,7 @@ class AgentTUI(App[None]):
         login: LoginForm | None = None,
         start: str = "",
     ) -> None:
+        compositor.install()  # toasts and docked keys keep their 汉字 over other widgets' edges
         super().__init__()
         self.title = t(self.TITLE)
         #: The first screen after login: "" (by role) or "board" (``agent-tui lead``).
