@@ -26,6 +26,7 @@ from agent_tui.screens.help import HelpScreen
 from agent_tui.screens.login import LoginScreen
 from agent_tui.screens.palette import PROVIDERS
 from agent_tui.widgets import compositor
+from agent_tui.widgets.times import set_display_zone
 
 # Only the login form (and help) are imported to paint the first screen; the rest — the wire
 # models, httpx, the indexes and the other screens — load behind it (``_import_screens``).
@@ -420,5 +421,6 @@ def make_app(
     """
     settings = settings or Settings()
     set_language(settings.language)
+    set_display_zone(settings.display_timezone)
     localize_bindings()
     return AgentTUI(settings, seat, clock, login, start)

@@ -42,7 +42,7 @@ from agent_tui.domain.related import group_of
 from agent_tui.domain.routing import Router
 from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, either, english, t
-from agent_tui.widgets.case_table import number_of, short, status_of
+from agent_tui.widgets.case_table import local, number_of, short, status_of
 from agent_tui.widgets.choice import ChoiceBar
 from agent_tui.widgets.hits import address_hits, category_hits, department_hit, department_hits
 from agent_tui.widgets.pick import PickField
@@ -379,9 +379,9 @@ class CaseEntryScreen(Screen[None]):
             number = c.get("number") or t("（待发送）")
             table.add_row(
                 f"[{style}]{number}[/]" if style else number,
-                str(c.get("registered_at", ""))[5:16].replace("T", " "),
+                local(c.get("registered_at")),
                 t(status.label),
-                str(c.get("content", ""))[:18],
+                short(c.get("content"), 18),
             )
         warning = self.query_one("#history-warning", Static)
         if len(cases) >= 2:

@@ -251,7 +251,7 @@ class QueueScreen(Screen[None]):
             if cached is None or int(cached[0].get("version", 0)) < int(body["version"]):
                 merged[uuid] = (body, False)
         if self.queue.mine_today:
-            today = now.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+            today = local(now, "%Y-%m-%d")
             merged = {
                 uuid: row
                 for uuid, row in merged.items()

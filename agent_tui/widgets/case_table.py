@@ -9,29 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import OPEN_STATUSES, Status
 from agent_tui.i18n import N_, t
+from agent_tui.widgets.times import local as local  # every time shown goes through it
+from agent_tui.widgets.times import parse_time as parse_time
 
 if TYPE_CHECKING:
     from agent_tui.data.reference import ReferenceData
 
 PENDING_NUMBER = N_("（待发送）")
-
-
-def parse_time(value: object) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def local(value: object, fmt: str = "%m-%d %H:%M") -> str:
-    """A stored instant as Beijing time (``11-27 09:30``); empty if absent."""
-    moment = parse_time(value)
-    return moment.astimezone(SHANGHAI).strftime(fmt) if moment else ""
 
 
 def status_of(body: dict[str, Any]) -> Status:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from agent_tui.client.seat import Seat
-from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.i18n import t
+from agent_tui.widgets.times import local
 
 
 class SeatBar(Widget):
@@ -36,8 +36,8 @@ class SeatBar(Widget):
 
     def refresh_status(self) -> None:
         status = self.seat.status
-        now = getattr(self.app, "clock", lambda: datetime.now(SHANGHAI))()
-        clock = now.astimezone(SHANGHAI).strftime("%H:%M:%S")
+        now = getattr(self.app, "clock", lambda: datetime.now(UTC))()
+        clock = local(now, "%H:%M:%S")
         self.text = t(
             "坐席 {seat} · {user} · {status} · {clock}",
             seat=self.seat.seat_id,
