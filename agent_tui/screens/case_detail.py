@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from agent_tui import wire
 from agent_tui.client.api import ApiError
@@ -34,6 +34,7 @@ from agent_tui.screens.entry import EntryContext
 from agent_tui.screens.step_form import NOT_ASKED, StepForm
 from agent_tui.widgets.case_table import local, number_of, short, status_of
 from agent_tui.widgets.seat_bar import SeatBar
+from agent_tui.widgets.timeline import Timeline, TimelineEvent
 
 #: Steps the system takes on its own (clock jobs), never offered at a seat.
 NOT_AT_SEAT = frozenset({Step.REGISTER, Step.NOTICE, Step.PUBLIC_NOTICE})
@@ -126,6 +127,15 @@ class CaseScreen(Screen[None]):
             "1", "step(1)", "办理步骤", tooltip="1–9：按编号办理右侧列出的步骤", id="case.step"
         ),
         *(Binding(str(n), f"step({n})", show=False, id=f"case.step{n}") for n in range(2, 10)),
+        Binding(
+            "pagedown",
+            "page(1)",
+            "翻页",
+            tooltip="工单内容与办理过程：PgDn/PgUp 翻页，↑↓ 逐行，Home/End 到头/尾",
+            show=False,
+            id="case.page",
+        ),
+        Binding("pageup", "page(-1)", show=False, id="case.page_up"),
         Binding("ctrl+r", "reload", "刷新", tooltip="从中心库重新读取", id="case.reload"),
         Binding(
             "ctrl+y",
@@ -170,7 +180,7 @@ class CaseScreen(Screen[None]):
             with VerticalScroll(id="case-main"):
                 yield Static("", id="case-fields")
                 yield Label(t("办理过程"), classes="section-title")
-                yield DataTable(id="case-timeline", cursor_type="row", zebra_stripes=True)
+                yield Timeline(id="case-timeline")
             with Vertical(id="case-side"):
                 yield Label(t("可办理（数字键）"), classes="section-title")
                 yield Static("", id="case-steps")
@@ -181,8 +191,7 @@ class CaseScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#case-timeline", DataTable)
-        table.add_columns(t("时间"), t("操作人"), t("角色"), t("步骤"), t("状态变化"), t("说明"))
+        self.query_one("#case-main", VerticalScroll).focus()  # the keys scroll the case
         self.refresh_case()
 
     # -- data ----------------------------------------------------------------------------------
@@ -281,12 +290,15 @@ class CaseScreen(Screen[None]):
             (N_("签收期限"), local(b.get("sign_deadline"))),
             (N_("办理期限"), local(b.get("handling_deadline"))),
             (N_("答复"), str(b.get("result") or "")),
+            (N_("不予受理理由"), str(b.get("refusal_reason") or "")),
             (N_("满意度"), t(satisfaction.label) if satisfaction else ""),
             (N_("诉求内容"), str(b.get("content", ""))),
         ]
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
-        grid.add_column()
+        # Folded, not cut: 汉字 have no spaces to wrap at, and Rich cuts a word wider than the
+        # line with "…" unless told to fold it (the reply ended in "…" after one line).
+        grid.add_column(overflow="fold")
         for label, value in rows:
             if value:
                 grid.add_row(t(label), value)
@@ -369,21 +381,21 @@ class CaseScreen(Screen[None]):
         panel.update("\n".join(lines))
 
     def _show_timeline(self) -> None:
-        table = self.query_one("#case-timeline", DataTable)
-        table.clear()
-        if self.events is None:
-            return
-        for e in self.events:
+        events = []
+        for e in self.events or []:
             source = t(Status(e["from_status"]).label) if e.get("from_status") else ""
             target = t(Status(e["to_status"]).label)
-            table.add_row(
-                local(e.get("at")),
-                str(e.get("actor", "")),
-                t(Role(e["role"]).label),
-                t(Step(e["step"]).label),
-                f"{source}→{target}" if source and source != target else target,
-                str(e.get("reason", "")),
+            events.append(
+                TimelineEvent(
+                    local(e.get("at")),
+                    str(e.get("actor", "")),
+                    t(Role(e["role"]).label),
+                    t(Step(e["step"]).label),
+                    f"{source}→{target}" if source and source != target else target,
+                    str(e.get("reason", "")),
+                )
             )
+        self.query_one("#case-timeline", Timeline).show(events)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -396,6 +408,10 @@ class CaseScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss()
+
+    def action_page(self, direction: int) -> None:
+        main = self.query_one("#case-main", VerticalScroll)
+        main.scroll_page_down() if direction > 0 else main.scroll_page_up()
 
     def action_step(self, n: int) -> None:
         if n > len(self.actions):
