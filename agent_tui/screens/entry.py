@@ -372,7 +372,7 @@ class CaseEntryScreen(Screen[None]):
         table.clear()
         open_count = 0
         for c in cases:
-            status = Status(c["status"])
+            status = status_of(c)  # a case saved here and not yet sent has no status yet
             is_open = status not in (Status.ARCHIVED, Status.REFUSED, Status.RESOLVED)
             open_count += is_open
             style = "bold yellow" if is_open else ""

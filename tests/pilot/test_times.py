@@ -52,3 +52,19 @@ async def test_a_centre_elsewhere_sets_its_zone(tmp_path: Path, zone: None) -> N
     app = make_app(settings, _seat(tmp_path), _frozen)
     registered, screen = await _history(app)
     assert registered == "11-26 01:06" and "02:30:00" in screen
+
+
+async def test_caller_history_lists_a_case_saved_here_and_not_yet_sent(tmp_path: Path) -> None:
+    """The same caller again right after a save (offline): the pane listed nothing at all,
+    the case waiting in the outbox has no status yet."""
+    app = make_app(Settings(data_dir=tmp_path / "data"), _seat(tmp_path), _frozen)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*"13912345671", "enter", "3", "enter", *"zdjy", "enter")
+        await pilot.press(*"jsl", "enter", "enter", *"北侧人行道有商户摆摊", "ctrl+s")
+        await pilot.press(*"13912345671")
+        await pilot.pause(0.2)
+        table = app.screen.query_one("#history", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert len(rows) == 2
+        assert "（待发送）" in rows[0][0] and rows[0][1] == "11-26 10:30"
+        assert "重复来电" in frame_text(app)
