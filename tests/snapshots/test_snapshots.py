@@ -477,7 +477,9 @@ REPLY = "".join(
     f"第{i}条：经现场核查，商户已退回店内经营，占道物品已清理，城管中队每日两次巡查。"
     for i in range(1, 30)
 )[:600]
-RETURN_REASON = "该路段北段属经济开发区管辖，请改派开发区城管分局办理；本局已于当日电话告知来电人。" * 2
+RETURN_REASON = (
+    "该路段北段属经济开发区管辖，请改派开发区城管分局办理；本局已于当日电话告知来电人。" * 2
+)
 
 
 def _ticking(start: datetime, step: timedelta) -> Callable[[], datetime]:
