@@ -125,3 +125,12 @@ def terminal(app: App[Any]) -> Iterator[Terminal]:
         yield screen
     finally:
         app._display = original  # type: ignore[method-assign]
+
+
+async def until(pilot: Any, predicate: Any, timeout: float = 10.0) -> None:
+    """Pause until ``predicate()`` holds (a loaded machine takes longer to mount and paint)."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()

@@ -21,7 +21,7 @@ from textual.widgets._toast import Toast
 from agent_tui.app import make_app
 from agent_tui.config import Settings
 from agent_tui.i18n import t
-from tests.screen import drawn_lines, frame, region_lines, terminal
+from tests.screen import drawn_lines, frame, region_lines, terminal, until
 from tests.snapshots.test_snapshots import _case, _frozen, _lead_app, _offline_seat
 
 SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((140, 40), id="140x40")]
@@ -65,8 +65,8 @@ async def test_toasts_over_the_split_entry_screen_show_every_character(
             await _fill(pilot, "13912345671")
             await pilot.press("ctrl+s")  # 已受理（待发送到中心库）
             app.notify(CONFLICT, title=t("冲突"), severity="error", timeout=10)
+            await until(pilot, lambda: len(app.screen.query(Toast)) == 3)
             await pilot.pause(0.2)
-            await pilot.pause()
 
             lines = frame(app)
             toasts = list(app.screen.query(Toast))
@@ -91,9 +91,15 @@ async def test_toasts_over_the_split_entry_screen_show_every_character(
             assert seen.lines == [s.text for s in lines]
 
 
-def _footer_keys_read_whole(app) -> None:  # type: ignore[no-untyped-def]
-    lines = frame(app)
+async def _footer_keys_read_whole(pilot) -> None:  # type: ignore[no-untyped-def]
+    app = pilot.app
     footer = app.screen.query_one(Footer)
+    for _ in range(100):  # the Footer composes its keys once the bindings are ready
+        if footer.query(FooterKey):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+    lines = frame(app)
     keys = list(footer.query(FooterKey))
     palette = next(k for k in keys if k.has_class("-command-palette"))
     shown = region_lines(lines, palette.region)[0]
@@ -116,11 +122,11 @@ async def test_footer_keys_keep_their_characters_beside_the_docked_palette_key(
     app = _lead_app(tmp_path)
     async with app.run_test(size=size) as pilot:
         await pilot.pause(0.3)
-        _footer_keys_read_whole(app)
+        await _footer_keys_read_whole(pilot)
         for mode in ("f2", "f4"):
             await pilot.press(mode)
             await pilot.pause(0.2)
-            _footer_keys_read_whole(app)
+            await _footer_keys_read_whole(pilot)
 
 
 class _Split(App[None]):
@@ -149,7 +155,8 @@ async def test_a_toast_reads_whole_at_any_width(width: int) -> None:
         with terminal(app) as seen:
             for offset in range(3):  # the toast's text at three offsets against the cuts
                 app.notify(" " * offset + message, title="派单", timeout=30)
-                await pilot.pause(0.1)
+                await until(pilot, lambda n=offset: len(app.screen.query(Toast)) == n + 1)
+            await pilot.pause(0.1)
             lines = frame(app)
             for toast in app.screen.query(Toast):
                 text = region_lines(lines, toast.content_region)
