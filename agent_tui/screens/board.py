@@ -468,14 +468,16 @@ class BoardScreen(Screen[None]):
     # -- keys ----------------------------------------------------------------------------------
 
     def action_kpis(self) -> None:
-        self.query_one("#board-kpis", DataTable).focus()
+        # At once, not after the next refresh (``Widget.focus``): K and Enter typed together
+        # must reach the tiles, not the overdue list.
+        self.set_focus(self.query_one("#board-kpis", DataTable))
 
     def action_select(self) -> None:
         """Enter when no table has the focus: the overdue list's case."""
         focused = self.focused
         table = focused if isinstance(focused, DataTable) else self.query_one("#board-late")
         if isinstance(table, DataTable) and table.row_count:
-            table.focus()
+            self.set_focus(table)
             table.action_select_cursor()
 
     def action_pane(self, n: int) -> None:
