@@ -94,6 +94,9 @@ async def test_login_wrong_password_then_right_one_opens_entry_and_is_remembered
         password.value = ""
         await pilot.press(*PASSWORD, "enter")
         await wait_for(lambda: isinstance(app.screen, CaseEntryScreen))
+        # Mounted before the app closes: a screen still mounting at exit finds no children.
+        await wait_for(lambda: bool(app.screen.query("#caller_phone")))
+        await pilot.pause()
         assert app.seat is not None and app.seat.user is not None
         assert app.seat.user.role is Role.AGENT
     assert remembered_login(settings.data_dir) == (central.url, "agent01")
