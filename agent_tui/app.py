@@ -26,6 +26,8 @@ from agent_tui.keys import GENERAL, KeyRow, localize_bindings, rows_from
 from agent_tui.screens.help import HelpScreen
 from agent_tui.screens.login import LoginScreen
 from agent_tui.screens.palette import PROVIDERS
+from agent_tui.widgets import compositor
+from agent_tui.widgets.times import display_zone, set_display_zone
 
 # Only the login form (and help) are imported to paint the first screen; the rest — the wire
 # models, httpx, the indexes and the other screens — load behind it (``_import_screens``).
@@ -109,6 +111,7 @@ class AgentTUI(App[None]):
         login: LoginForm | None = None,
         start: str = "",
     ) -> None:
+        compositor.install()  # toasts and docked keys keep their 汉字 over other widgets' edges
         super().__init__()
         self.title = t(self.TITLE)
         #: The first screen after login: "" (by role) or "board" (``agent-tui lead``).
@@ -190,6 +193,7 @@ class AgentTUI(App[None]):
         from agent_tui.screens.queues import QueueScreen
 
         self.seat = seat
+        seat.tz = display_zone()  # "today" in the queues is the centre's day
         ctx = self.entry_context
         self.add_mode("entry", lambda: CaseEntryScreen(ctx, seat))
         self.add_mode(
@@ -458,5 +462,6 @@ def make_app(
     """
     settings = settings or Settings()
     set_language(settings.language)
+    set_display_zone(settings.display_timezone)
     localize_bindings()
     return AgentTUI(settings, seat, clock, login, start)

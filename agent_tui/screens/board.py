@@ -5,10 +5,11 @@ and short lists the server aggregates; the board never pulls cases to count them
 the change feed brings something (at most every ``MIN_GAP`` seconds) and every ``EVERY``
 seconds for the figures that move with the clock (due within 2 h, seats going silent).
 
-Keys: 1–7 switch the lower pane; Tab moves between the KPI tiles and the pane; Enter on a KPI
-cell lists the cases behind it (drill-down), on a case opens it; ``s`` on a hot spot puts its
-open cases under supervision; Ctrl+E writes today's Excel report, Ctrl+T shows the text
-summary to paste into a message.
+Keys: the board opens on the overdue list (what a lead acts on): Enter opens the case. 1–7
+switch the lower pane; ``k`` moves to the KPI tiles, where Enter lists the cases behind a
+figure (drill-down); Tab moves between the tiles and the pane, and the focused one has a
+bright border; ``s`` on a hot spot puts its open cases under supervision; Ctrl+E writes
+today's Excel report, Ctrl+T shows the text summary to paste into a message.
 """
 
 from __future__ import annotations
@@ -110,6 +111,23 @@ class BoardScreen(Screen[None]):
             id="board.pane",
         ),
         *(Binding(str(n + 1), f"pane({n})", show=False, id=f"board.pane{n}") for n in range(1, 7)),
+        # Enter belongs to the focused table (DataTable's own binding); this one names it in F1.
+        Binding(
+            "enter",
+            "select",
+            "打开工单",
+            tooltip="超期列表：打开所选工单；指标表：列出该指标的工单（明细）",
+            show=False,
+            id="board.open",
+        ),
+        Binding(
+            "k",
+            "kpis",
+            "指标明细",
+            tooltip="光标到指标表：方向键选指标与时段，Enter 列出明细（1 回到超期列表）",
+            show=False,  # the table's title says "K"; the Footer has no room left at 100 columns
+            id="board.kpis",
+        ),
         Binding(
             "s",
             "supervise",
@@ -186,7 +204,11 @@ class BoardScreen(Screen[None]):
         follow_seat(self)
         self.set_interval(EVERY, self.request_refresh)
         self.request_refresh()
-        self.query_one("#board-kpis", DataTable).focus()
+        kpis = self.query_one("#board-kpis", DataTable)
+        kpis.border_title = t("指标 · K")
+        late = self.query_one("#board-late", DataTable)
+        late.border_title = t("超期与将到期 · Enter 打开")
+        late.focus()  # what a lead acts on first; the KPI tiles are one key away
 
     def on_seat_cases_changed(self, _message: SeatCasesChanged) -> None:
         self.request_refresh()
@@ -477,6 +499,19 @@ class BoardScreen(Screen[None]):
         fill_table(self.query_one("#board-hotspots", DataTable), titles, rows)
 
     # -- keys ----------------------------------------------------------------------------------
+
+    def action_kpis(self) -> None:
+        # At once, not after the next refresh (``Widget.focus``): K and Enter typed together
+        # must reach the tiles, not the overdue list.
+        self.set_focus(self.query_one("#board-kpis", DataTable))
+
+    def action_select(self) -> None:
+        """Enter when no table has the focus: the overdue list's case."""
+        focused = self.focused
+        table = focused if isinstance(focused, DataTable) else self.query_one("#board-late")
+        if isinstance(table, DataTable) and table.row_count:
+            self.set_focus(table)
+            table.action_select_cursor()
 
     def action_pane(self, n: int) -> None:
         key, _ = PANES[n]

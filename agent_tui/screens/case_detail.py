@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from agent_tui import wire
 from agent_tui.client.model import CachedCase, CaseView, HeldCommand, domain_case
@@ -33,6 +33,8 @@ from agent_tui.screens.step_form import NOT_ASKED, StepForm
 from agent_tui.widgets.case_table import local, number_of, short
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, SeatCommandsHeld, follow_seat
+from agent_tui.widgets.timeline import Timeline, TimelineEvent
+from agent_tui.widgets.times import display_zone
 
 #: Steps the system takes on its own (clock jobs), never offered at a seat.
 NOT_AT_SEAT = frozenset({Step.REGISTER, Step.NOTICE, Step.PUBLIC_NOTICE})
@@ -118,6 +120,15 @@ class CaseScreen(Screen[None]):
             "1", "step(1)", "办理步骤", tooltip="1–9：按编号办理右侧列出的步骤", id="case.step"
         ),
         *(Binding(str(n), f"step({n})", show=False, id=f"case.step{n}") for n in range(2, 10)),
+        Binding(
+            "pagedown",
+            "page(1)",
+            "翻页",
+            tooltip="工单内容与办理过程：PgDn/PgUp 翻页，↑↓ 逐行，Home/End 到头/尾",
+            show=False,
+            id="case.page",
+        ),
+        Binding("pageup", "page(-1)", show=False, id="case.page_up"),
         Binding("ctrl+r", "reload", "刷新", tooltip="从中心库重新读取", id="case.reload"),
         Binding(
             "ctrl+y",
@@ -164,7 +175,7 @@ class CaseScreen(Screen[None]):
             with VerticalScroll(id="case-main"):
                 yield Static("", id="case-fields")
                 yield Label(t("办理过程"), classes="section-title")
-                yield DataTable(id="case-timeline", cursor_type="row", zebra_stripes=True)
+                yield Timeline(id="case-timeline")
             with Vertical(id="case-side"):
                 yield Label(t("可办理（数字键）"), classes="section-title")
                 yield Static("", id="case-steps")
@@ -175,8 +186,7 @@ class CaseScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#case-timeline", DataTable)
-        table.add_columns(t("时间"), t("操作人"), t("角色"), t("步骤"), t("状态变化"), t("说明"))
+        self.query_one("#case-main", VerticalScroll).focus()  # the keys scroll the case
         follow_seat(self)
         self.refresh_case()
 
@@ -300,15 +310,18 @@ class CaseScreen(Screen[None]):
             (N_("地点"), place),
             (N_("主办单位"), self._label_of(b.department, "department")),
             (N_("协办单位"), co),
-            (N_("签收期限"), short_deadline(b.sign_deadline)),
-            (N_("办理期限"), short_deadline(b.handling_deadline)),
+            (N_("签收期限"), short_deadline(b.sign_deadline, display_zone())),
+            (N_("办理期限"), short_deadline(b.handling_deadline, display_zone())),
             (N_("答复"), b.result),
+            (N_("不予受理理由"), b.refusal_reason),
             (N_("满意度"), t(b.satisfaction.label) if b.satisfaction else ""),
             (N_("诉求内容"), b.content),
         ]
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
-        grid.add_column()
+        # Folded, not cut: 汉字 have no spaces to wrap at, and Rich cuts a word wider than the
+        # line with "…" unless told to fold it (the reply ended in "…" after one line).
+        grid.add_column(overflow="fold")
         for label, value in rows:
             if value:
                 grid.add_row(t(label), value)
@@ -387,21 +400,21 @@ class CaseScreen(Screen[None]):
         panel.update("\n".join(lines))
 
     def _show_timeline(self) -> None:
-        table = self.query_one("#case-timeline", DataTable)
-        table.clear()
-        if self.events is None:
-            return
-        for e in self.events:
+        events = []
+        for e in self.events or []:
             source = t(e.from_status.label) if e.from_status else ""
             target = t(e.to_status.label)
-            table.add_row(
-                local(e.at),
-                e.actor,
-                t(e.role.label),
-                t(e.step.label),
-                f"{source}→{target}" if source and source != target else target,
-                e.reason,
+            events.append(
+                TimelineEvent(
+                    local(e.at),
+                    e.actor,
+                    t(e.role.label),
+                    t(e.step.label),
+                    f"{source}→{target}" if source and source != target else target,
+                    e.reason,
+                )
             )
+        self.query_one("#case-timeline", Timeline).show(events)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -414,6 +427,10 @@ class CaseScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss()
+
+    def action_page(self, direction: int) -> None:
+        main = self.query_one("#case-main", VerticalScroll)
+        main.scroll_page_down() if direction > 0 else main.scroll_page_up()
 
     def action_step(self, n: int) -> None:
         if n > len(self.actions) or self.cached is None:

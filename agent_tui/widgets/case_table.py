@@ -12,19 +12,16 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from agent_tui.client.model import CachedCase, CaseView
-from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.rules import Clock, RunningDeadline, short_deadline
 from agent_tui.i18n import N_, t
+from agent_tui.widgets.times import display_zone
+from agent_tui.widgets.times import local as local  # every time shown goes through it
+from agent_tui.widgets.times import parse_time as parse_time
 
 if TYPE_CHECKING:
     from agent_tui.data.reference import ReferenceData
 
 PENDING_NUMBER = N_("（待发送）")
-
-
-def local(moment: datetime | None, fmt: str = "%m-%d %H:%M", tz: tzinfo = SHANGHAI) -> str:
-    """An instant in the centre's time zone (``11-27 09:30``); empty if absent."""
-    return moment.astimezone(tz).strftime(fmt) if moment else ""
 
 
 def number_of(case: CaseView) -> str:
@@ -62,14 +59,15 @@ def status_text(cached: CachedCase, now: datetime) -> str:
 
 
 def case_cells(
-    cached: CachedCase, ref: ReferenceData, now: datetime, tz: tzinfo = SHANGHAI
+    cached: CachedCase, ref: ReferenceData, now: datetime, tz: tzinfo | None = None
 ) -> tuple[str, ...]:
     """The cells under ``CASE_COLUMNS`` (plain text: sortable and CJK-measured by Rich)."""
+    tz = tz or display_zone()
     c = cached.case
     category = ref.category(c.category)
     return (
         number_of(c),
-        local(c.registered_at, tz=tz),
+        local(c.registered_at),
         status_text(cached, now),
         category.name if category else "",
         ref.department_label(c.department),

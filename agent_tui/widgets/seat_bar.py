@@ -7,15 +7,15 @@ re-lay-out the whole screen each second, under the agent's typing).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from agent_tui.client.seat import Seat
-from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.i18n import t
 from agent_tui.widgets.seat_events import SeatStatusChanged, follow_seat
+from agent_tui.widgets.times import local
 
 
 class SeatBar(Widget):
@@ -57,5 +57,5 @@ class SeatBar(Widget):
         self.set_class(not status.online, "-offline")
 
     def tick(self) -> None:
-        now = getattr(self.app, "clock", lambda: datetime.now(SHANGHAI))()
-        self.clock = now.astimezone(SHANGHAI).strftime("%H:%M:%S")
+        now = getattr(self.app, "clock", lambda: datetime.now(UTC))()
+        self.clock = local(now, "%H:%M:%S")

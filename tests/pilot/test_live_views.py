@@ -294,7 +294,12 @@ class Walk:
         """The seat's outbox is empty (the central store applied the command) and nothing of
         it was refused."""
         with terminal.context():
-            await wait(lambda: terminal.seat.status.outbox == 0, timeout, "outbox drains")
+            seat = terminal.seat
+            await wait(
+                lambda: seat.status.outbox == 0,
+                timeout,
+                f"{terminal.user}'s outbox drains ({seat.status}, {seat.store.pending()})",
+            )
             held = terminal.seat.held()
             assert not held, f"{terminal.user}: refused: {held[0].error}"
 
