@@ -226,13 +226,17 @@ class QueueScreen(Screen[None]):
         # Widths in terminal cells (汉字 count two); a refresh of the same rows updates cells.
         fill_table(table, titles, cells, [row.key for row in rows])
         shown = f"{len(rows)} / {len(self._rows)}" if needle else str(len(rows))
-        line = (
-            "{queue}：{shown} 件（本机缓存，未经中心库确认）· ↑↓ 选择 · Enter 打开"
-            if self._unconfirmed
-            else "{queue}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序"
-        )
+        queue = self._title(self.queue)
         self.query_one("#queue-status", Static).update(
-            t(line, queue=self._title(self.queue), shown=shown)
+            t(
+                "{queue}：{shown} 件（本机缓存，未经中心库确认）· ↑↓ 选择 · Enter 打开",
+                queue=queue,
+                shown=shown,
+            )
+            if self._unconfirmed
+            else t(
+                "{queue}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序", queue=queue, shown=shown
+            )
         )
         tabs = " ".join(
             f"[reverse] {key.upper()} {self._title(q)} [/]"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent_tui.server.services import Actor, Store
 from textual.containers import VerticalScroll
 from textual.geometry import Region
 from textual.widget import Widget
@@ -17,6 +16,8 @@ from agent_tui.config import Settings
 from agent_tui.domain.case import Role
 from agent_tui.domain.lifecycle import Step
 from agent_tui.screens.case_detail import CaseScreen
+from agent_tui.server.store import Store
+from agent_tui.server.visibility import Actor
 from agent_tui.widgets.timeline import Timeline
 from tests.pilot.test_entry import wait_for
 from tests.pilot.test_seat_screens import server_case, step

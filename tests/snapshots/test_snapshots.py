@@ -510,7 +510,8 @@ def test_case_with_a_600_character_reply_and_its_timeline(  # type: ignore[no-un
     """A real central store on a frozen clock: the seat reads the case and its timeline."""
     from functools import partial
 
-    from agent_tui.server.services import Actor, Store
+    from agent_tui.server.store import Store
+    from agent_tui.server.visibility import Actor
 
     from agent_tui import wire
     from agent_tui.client.seat import Seat
