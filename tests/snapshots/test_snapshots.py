@@ -510,9 +510,6 @@ def test_case_with_a_600_character_reply_and_its_timeline(  # type: ignore[no-un
     """A real central store on a frozen clock: the seat reads the case and its timeline."""
     from functools import partial
 
-    from agent_tui.server.store import Store
-    from agent_tui.server.visibility import Actor
-
     from agent_tui import wire
     from agent_tui.client.seat import Seat
     from agent_tui.domain.case import Role
@@ -520,6 +517,8 @@ def test_case_with_a_600_character_reply_and_its_timeline(  # type: ignore[no-un
     from agent_tui.server import embedded
     from agent_tui.server.app import create_app
     from agent_tui.server.db import make_engine
+    from agent_tui.server.store import Store
+    from agent_tui.server.visibility import Actor
     from tests.pilot.conftest import PASSWORD, add_users
 
     settings = Settings(data_dir=tmp_path / "central", clock_interval_seconds=0, kpi_processes=0)
@@ -578,5 +577,89 @@ def test_case_with_a_600_character_reply_and_its_timeline(  # type: ignore[no-un
             await _still(pilot)
 
         assert snap_compare(app, run_before=open_it, terminal_size=size)
+    finally:
+        central.stop()
+
+
+DESK_CASES = (
+    "北侧人行道有商户占道摆摊，影响通行",
+    "夜市烧烤油烟扰民，凌晨仍未收摊",
+    "小区门口井盖缺失，夜间有人摔倒",
+    "广场舞音响声音过大，晚上十点后仍在跳",
+    "路边违规停放的渣土车遗撒严重",
+    "公园内有人私搭乱建彩钢棚",
+    "商铺门前堆放杂物占用盲道",
+    "施工工地夜间施工噪音扰民",
+    "户外广告牌松动有坠落风险",
+)
+
+
+@pytest.mark.parametrize("size", SEAT_SIZES)
+def test_department_desk_just_after_login(  # type: ignore[no-untyped-def]
+    snap_compare, tmp_path: Path, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real central store on a frozen clock, nine cases dispatched to 城管局 before its
+    liaison logs in: the desk opens on 待签收 with one toast for the nine (not nine toasts)."""
+    from functools import partial
+
+    from agent_tui import wire
+    from agent_tui.client.seat import Seat
+    from agent_tui.domain.case import Role
+    from agent_tui.domain.lifecycle import Step
+    from agent_tui.server import embedded
+    from agent_tui.server.app import create_app
+    from agent_tui.server.db import make_engine
+    from agent_tui.server.store import Store
+    from agent_tui.server.visibility import Actor
+    from tests.pilot.conftest import PASSWORD, add_users
+
+    settings = Settings(data_dir=tmp_path / "central", clock_interval_seconds=0, kpi_processes=0)
+    clock = _ticking(datetime(2026, 11, 26, 0, 30, tzinfo=UTC), timedelta(minutes=3))
+    monkeypatch.setattr(embedded, "create_app", partial(create_app, clock=clock))
+    central = embedded.EmbeddedServer(settings, demo_cases=0)
+    central.start()
+    try:
+        engine = make_engine(settings.database_url())
+        add_users(engine)
+        store = Store(engine, settings, clock=clock)
+        agent = Actor("agent01", Role.AGENT)
+        for n, content in enumerate(DESK_CASES):
+            case, _ = store.create_case(
+                agent,
+                wire.CaseCreate.model_validate(
+                    {
+                        "uuid": f"00000000-0000-4000-8000-{n:012d}",
+                        "appeal_type": "complaint",
+                        "caller_phone": f"1391234567{n}",
+                        "category": "0101",
+                        "address": {"county": "驿城区", "road": "金山路"},
+                        "content": content,
+                    }
+                ),
+            )
+            dispatch = wire.DispatchBody.model_validate(
+                {"command_id": str(uuid4()), "version": case.version, "department": "CGJ"}
+            )
+            store.apply_step(agent, case.uuid, Step.DISPATCH, dispatch)
+        engine.dispose()
+        seat = Seat(central.url, "cgj01", PASSWORD, tmp_path / "seat", seat_id="desk-03")
+        # As the login screen leaves it (the profile; the token comes with the first request).
+        seat.api.user = wire.UserPublic(
+            user_id="cgj01", name="城管局联络员", role=Role.DEPARTMENT, department="CGJ"
+        )
+        seat.logged_in_online()
+        app = make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen)
+        app.NOTIFICATION_TIMEOUT = 60  # still up when the capture is taken, however slow
+
+        async def logged_in(pilot) -> None:  # type: ignore[no-untyped-def]
+            for _ in range(200):
+                await pilot.pause(0.05)
+                table = pilot.app.screen.query("#queue-table")
+                if table and table.first().row_count == len(DESK_CASES) and app._notifications:
+                    break
+            await pilot.pause(0.3)
+            await _still(pilot)
+
+        assert snap_compare(app, run_before=logged_in, terminal_size=size)
     finally:
         central.stop()
