@@ -366,16 +366,29 @@ def serve(
             "line per seat per change; the audit log is in the database)"
         ),
     ] = False,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="serve HTTPS: the certificate (PEM, with its chain)")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="serve HTTPS: the certificate's private key (PEM)")
+    ] = None,
 ) -> None:
     """Run the central store (FastAPI) that every seat and lead console talks to."""
     import os
+    import time
 
     import uvicorn
 
+    started = time.monotonic()
+    _server_log()
     settings = _settings(db)
-    from agent_tui.server.db import migrate
-
-    migrate(settings.database_url())
+    certfile, keyfile = _tls(
+        ssl_certfile or settings.ssl_certfile, ssl_keyfile or settings.ssl_keyfile
+    )
+    # Once, before listening (and before the workers): the schema at the code's revision
+    # (SQLite's recovery after a crash happens here too, ≈ 0.3 s), as the owner if configured.
+    _ensure_schema(settings)
+    _warn_if_the_log_is_exposed(settings)
     if workers > 1:
         if settings.database_url().startswith("sqlite"):
             typer.echo(
@@ -391,18 +404,71 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=access_log,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
         return
-    from agent_tui.server.app import create_app
+    from agent_tui.server.boot import Booting
 
-    app = create_app(settings, run_migrations=False)
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        access_log=access_log,
+    def make() -> Any:
+        """The store, made while the server already answers "starting" (``Booting``)."""
+        import logging
+
+        log = logging.getLogger("agent_tui.server")
+        at = time.monotonic()
+        from agent_tui.server.app import create_app
+
+        app = create_app(settings, run_migrations=False)
+        log.info("store: app made in %.2f s", time.monotonic() - at)
+        return app
+
+    booting = Booting(make, started=started)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            booting,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            access_log=access_log,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
     )
+    booting.stop = lambda: setattr(server, "should_exit", True)
+    server.run()
+    if booting.error:
+        typer.echo(f"中心库未能启动：{booting.error}", err=True)
+        raise typer.Exit(1)
+
+
+def _server_log() -> None:
+    """The store's own log lines (refusals, start-up times) beside uvicorn's, with times."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("agent_tui")
+    if not logger.handlers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _tls(certfile: Path | None, keyfile: Path | None) -> tuple[str | None, str | None]:
+    """uvicorn's TLS options, checked first: both files or neither, each readable, the key
+    the certificate's (an error message and exit code 2, not a traceback)."""
+    if certfile is None and keyfile is None:
+        return None, None
+    if certfile is None or keyfile is None:
+        typer.echo("HTTPS 需要同时给出证书和私钥（--ssl-certfile 与 --ssl-keyfile）", err=True)
+        raise typer.Exit(2)
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        typer.echo(f"无法使用证书 {certfile} 与私钥 {keyfile}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    return str(certfile), str(keyfile)
 
 
 @cli.command()
@@ -415,8 +481,334 @@ def seed(
     from agent_tui.server.seed import seed_database
 
     settings = _settings(db)
+    if not db and settings.db_owner_url:
+        # Loading data (demo cases set the cases' id sequence) is the owner's to do.
+        settings = settings.model_copy(update={"db_url": settings.db_owner_url})
     summary = seed_database(settings, demo=demo, cases=cases)
-    typer.echo(summary)
+    url = settings.database_url()
+    typer.echo(summary.replace(url, _masked(url)))  # no password on the screen
+
+
+def _insufficient_privilege(exc: BaseException) -> bool:
+    return getattr(getattr(exc, "orig", None), "sqlstate", "") == "42501"
+
+
+def _runtime_role_of(owner_url: str, url: str) -> str:
+    """The role ``url`` logs in as, when it is another PostgreSQL role than ``owner_url``'s."""
+    from agent_tui.server.pg_roles import user_of
+
+    if not (owner_url.startswith("postgresql") and url.startswith("postgresql")):
+        return ""
+    runtime = user_of(url)
+    return runtime if runtime and runtime != user_of(owner_url) else ""
+
+
+def _ensure_schema(settings: Settings) -> None:
+    """Bring the schema to the code's revision before serving: as the owner when
+    ``db_owner_url`` is set (and grant the runtime role its rights), else as ``db_url``'s role.
+    A runtime role cannot migrate: a schema that is behind then stops the start with a
+    readable message instead of a traceback."""
+    import sqlalchemy as sa
+
+    from agent_tui.server import pg_roles
+    from agent_tui.server.db import migrate
+
+    url, owner = settings.database_url(), settings.db_owner_url
+    try:
+        if owner and owner != url:
+            migrate(owner)
+            runtime = _runtime_role_of(owner, url)
+            if runtime:
+                pg_roles.grant(owner, runtime)
+        else:
+            migrate(url)
+    except sa.exc.DBAPIError as exc:
+        if not _insufficient_privilege(exc):
+            raise
+        typer.echo(
+            "数据库结构需要升级，但当前角色无权修改结构（运行角色只读写数据）。请用属主账号运行："
+            "agent-tui migrate --db <属主的数据库 URL>，或设置 AGENT_TUI_DB_OWNER_URL。\n"
+            "The schema needs migrating and this role may not change it: run "
+            "`agent-tui migrate --db <owner URL>` (or set AGENT_TUI_DB_OWNER_URL).",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
+
+
+def _warn_if_the_log_is_exposed(settings: Settings) -> None:
+    """Say so (stderr, and the server log) when the store's own role could rewrite the audit
+    log: the owner of the tables, a superuser, or a role with UPDATE/DELETE/TRUNCATE on it."""
+    import logging
+
+    from agent_tui.server.db import make_engine
+    from agent_tui.server.pg_roles import exposure
+
+    engine = make_engine(settings.database_url(), pool_size=1, max_overflow=0)
+    try:
+        found = exposure(engine)
+    finally:
+        engine.dispose()
+    if found:
+        message = (
+            "警告：中心库的数据库角色可以改写审计日志（"
+            + "；".join(found)
+            + "）。生产环境请分开属主与运行角色：见 README「PostgreSQL」一节的两个角色。"
+        )
+        logging.getLogger("agent_tui.server").warning(message)
+        typer.echo(message, err=True)
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@cli.command("migrate")
+def migrate_command(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="the owner's SQLAlchemy URL (default: AGENT_TUI_DB_OWNER_URL, else the store's)",
+        ),
+    ] = None,
+    grant_to: Annotated[
+        str,
+        typer.Option(
+            help="PostgreSQL: the runtime role to grant its rights to afterwards (default: the "
+            "role of AGENT_TUI_DB_URL when it differs from the owner's)"
+        ),
+    ] = "",
+) -> None:
+    """Create or upgrade the store's schema (run as the owner role on PostgreSQL)."""
+    from agent_tui.server import pg_roles
+    from agent_tui.server.db import migrate
+
+    settings = Settings()
+    url = db or settings.db_owner_url or settings.database_url()
+    grant_to = grant_to or _runtime_role_of(url, settings.database_url())
+    try:
+        migrate(url)
+        statements = pg_roles.grant(url, grant_to) if grant_to else []
+    except pg_roles.RoleSetupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    except Exception as exc:
+        if not _insufficient_privilege(exc):
+            raise
+        typer.echo(f"权限不足：{getattr(exc, 'orig', exc)}（迁移须以属主角色运行）", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"数据库结构已是最新 → {_masked(url)}")
+    for statement in statements:
+        typer.echo(f"  {statement};")
+
+
+db_cli = typer.Typer(help="PostgreSQL roles of the central store (DBA).", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+@db_cli.command("create-roles")
+def db_create_roles(
+    db: Annotated[
+        str,
+        typer.Option(
+            "--db",
+            help="a superuser's URL, e.g. postgresql+psycopg://postgres@host/postgres "
+            "(not needed with --sql)",
+        ),
+    ] = "",
+    owner: Annotated[
+        str, typer.Option(help="the owner role: runs the migrations, owns the tables")
+    ] = "agent_tui_owner",
+    runtime: Annotated[
+        str, typer.Option(help="the runtime role that agent-tui serve logs in as")
+    ] = "agent_tui_app",
+    database: Annotated[
+        str, typer.Option(help="the store's database (made if missing)")
+    ] = "agent_tui",
+    owner_password: Annotated[
+        str, typer.Option(envvar="AGENT_TUI_DB_OWNER_PASSWORD", help="omit to be asked")
+    ] = "",
+    runtime_password: Annotated[
+        str, typer.Option(envvar="AGENT_TUI_DB_RUNTIME_PASSWORD", help="omit to be asked")
+    ] = "",
+    no_passwords: Annotated[
+        bool,
+        typer.Option("--no-passwords", help="set no passwords (pg_hba: peer, cert or trust)"),
+    ] = False,
+    reassign_from: Annotated[
+        str,
+        typer.Option(help="a store made by one role: give that role's objects to the owner"),
+    ] = "",
+    sql: Annotated[
+        bool,
+        typer.Option(
+            "--sql",
+            help="print the SQL for psql instead of running it (passwords as the psql "
+            "variables owner_password and runtime_password)",
+        ),
+    ] = False,
+) -> None:
+    """Create the owner and the runtime role, the database (owned by the owner) and the
+    schema's rights: once, as a superuser (safe to run again). Then `agent-tui migrate` as the
+    owner with --grant-to the runtime role, and `agent-tui serve` as the runtime role."""
+    from agent_tui.server import pg_roles
+
+    try:
+        if sql:
+            _print_roles_sql(owner, runtime, database, reassign_from)
+            return
+        if not db:
+            raise pg_roles.RoleSetupError(
+                "请用 --db 给出超级用户的数据库 URL（或用 --sql 只打印 SQL）"
+            )
+        passwords = [pg_roles.Password(), pg_roles.Password()]
+        if not no_passwords:
+            owner_password = owner_password or _password(None)
+            runtime_password = runtime_password or _password(None)
+            passwords = [pg_roles.Password(owner_password), pg_roles.Password(runtime_password)]
+        done = pg_roles.create_roles(
+            db, owner, runtime, database, passwords[0], passwords[1], reassign_from=reassign_from
+        )
+    except pg_roles.RoleSetupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    for statement in done:
+        typer.echo(f"{statement};")
+    base = pg_roles.with_database(db, database)
+    typer.echo("下一步 / next:")
+    owner_url = _masked(pg_roles.with_user(base, owner, "…" if not no_passwords else None))
+    runtime_url = _masked(pg_roles.with_user(base, runtime, "…" if not no_passwords else None))
+    typer.echo(f"  agent-tui migrate --db {owner_url} --grant-to {runtime}")
+    typer.echo(f"  agent-tui serve --db {runtime_url}")
+
+
+def _print_roles_sql(owner: str, runtime: str, database: str, reassign_from: str) -> None:
+    """``db create-roles --sql``: the same statements as a psql script."""
+    from agent_tui.server import pg_roles
+
+    statements = pg_roles.create_roles_sql(
+        owner,
+        runtime,
+        pg_roles.Password(psql_variable="owner_password"),
+        pg_roles.Password(psql_variable="runtime_password"),
+    )
+    inside = pg_roles.reassign_sql(reassign_from, owner) if reassign_from else []
+    inside += pg_roles.database_sql(database, owner, runtime)
+    typer.echo("-- psql -v owner_password=… -v runtime_password=… -f roles.sql")
+    for statement in statements:
+        typer.echo(f"{statement};")
+    typer.echo(
+        f"SELECT 'CREATE DATABASE {database} OWNER {owner} ENCODING ''UTF8''' WHERE NOT EXISTS "
+        f"(SELECT 1 FROM pg_database WHERE datname = '{database}') \\gexec"
+    )
+    typer.echo(f"\\connect {database}")
+    for statement in inside:
+        typer.echo(f"{statement};")
+
+
+@db_cli.command("grant")
+def db_grant(
+    runtime: Annotated[str, typer.Option(help="the runtime role")] = "agent_tui_app",
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="the owner's URL (default: AGENT_TUI_DB_OWNER_URL)"),
+    ] = None,
+) -> None:
+    """Grant the runtime role its rights on every table there is (run as the owner; `agent-tui
+    migrate --grant-to` does it after each migration)."""
+    from agent_tui.server import pg_roles
+
+    url = db or Settings().db_owner_url
+    if not url:
+        typer.echo("请用 --db 给出属主的数据库 URL（或设置 AGENT_TUI_DB_OWNER_URL）", err=True)
+        raise typer.Exit(2)
+    try:
+        statements = pg_roles.grant(url, runtime)
+    except pg_roles.RoleSetupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    for statement in statements:
+        typer.echo(f"{statement};")
+
+
+@db_cli.command("check")
+def db_check(db: DbOption = None) -> None:
+    """Whether the store's role could rewrite the audit log (exit 1 if it could)."""
+    from agent_tui.server.db import make_engine
+    from agent_tui.server.pg_roles import exposure, user_of
+
+    url = _settings(db).database_url()
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        found = exposure(engine)
+    finally:
+        engine.dispose()
+    for line in found:
+        typer.echo(line)
+    if found:
+        raise typer.Exit(1)
+    who = user_of(url) or "SQLite"
+    typer.echo(f"{who}：不能改写审计日志（只能读取和追加）/ cannot rewrite the audit log")
+
+
+audit_cli = typer.Typer(help="The audit log (审计日志) and its hash chain.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    db: DbOption = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="POSITION:HASH as an earlier run printed the head (kept outside the database); "
+            "the link there must still have that hash. Repeatable."
+        ),
+    ] = None,
+) -> None:
+    """Walk the audit log's hash chain: "clean, N events" (exit 0), or the first broken event
+    (its link, id, case number and what differs; exit 1)."""
+    import sqlalchemy as sa
+
+    from agent_tui.server.audit_chain import parse_anchor, verify
+    from agent_tui.server.db import make_engine
+
+    url = _settings(db).database_url()
+    try:
+        anchors = [parse_anchor(a) for a in anchor or []]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--anchor") from exc
+    if url.startswith("sqlite") and ":memory:" not in url:
+        path = Path(url.split("///", 1)[1])
+        if not path.exists():
+            typer.echo(f"没有这个中心库：{path}", err=True)
+            raise typer.Exit(2)
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        report = verify(engine, anchors=anchors)
+    except sa.exc.DBAPIError as exc:
+        typer.echo(
+            f"无法读取审计链（数据库结构是否已迁移到最新？agent-tui migrate）：{exc.orig}",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    head = f"{report.head_position}:{report.head_hash}"
+    if report.clean:
+        typer.echo(f"审计链完好：{report.events} 条事件，链头 {head}")
+        typer.echo(f"audit chain clean, {report.events} events, head {head}")
+        return
+    first = report.breaks[0]
+    typer.echo(f"审计链有 {report.broken} 处不符；第一处在{first.describe()}")
+    typer.echo(f"audit chain broken ({report.broken}): first at {first.describe_en()}")
+    for more in report.breaks[1:]:
+        typer.echo(f"  另：{more.describe()}")
+    if report.broken > len(report.breaks):
+        typer.echo(f"  …另有 {report.broken - len(report.breaks)} 处未列出")
+    raise typer.Exit(1)
 
 
 user_cli = typer.Typer(help="Accounts of the central store (admins).", no_args_is_help=True)

@@ -7,6 +7,7 @@ The TOML file lives at ``platformdirs.user_config_path("agent-tui") / "config.to
 from __future__ import annotations
 
 import os
+import ssl
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,13 +52,31 @@ class Settings(BaseSettings):
     #: Key remaps: binding id → keys, e.g. ``{"lookup.focus_search" = "f2"}``.
     keymap: dict[str, str] = Field(default_factory=dict)
 
+    # --- the seat ------------------------------------------------------------------------------
+    #: The CA certificate (PEM) a seat checks the store's HTTPS certificate against: the
+    #: centre's own CA. Unset: the system's trust store.
+    ca_file: Path | None = None
+
     # --- the central store (agent-tui serve) ---------------------------------------------------
     #: SQLAlchemy URL; default: SQLite ``<data_dir>/central.db``. PostgreSQL:
-    #: ``postgresql+psycopg://user:password@host/dbname``.
+    #: ``postgresql+psycopg://user:password@host/dbname``, as the runtime role (README: two
+    #: roles): what ``agent-tui serve`` logs in as.
     db_url: str | None = None
+    #: PostgreSQL: the same database as the owner role, which runs the migrations (``agent-tui
+    #: migrate``, and ``serve`` when the schema is behind) and loads demo data. Unset: ``db_url``
+    #: does everything (SQLite; a single-role PostgreSQL, whose store can rewrite its own log).
+    db_owner_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8345
+    #: HTTPS: the store's certificate and private key (PEM). With both set, ``agent-tui
+    #: serve`` serves HTTPS only; seats then use ``https://`` addresses.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
     token_ttl_hours: float = 12.0
+    #: How long a write waits for its turn and for the database's write lock (held by another
+    #: writer, a backup, the CLI) before it is refused with 503 and Retry-After (nothing
+    #: written; the seat sends it again). Well under the seat's request timeout (10 s).
+    write_wait_seconds: float = Field(default=5.0, gt=0, le=60)
     #: Failed logins allowed per user id within ``login_window_minutes`` before 429.
     login_max_failures: int = 5
     login_window_minutes: int = 15
@@ -71,6 +90,10 @@ class Settings(BaseSettings):
     related_window_days: float = 7.0
     #: A seat not heard from for this long is shown offline.
     seat_offline_after_seconds: float = 120.0
+    #: A seat not heard from for this long is forgotten (gone from the board).
+    seat_forget_after_seconds: float = 86_400.0
+    #: Seats one account is shown at (a new one takes the place of the one heard from last).
+    seats_per_user: int = Field(default=4, ge=1, le=100)
     #: The lead dashboard's KPI tiles (an event replay: the expensive part) are reused for this
     #: long per viewer scope and period, and refreshed in the background once older; 0: never.
     #: Today's tile and the hot spots use ``kpi_cache_seconds``; the week's and the month's
@@ -92,6 +115,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {name!r} (an IANA name: Asia/Shanghai)") from exc
         return name
+
+    def tls_context(self) -> ssl.SSLContext:
+        """How a seat checks the store's certificate: against ``ca_file`` alone when set,
+        else against the system's trust store (not a bundle shipped with a library)."""
+        return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
 
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'central.db'}"

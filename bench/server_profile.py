@@ -14,6 +14,8 @@ On a fresh database with N bulk-loaded cases (``server_data``):
    then a dispatch of each case created, with the server process's CPU per request.
 
 Much smaller and shorter than ``bench_server.py``: for comparing variants side by side.
+``--audit-chain off`` drops the audit chain's trigger after the set-up (the store as it was
+before migration 0007); ``bench/bench_audit_chain.py`` runs both, alternately.
 """
 
 from __future__ import annotations
@@ -161,6 +163,46 @@ async def over_http(port: int, pid: int, seconds: float, rounds: int) -> dict[st
     return out
 
 
+def drop_chain_trigger(engine: Any) -> None:
+    """The store without the audit chain's trigger (events are not linked)."""
+    import sqlalchemy as sa
+
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(sa.text("DROP TRIGGER case_events_chain"))
+        else:
+            connection.execute(sa.text("DROP TRIGGER case_events_chain ON case_events"))
+
+
+def count_trigger_time(engine: Any) -> None:
+    """PostgreSQL times the chain's trigger function in the store's sessions from now on."""
+    import sqlalchemy as sa
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        name = connection.execute(sa.text("SELECT current_database()")).scalar_one()
+        connection.execute(sa.text(f"ALTER DATABASE \"{name}\" SET track_functions = 'pl'"))
+        connection.execute(sa.text("SELECT pg_stat_reset()"))
+    engine.dispose()  # new sessions take the setting
+
+
+def trigger_time(engine: Any) -> dict[str, float]:
+    """The chain trigger's calls and µs per call (the sessions have ended: stats flushed)."""
+    import sqlalchemy as sa
+
+    time.sleep(1.5)
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT calls, total_time FROM pg_stat_user_functions"
+                " WHERE funcname = 'case_events_chain'"
+            )
+        ).first()
+    engine.dispose()
+    if row is None or not row.calls:
+        return {"calls": 0, "us_per_call": 0.0}
+    return {"calls": row.calls, "us_per_call": row.total_time * 1000 / row.calls}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--engine", default="sqlite", choices=["sqlite", "postgres"])
@@ -171,9 +213,17 @@ def main() -> int:
     p.add_argument("--profile", action="store_true", help="cProfile the in-process calls")
     p.add_argument("--no-http", action="store_true")
     p.add_argument("--workers", type=int, default=1, help="server workers (PostgreSQL)")
+    p.add_argument(
+        "--audit-chain", default="on", choices=["on", "off"], help="off: without its trigger"
+    )
+    p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-profile-"))
-    results: dict[str, Any] = {"engine": args.engine, "cases": args.cases}
+    results: dict[str, Any] = {
+        "engine": args.engine,
+        "cases": args.cases,
+        "audit_chain": args.audit_chain,
+    }
     try:
         with contextlib.ExitStack() as stack:
             if args.engine == "sqlite":
@@ -186,9 +236,15 @@ def main() -> int:
                 pg.create_database("bench")
                 url = pg.url("bench")
             engine, _load = prepare(url, work, args.cases, utcnow())
+            if args.audit_chain == "off":
+                drop_chain_trigger(engine)
+            elif engine.dialect.name == "postgresql":
+                count_trigger_time(engine)
             store = Store(engine, Settings(data_dir=work, db_url=url, clock_interval_seconds=0))
             results["in_process"] = in_process(store, args.calls, args.profile)
             engine.dispose()
+            if args.audit_chain == "on" and engine.dialect.name == "postgresql":
+                results["in_process"]["trigger"] = trigger_time(engine)
             if not args.no_http:
                 with server(url, work, work / "server.log", args.workers) as (port, pid):
                     results["http"] = asyncio.run(over_http(port, pid, args.seconds, args.rounds))
@@ -207,7 +263,9 @@ def main() -> int:
             f"HTTP {key}: {r['rate_rounds']} req/s, server CPU {r['server_cpu_ms']:.2f} ms/req, "
             f"ok {r['ok']}/{r['requests']} {r['first_error']}"
         )
-    print(json.dumps({"engine": args.engine, "cases": args.cases}))
+    print(json.dumps({"engine": args.engine, "cases": args.cases, "chain": args.audit_chain}))
+    if args.json:
+        args.json.write_text(json.dumps(results))
     return 0
 
 

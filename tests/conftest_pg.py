@@ -67,15 +67,46 @@ import pytest
 from tests.pg import PgCluster, find_pg_bin
 
 __all__ = [
+    "OWNER_ROLE",
+    "RUNTIME_ROLE",
     "PrepareDatabase",
+    "as_role",
+    "migrate_two_roles",
     "pg_cluster",
     "pg_database_from_template",
     "pg_database_url",
+    "pg_runtime_database",
     "pg_template",
 ]
 
 PrepareDatabase = Callable[[str], None]
 """Fills an empty database, given its SQLAlchemy URL (e.g. runs the migrations)."""
+
+#: The store's two roles, as the README sets them up (``agent-tui db create-roles``): the owner
+#: runs the migrations and owns the tables, the runtime role is what the store logs in as.
+OWNER_ROLE = "agent_tui_owner"
+RUNTIME_ROLE = "agent_tui_app"
+
+
+def as_role(url: str, role: str) -> str:
+    """``url`` logging in as ``role`` (the throwaway cluster trusts every local login)."""
+    from agent_tui.server.pg_roles import with_user
+
+    return with_user(url, role)
+
+
+def migrate_two_roles(url: str) -> None:
+    """A ``PrepareDatabase``: the two roles (cluster-wide, made once), the database's schema
+    given to the owner, the migrations run as the owner, the runtime role granted its rights."""
+    from agent_tui.server import pg_roles
+    from agent_tui.server.db import migrate
+
+    database = url.rsplit("/", 1)[1]
+    pg_roles.create_roles(url, OWNER_ROLE, RUNTIME_ROLE, database)
+    owner_url = as_role(url, OWNER_ROLE)
+    migrate(owner_url)
+    pg_roles.grant(owner_url, RUNTIME_ROLE)
+
 
 # The cluster is shared by reference count, so that importing these fixtures into more than
 # one module (conftest.py and a test module, say) still starts a single cluster.
@@ -137,6 +168,20 @@ def pg_database_url(pg_cluster: PgCluster, request: pytest.FixtureRequest) -> It
 def pg_template(pg_cluster: PgCluster) -> Callable[[PrepareDatabase], str]:
     """``pg_template(prepare)``: name of the template database ``prepare`` filled, made once."""
     return pg_cluster.template
+
+
+@pytest.fixture
+def pg_runtime_database(
+    pg_database_from_template: Callable[[PrepareDatabase], str],
+) -> Callable[[], str]:
+    """``pg_runtime_database()``: the URL, as the runtime role, of a new migrated database made
+    as production makes it (``migrate_two_roles``); ``as_role(url, OWNER_ROLE)`` or
+    ``as_role(url, "postgres")`` reach the same database with more rights."""
+
+    def create() -> str:
+        return as_role(pg_database_from_template(migrate_two_roles), RUNTIME_ROLE)
+
+    return create
 
 
 @pytest.fixture

@@ -272,25 +272,49 @@ class PgCluster:
         if result.returncode != 0:
             raise PgClusterError(f"initdb failed ({result.returncode}):\n{result.stderr}")
 
+    def _options(self, port: int) -> str:
+        return " ".join(
+            [
+                f"-p {port}",
+                f"-c listen_addresses={HOST}",
+                f"-c unix_socket_directories='{self._base()}'",
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+            ]
+        )
+
+    def _pg_ctl_start(self, port: int) -> subprocess.CompletedProcess[str]:
+        return self._run(
+            "pg_ctl",
+            *("start", "-D", str(self.data_dir), "-l", str(self.log_file)),
+            *("-o", self._options(port)),
+            *("-w", "-t", str(max(1, round(self.start_timeout))), "-s"),
+            timeout=self.start_timeout + 10,
+        )
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server but keep the cluster (``start_server`` brings it back on the same
+        port): a database restart or outage, as the clients see it."""
+        if self.port is None:
+            raise PgClusterError("the cluster is not started")
+        result = self._run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", mode, "-w", "-s")
+        if result.returncode != 0:
+            raise PgClusterError(f"pg_ctl stop failed: {result.stderr}")
+
+    def start_server(self) -> None:
+        """Start a server stopped by ``stop_server`` again, on the same port."""
+        if self.port is None:
+            raise PgClusterError("the cluster is not started")
+        result = self._pg_ctl_start(self.port)
+        if result.returncode != 0:
+            raise PgClusterError(f"pg_ctl start failed: {result.stderr}\n{self.server_log()}")
+        self._wait_until_ready()
+
     def _start_server(self) -> None:
         for _attempt in range(5):
             port = _free_port()
-            options = " ".join(
-                [
-                    f"-p {port}",
-                    f"-c listen_addresses={HOST}",
-                    f"-c unix_socket_directories='{self._base()}'",
-                    "-c fsync=off",
-                    "-c synchronous_commit=off",
-                    "-c full_page_writes=off",
-                ]
-            )
-            result = self._run(
-                "pg_ctl",
-                *("start", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", options),
-                *("-w", "-t", str(max(1, round(self.start_timeout))), "-s"),
-                timeout=self.start_timeout + 10,
-            )
+            result = self._pg_ctl_start(port)
             if result.returncode == 0:
                 self.port = port
                 return

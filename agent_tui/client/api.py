@@ -1,14 +1,15 @@
 """The seat's HTTP client: one ``httpx.AsyncClient``, typed answers, errors a UI can show.
 
 Every failure becomes one of the exceptions below, never a raw httpx error: ``Offline`` (the
-server cannot be reached: queue and retry), ``Unauthorized``, ``Conflict`` (carries the
-server's current case), ``Invalid`` (carries the per-field messages), ``Forbidden``,
-``NotFound``, and ``ApiError`` for anything else. An expired token is renewed by logging in
-again once, transparently.
+server cannot be reached: queue and retry; ``Untrusted``, its certificate does not verify),
+``Unauthorized``, ``Conflict`` (carries the server's current case), ``Invalid`` (carries the
+per-field messages), ``Forbidden``, ``NotFound``, and ``ApiError`` for anything else. An
+expired token is renewed by logging in again once, transparently.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from agent_tui import wire
+from agent_tui.config import Settings
 from agent_tui.i18n import N_, either, t
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
@@ -66,6 +68,14 @@ _TRANSPORT_REASONS = {
 }
 
 
+class Untrusted(Offline):
+    """The store's HTTPS certificate does not verify: a setting to fix (``ca_file``), not an
+    outage to wait out."""
+
+    def __init__(self) -> None:
+        super().__init__(t("中心库的证书无法验证（请在设置 ca_file 中指定中心的 CA 证书）"))
+
+
 class Unauthorized(ApiError):
     pass
 
@@ -112,6 +122,16 @@ _ERRORS: dict[int, type[ApiError]] = {
 }
 
 
+def _untrusted(exc: BaseException) -> bool:
+    """A TLS failure to verify the store's certificate, anywhere in the error's chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
 class ApiClient:
     """Talks to one central store as one user."""
 
@@ -123,13 +143,20 @@ class ApiClient:
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | None = None,
     ) -> None:
+        """``verify``: how an https store's certificate is checked (default: the settings'
+        ``ca_file``, else the system's trust store; ``Settings.tls_context``)."""
         self.base_url = base_url.rstrip("/")
+        if verify is None and self.base_url.startswith("https:"):
+            verify = Settings().tls_context()
         self.user_id = user_id
         self._password = password
         self._token: str | None = None
         self.user: wire.UserPublic | None = None
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, transport=transport, verify=verify or True
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -140,6 +167,8 @@ class ApiClient:
         try:
             return await self._http.request(method, path, **kw)
         except (httpx.TransportError, OSError) as exc:
+            if _untrusted(exc):
+                raise Untrusted() from exc
             raise Offline.because(exc) from exc
 
     @staticmethod

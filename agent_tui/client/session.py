@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent_tui import wire
-from agent_tui.client.api import ApiError, Offline, Throttled, Unauthorized
+from agent_tui.client.api import ApiError, Offline, Throttled, Unauthorized, Untrusted
 from agent_tui.client.last_login import remember_login
 from agent_tui.client.seat import Seat
 from agent_tui.i18n import t
@@ -102,6 +102,8 @@ async def open_seat(
     try:
         try:
             user = await seat.api.login()
+        except Untrusted as exc:  # a setting to fix, not an outage to work through
+            raise LoginFailed("server", exc.message) from exc
         except Offline:
             user = cached_user(seat, password, now, max_offline_age)
             seat.api.user = user

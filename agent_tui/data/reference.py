@@ -19,7 +19,8 @@ from importlib import resources
 from typing import Any
 
 from agent_tui.data.pinyin_table import use_packaged_readings
-from agent_tui.domain.case import DeadlineClass
+from agent_tui.domain.case import DeadlineClass, Role
+from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.domain.pinyin import pinyin_keys
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry, Platform
 
@@ -237,6 +238,78 @@ class ReferenceData:
 
     def departments_of_kind(self, kind: str) -> tuple[Department, ...]:
         return tuple(department for department in self.departments if department.kind == kind)
+
+    def account_codes(self, role: Role, department: str, platform: str) -> tuple[str, str]:
+        """An account's department and platform checked against these tables: the codes as
+        the tables spell them (trimmed, any letter case), or ``ValidationFailed`` naming each
+        bad one. A department user needs a known department and gets that department's
+        platform; no other role has a department; a platform must be a known one ("city" when
+        left empty). Codes become WHERE values: only codes of the tables get that far."""
+        errors: list[FieldError] = []
+        wanted_platform = platform.strip() or CITY_PLATFORM
+        found_platform = self._by_code(self._platforms, wanted_platform)
+        if found_platform is None:
+            known = "、".join(p.code for p in self.platforms)
+            errors.append(
+                FieldError(
+                    "platform",
+                    "unknown",
+                    f"未知的平台代码：{wanted_platform!r}（可用：{known}）",
+                    f"Unknown platform code {wanted_platform!r} (known: {known})",
+                )
+            )
+        code = department.strip()
+        found_department = self._by_code(self._departments, code) if code else None
+        if role is Role.DEPARTMENT and not code:
+            errors.append(
+                FieldError(
+                    "department", "required", "承办单位用户须指定单位", "A department is required"
+                )
+            )
+        elif code and role is not Role.DEPARTMENT:
+            errors.append(
+                FieldError(
+                    "department",
+                    "not_allowed",
+                    "只有承办单位用户属于某个单位",
+                    "Only department users belong to a department",
+                )
+            )
+        elif code and found_department is None:
+            errors.append(
+                FieldError(
+                    "department",
+                    "unknown",
+                    f"未知的单位代码：{code!r}（代码见 departments.csv）",
+                    f"Unknown department code {code!r}",
+                )
+            )
+        elif found_department is not None and found_platform is not None:
+            given = found_platform.code
+            if given not in (CITY_PLATFORM, found_department.platform):
+                errors.append(
+                    FieldError(
+                        "platform",
+                        "mismatch",
+                        f"单位 {found_department.code} 属于平台 {found_department.platform}，"
+                        f"不是 {given}",
+                        f"{found_department.code} belongs to platform {found_department.platform}",
+                    )
+                )
+        if errors:
+            raise ValidationFailed(errors)
+        if found_department is not None:
+            return found_department.code, found_department.platform
+        assert found_platform is not None
+        return "", found_platform.code
+
+    @staticmethod
+    def _by_code(index: dict[str, Any], code: str) -> Any:
+        found = index.get(code)
+        if found is None:
+            folded = code.casefold()
+            found = next((v for k, v in index.items() if k.casefold() == folded), None)
+        return found
 
     def county_department(self, platform: str) -> Department | None:
         """The county/district government (kind ``county``) behind a county platform."""

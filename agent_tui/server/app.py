@@ -29,7 +29,7 @@ from agent_tui.domain.errors import (
 )
 from agent_tui.server.auth import Accounts, RoleForbidden, Throttled, Unauthorized
 from agent_tui.server.db import make_engine, migrate
-from agent_tui.server.errors import NotFound, VersionConflict
+from agent_tui.server.errors import NotFound, StoreBusy, VersionConflict
 from agent_tui.server.routes import auth, cases, changes, reference, reports
 from agent_tui.server.store import Store
 
@@ -65,8 +65,15 @@ class Notifier:
 
 
 class GuardMiddleware:
-    """Refuses, before any route runs, a body over ``MAX_BODY`` (declared or streamed) and a
-    NUL character anywhere in the URL (PostgreSQL cannot store it)."""
+    """What every request passes before any route runs.
+
+    - A NUL character anywhere in the URL is refused (PostgreSQL cannot store it).
+    - A body is read whole, up to ``MAX_BODY``, before the route is called: one over the
+      limit, declared or streamed (chunked), is refused with 413 and the route never runs.
+      (Counting as the route read it let a write commit before its 413.)
+    - An error no handler answered is logged and answered as a JSON 500 here, so that the
+      connection stays usable (an exception that leaves the app makes the server drop it).
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -81,42 +88,89 @@ class GuardMiddleware:
             return
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
-                await _send_json(
-                    send, 413, "too_large", f"请求内容过大（上限 {MAX_BODY // 1024} KB）"
-                )
+                await _too_large(send, scope)
                 return
-        seen = 0
-        too_large = False
-
-        async def counted() -> Any:
-            nonlocal seen, too_large
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > MAX_BODY:
-                    too_large = True
-                    # Stop reading: the handler sees an empty, final body and fails fast.
-                    return {"type": "http.request", "body": b"", "more_body": False}
-            return message
-
+        if scope["method"] in _WITH_BODY:
+            body = await _read_body(receive)
+            if body is None:  # the client went away
+                return
+            if len(body) > MAX_BODY:
+                await _too_large(send, scope)
+                return
+            receive = _replay(body, receive)
         started = False
 
-        async def guarded_send(message: Any) -> None:
+        async def tracked(message: Any) -> None:
             nonlocal started
-            if too_large:
-                if not started and message["type"] == "http.response.start":
-                    started = True
-                    await _send_json(
-                        send, 413, "too_large", f"请求内容过大（上限 {MAX_BODY // 1024} KB）"
-                    )
-                return
+            if message["type"] == "http.response.start":
+                started = True
             await send(message)
 
-        await self.app(scope, counted, guarded_send)
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unhandled error: %s %s", scope["method"], scope.get("path"))
+            if started:
+                raise
+            await _send_json(
+                send,
+                500,
+                "internal",
+                "服务器内部错误，已记入日志；请稍后重试",
+                "Internal error (logged); try again later",
+            )
 
 
-async def _send_json(send: Any, status: int, code: str, message: str) -> None:
-    body = json.dumps({"code": code, "message": message, "message_en": code}).encode()
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def _read_body(receive: Any) -> bytes | None:
+    """The request's body, read up to one chunk past ``MAX_BODY``; None if the client left."""
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        chunks.append(chunk)
+        if seen > MAX_BODY or not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A ``receive`` that hands the route the body read already, then waits as before (a
+    route that waits for the client to go away still hears of it)."""
+    delivered = False
+
+    async def replay() -> Any:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _too_large(send: Any, scope: Any) -> None:
+    log.warning(
+        "refused a body over %d KB: %s %s", MAX_BODY // 1024, scope["method"], scope.get("path")
+    )
+    await _send_json(
+        send,
+        413,
+        "too_large",
+        f"请求内容过大（上限 {MAX_BODY // 1024} KB），未做任何处理",
+        f"Request body over {MAX_BODY // 1024} KB: nothing was done",
+    )
+
+
+async def _send_json(send: Any, status: int, code: str, message: str, message_en: str = "") -> None:
+    body = json.dumps(
+        {"code": code, "message": message, "message_en": message_en or code}, ensure_ascii=False
+    ).encode()
     await send(
         {
             "type": "http.response.start",
@@ -144,8 +198,15 @@ def _refusal(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _error(status: int, exc: DomainError, **extra: Any) -> JSONResponse:
-    return _refusal(status, exc.code, exc.message, exc.message_en, **extra)
+def _error(
+    status: int, exc: DomainError, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return _refusal(status, exc.code, exc.message, exc.message_en, headers, **extra)
+
+
+def _locked(exc: OperationalError) -> bool:
+    """SQLite's busy timeout or PostgreSQL's ``lock_timeout`` ran out (55P03)."""
+    return getattr(exc.orig, "sqlstate", None) == "55P03" or "database is locked" in str(exc.orig)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -184,10 +245,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             "The database refused a value (bad character or number)",
         )
 
+    @app.exception_handler(StoreBusy)
+    async def _busy(_: Request, exc: StoreBusy) -> JSONResponse:
+        log.warning("write refused: %s", exc.message_en)
+        return _error(503, exc, headers={"Retry-After": "2"})
+
     @app.exception_handler(OperationalError)
     async def _database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
         # The database went away (restarted, network) or is overloaded: nothing was written,
         # and a seat keeps the request in its outbox and sends it again.
+        if _locked(exc):  # waited its bound for a lock another writer holds
+            return await _busy(_, StoreBusy(app.state.settings.write_wait_seconds))
         log.warning("database unavailable: %s", exc.orig)
         return _refusal(
             503,

@@ -13,6 +13,7 @@ from pwdlib import PasswordHash
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from agent_tui.data.reference import load_reference
 from agent_tui.domain.case import Role
 from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
 from agent_tui.server.models import LoginFailureRow, TokenRow, UserRow
@@ -100,6 +101,8 @@ class Accounts:
         platform: str = "city",
     ) -> UserRow:
         validate_new_user(user_id, role, department, password)
+        # Only the reference tables' codes: they become WHERE values (visibility, numbering).
+        department, platform = load_reference().account_codes(role, department, platform)
         with Session(self.engine) as session, session.begin():
             if session.get(UserRow, user_id) is not None:
                 raise ValidationFailed(

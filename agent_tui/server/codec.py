@@ -13,7 +13,9 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
 
 from agent_tui import wire as S
 from agent_tui.domain.case import (
@@ -305,16 +307,51 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def bad_cursor() -> ValidationFailed:
-    return ValidationFailed([FieldError("cursor", "invalid", "翻页游标无效", "Invalid cursor")])
+def bad_cursor(field: str = "cursor", why: str = "", why_en: str = "") -> ValidationFailed:
+    return ValidationFailed(
+        [
+            FieldError(
+                field,
+                "invalid",
+                "翻页游标无效" + (f"：{why}" if why else "（请从第一页重新查询）"),
+                "Invalid cursor" + (f": {why_en}" if why_en else " (start from the first page)"),
+            )
+        ]
+    )
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+#: A row id in a cursor: a JSON integer (not a float, a string or a boolean) that a 64-bit
+#: column can hold.
+_RowId = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
+_NEWEST: TypeAdapter[tuple[_RowId]] = TypeAdapter(tuple[_RowId])
+_DEADLINE: TypeAdapter[tuple[AwareDatetime, _RowId]] = TypeAdapter(tuple[AwareDatetime, _RowId])
+
+
+def _cursor_json(cursor: str, field: str) -> bytes:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-        if not isinstance(values, list):
-            raise ValueError
-        return values
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except ValueError as exc:
-        raise bad_cursor() from exc
+        raise bad_cursor(field) from exc
+
+
+def decode_id_cursor(cursor: str, field: str = "cursor") -> int:
+    """The row id of a newest-first cursor (``[id]``), checked as a typed value."""
+    try:
+        (value,) = _NEWEST.validate_json(_cursor_json(cursor, field))
+    except ValidationError as exc:
+        raise bad_cursor(field, "应为 [整数编号]", "expected [integer id]") from exc
+    return value
+
+
+def decode_deadline_cursor(cursor: str, field: str = "cursor") -> tuple[datetime, int]:
+    """The (deadline, row id) of a deadline-ordered cursor, checked as typed values: an
+    instant with a time zone in the years no hotline leaves (``check_instant``), an id."""
+    try:
+        deadline, value = _DEADLINE.validate_json(_cursor_json(cursor, field))
+    except ValidationError as exc:
+        raise bad_cursor(
+            field, "应为 [带时区的时间, 整数编号]", "expected [aware instant, integer id]"
+        ) from exc
+    if not 2000 <= deadline.year <= 2200:
+        raise bad_cursor(field, "时间超出范围", "instant out of range")
+    return deadline, value

@@ -1,4 +1,8 @@
-"""Engines and migrations: SQLite by default (WAL), PostgreSQL by URL."""
+"""Engines and migrations: SQLite by default (WAL), PostgreSQL by URL.
+
+On SQLite every connection gets the ``sha256()`` SQL function the audit chain's trigger calls
+(migration 0007); on PostgreSQL the pool pings connections that sat idle.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
+
+from agent_tui.server.audit_chain import sqlite_sha256
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,6 +45,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # The audit chain's trigger hashes each new event (migration 0007).
+            dbapi_connection.create_function("sha256", 1, sqlite_sha256, deterministic=True)
 
         return engine
     engine = sa.create_engine(
@@ -64,6 +72,13 @@ def _ping_when_idle(engine: Engine) -> None:
     one is replaced (``DisconnectionError`` makes the pool retry with a fresh connection).
     A connection that dies inside the window fails its request (a 503, see ``app``) and is
     dropped from the pool.
+
+    The ping is the dialect's own (``pool_pre_ping``'s): psycopg's runs ``SELECT 1`` in
+    autocommit, so the connection is handed out idle, outside any transaction. A bare
+    ``SELECT 1`` would open one (psycopg begins implicitly), and every checkout that then asks
+    for autocommit (the one-statement writes) failed: "can't change 'autocommit' now:
+    connection in transaction status INTRANS", a 500 for each write after a quiet second.
+    Should a ping still leave a transaction open (another driver), it is rolled back here.
     """
 
     @sa.event.listens_for(engine, "checkin")
@@ -76,11 +91,18 @@ def _ping_when_idle(engine: Engine) -> None:
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return
         try:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
+            engine.dialect.do_ping(dbapi_connection)
+            if _in_transaction(dbapi_connection):
+                dbapi_connection.rollback()
         except Exception as error:
             raise sa.exc.DisconnectionError(str(error)) from error
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    """Whether a psycopg connection is inside a transaction (other drivers: assume not)."""
+    info = getattr(dbapi_connection, "info", None)
+    status = getattr(info, "transaction_status", None)
+    return status is not None and getattr(status, "name", "IDLE") != "IDLE"
 
 
 def alembic_config(url: str) -> Config:

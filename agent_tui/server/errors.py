@@ -1,6 +1,7 @@
-"""The store's own refusals, which ``app`` turns into HTTP answers: no such case (404) and a
-step decided on an older version (409 with the current case). The domain's refusals
-(``domain.errors``) are answered the same way."""
+"""The store's own refusals, which ``app`` turns into HTTP answers: no such case (404), a
+step decided on an older version (409 with the current case) and a write that could not get
+the database's write lock in time (503). The domain's refusals (``domain.errors``) are
+answered the same way."""
 
 from __future__ import annotations
 
@@ -23,4 +24,17 @@ class VersionConflict(DomainError):
             f"工单已被他人更新（您看到的是第 {sent} 版，当前为第 {current.version} 版），"
             "请刷新后重试",
             f"The case changed (you saw version {sent}, it is now {current.version}): reload",
+        )
+
+
+class StoreBusy(DomainError):
+    """A write waited its whole budget for the database's write lock (another writer holds
+    it: a long write, a backup, the CLI): nothing was written; try again (HTTP 503)."""
+
+    code = "busy"
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            f"数据库正忙（等待写入 {waited:g} 秒未果），未做任何修改，请稍后重试（坐席会自动重发）",
+            f"The database is busy (waited {waited:g} s to write): nothing was written; retry",
         )

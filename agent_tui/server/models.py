@@ -86,12 +86,13 @@ class LoginFailureRow(SQLModel, table=True):
 
 
 class SeatRow(SQLModel, table=True):
-    """What each seat last told the server: for the lead's "seats online" view."""
+    """What each seat last told the server: for the lead's "seats online" view. A seat is
+    its user's: (user, seat id) is the key (migration 0008)."""
 
     __tablename__ = "seats"
+    user_id: str = Field(primary_key=True, max_length=32)
     seat_id: str = Field(primary_key=True, max_length=64)
-    user_id: str = Field(max_length=32)
-    last_seen_at: datetime = _ts()
+    last_seen_at: datetime = _ts(index=True)
     outbox: int = 0
 
 
@@ -284,3 +285,32 @@ class ReferenceSetRow(SQLModel, table=True):
     etag: str = Field(max_length=64)
     body: str = Field(sa_type=sa.Text)  # JSON
     updated_at: datetime = _ts()
+
+
+class AuditChainRow(SQLModel, table=True):
+    """One link of the audit log's hash chain per event, written by a trigger on
+    ``case_events`` (migration 0007; what is hashed: ``audit_chain``). Append-only."""
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (sa.UniqueConstraint("event_id", name="uq_audit_chain_event"),)
+    position: int = Field(
+        sa_column=sa.Column(
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    event_id: int
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditChainHeadRow(SQLModel, table=True):
+    """The chain's last link (one row): concurrent writers queue on its lock."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="ck_audit_chain_head_one_row"),)
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    position: int = Field(sa_type=sa.BigInteger)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

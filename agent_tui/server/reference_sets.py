@@ -39,7 +39,7 @@ class ReferenceSets:
         """Replace a reference set; seats learn of it through the change feed."""
         import hashlib
 
-        text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+        text = json.dumps(body, ensure_ascii=False, sort_keys=True, allow_nan=False)
         etag = hashlib.sha256(text.encode()).hexdigest()[:32]
         now = self.ctx.now()
         with self.ctx.write() as (session, seq):

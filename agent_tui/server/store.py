@@ -117,5 +117,7 @@ class Store:
         self.hotspot_reports.forget()
 
     def close(self) -> None:
-        """Stop the KPI replay runner (the server is shutting down)."""
+        """Stop the KPI replay runner and let the writes under way finish (the server is
+        shutting down)."""
         self.kpi_reports.close()
+        self.context.close()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
 from agent_tui.domain.case import Role
@@ -40,19 +42,45 @@ def visible_cases(viewer: Actor) -> Any:
     """A WHERE clause limiting cases to what ``viewer`` may see."""
     if viewer.role is Role.DEPARTMENT:
         d = viewer.department
-        return sa.or_(
-            col(CaseRow.department) == d,
-            col(CaseRow.co_departments) == d,
-            col(CaseRow.co_departments).like(f"{d};%"),
-            col(CaseRow.co_departments).like(f"%;{d}"),
-            col(CaseRow.co_departments).like(f"%;{d};%"),
-        )
+        if not _is_code(d):
+            return sa.false()
+        return sa.or_(col(CaseRow.department) == d, listed(col(CaseRow.co_departments), d))
     if viewer.is_county:
         return sa.or_(
             col(CaseRow.platform) == viewer.platform,
             col(CaseRow.assigned_platform) == viewer.platform,
         )
     return sa.true()
+
+
+def _is_code(department: str) -> bool:
+    """A department code an account can hold (one made before codes were checked may not be:
+    such an account sees nothing rather than what a pattern would match)."""
+    return bool(department) and ";" not in department
+
+
+class listed(FunctionElement[bool]):
+    """``code`` is one of the items of the ";"-joined ``items``: an exact match of whole items,
+    no pattern (a department code once matched as a LIKE pattern: "%" saw every case with two
+    co-departments). Compiled per dialect: ``instr`` (SQLite), ``strpos`` (PostgreSQL)."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+
+    def __init__(self, items: Any, code: str) -> None:
+        super().__init__(items, sa.literal(f";{code};", sa.String))
+
+
+@compiles(listed)
+def _listed(element: listed, compiler: Any, **kw: Any) -> str:
+    items, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(instr(';' || {items} || ';', {needle}) > 0)"
+
+
+@compiles(listed, "postgresql")
+def _listed_pg(element: listed, compiler: Any, **kw: Any) -> str:
+    items, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(strpos(';' || {items} || ';', {needle}) > 0)"
 
 
 def phone_visible(viewer: Actor) -> Any:
@@ -66,7 +94,7 @@ def can_see(viewer: Actor, row: Any) -> bool:
     """Whether ``viewer`` may see the case ``row`` (read already): ``visible_cases`` in Python."""
     if viewer.role is Role.DEPARTMENT:
         d = viewer.department
-        return row.department == d or d in row.co_departments.split(";")
+        return _is_code(d) and (row.department == d or d in row.co_departments.split(";"))
     if viewer.is_county:
         return viewer.platform in (row.platform, row.assigned_platform)
     return True

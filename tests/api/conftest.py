@@ -1,5 +1,8 @@
 """The central store over HTTP on SQLite and on PostgreSQL: every API test runs on both.
 
+On PostgreSQL the store runs as the runtime role (``pg_runtime_database``): the database was
+migrated by the owner role, as in production, so the tests see the rights the store really has.
+
 ``client`` is a TestClient over ``create_app`` (the real app: real auth, real database, real
 migrations) with a frozen, settable clock. Users are made directly in the database with one
 precomputed argon2 hash, because hashing is slow on purpose.
@@ -61,10 +64,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / 'central.db'}"
         migrate(url)
         return url
-    make: Callable[[Callable[[str], None]], str] = request.getfixturevalue(
-        "pg_database_from_template"
-    )
-    return make(migrate)
+    # Migrated as the owner, served as the runtime role (README: two roles).
+    make: Callable[[], str] = request.getfixturevalue("pg_runtime_database")
+    return make()
 
 
 @pytest.fixture

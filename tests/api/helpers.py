@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,13 +29,14 @@ DEPT_USER = "cgj"
 OTHER_DEPT_USER = "gaj"
 
 
-def issue_tokens(app: FastAPI) -> dict[str, str]:
-    """A valid bearer token for every user in ``USERS``, written as ``Accounts.login`` does."""
+def issue_tokens(app: FastAPI, users: Iterable[str] = USERS) -> dict[str, str]:
+    """A valid bearer token for every user in ``users`` (default: ``USERS``), written as
+    ``Accounts.login`` does."""
     store = app.state.store
     now = store.now()
     tokens: dict[str, str] = {}
     with Session(store.engine) as session, session.begin():
-        for user_id in USERS:
+        for user_id in users:
             token = secrets.token_urlsafe(32)
             session.add(
                 TokenRow(

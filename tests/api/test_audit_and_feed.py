@@ -84,7 +84,8 @@ def test_the_audit_log_cannot_be_changed_even_through_sql(http: Api, app: FastAP
         f"DELETE FROM case_events WHERE case_uuid = '{case['uuid']}'",
     ):
         with (
-            pytest.raises(sa.exc.DBAPIError, match="append-only"),
+            # SQLite: the triggers; PostgreSQL: the runtime role has no such right at all.
+            pytest.raises(sa.exc.DBAPIError, match=r"append-only|permission denied"),
             engine.begin() as connection,
         ):
             connection.execute(sa.text(statement))

@@ -370,3 +370,14 @@ def test_random_bodies_to_a_step_never_yield_a_500(http: Api, data: st.DataObjec
     assert r.status_code < 500, r.text
     if r.status_code >= 400:
         assert_error(r, r.status_code)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_a_reference_body_with_nan_or_infinity_is_422(http: Api, number: str) -> None:
+    r = http.client.put(
+        "/api/reference/limits",
+        headers={**http.headers("admin"), **JSON},
+        content=f'{{"max": {number}}}'.encode(),
+    )
+    assert_error(r, 422)
+    assert http.get("/api/reference/limits").status_code == 404

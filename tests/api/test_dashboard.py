@@ -334,7 +334,7 @@ def test_kpi_drill_down_pages_newest_first(http: Api) -> None:
         ({"kpi": "speed"}, "kpi"),
         ({"part": "some"}, "part"),
         ({"end": "2026-10-01T00:00:00+08:00"}, "start"),
-        ({"after": "%%%"}, "cursor"),
+        ({"after": "%%%"}, "after"),  # the parameter by its name
         ({"limit": "0"}, "limit"),
     ],
 )

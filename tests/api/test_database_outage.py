@@ -11,22 +11,22 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from agent_tui.server import db
-from agent_tui.server.db import migrate
+from tests.conftest_pg import as_role
 
 from .conftest import Api
 from .helpers import assert_error, case_body, new_case
 
 
 @pytest.fixture
-def db_url(pg_database_from_template: Callable[[Callable[[str], None]], str]) -> str:
+def db_url(pg_runtime_database: Callable[[], str]) -> str:
     """PostgreSQL only: SQLite has no server to lose a connection to."""
-    return pg_database_from_template(migrate)
+    return pg_runtime_database()
 
 
 def kill_the_store_connections(url: str) -> int:
     """``pg_terminate_backend`` on every other connection to the database (a restart, as the
     store's pool sees it); how many there were."""
-    engine = sa.create_engine(url, poolclass=NullPool)
+    engine = sa.create_engine(as_role(url, "postgres"), poolclass=NullPool)
     with engine.connect() as connection:
         killed = connection.execute(
             sa.text(

@@ -9,20 +9,33 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
+from agent_tui.config import Settings
 from agent_tui.domain.case import Status
 from agent_tui.server.codec import case_columns, event_from_row, row_to_case
+from agent_tui.server.db import make_engine
 from agent_tui.server.models import CaseRow, EventRow
 from agent_tui.server.seed import seed_demo
+from agent_tui.server.store import Store
+from tests.conftest_pg import OWNER_ROLE, as_role
 
 from .conftest import Api, FrozenClock
 
 
-def test_demo_seed_is_consistent_and_served(app: FastAPI, api: Api, clock: FrozenClock) -> None:
+def test_demo_seed_is_consistent_and_served(
+    app: FastAPI, api: Api, clock: FrozenClock, settings: Settings, db_url: str
+) -> None:
     store = app.state.store
     now = datetime(2026, 11, 26, 7, 30, tzinfo=UTC)
     clock.now = now
     before = store.last_seq()
-    counts = seed_demo(store, 600, now)
+    # Loading demo cases is the owner's to do (it sets the cases' id sequence), as with
+    # ``agent-tui seed --demo`` on PostgreSQL; the store serves them as the runtime role.
+    seeder = store
+    if db_url.startswith("postgresql"):
+        seeder = Store(make_engine(as_role(db_url, OWNER_ROLE)), settings, clock=clock)
+    counts = seed_demo(seeder, 600, now)
+    if seeder is not store:
+        seeder.engine.dispose()
     assert sum(counts.values()) == 600
     assert len(counts) >= 8  # a spread of states, not just archived
 

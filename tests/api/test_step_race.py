@@ -22,7 +22,7 @@ from agent_tui.config import Settings
 from agent_tui.domain.case import Role
 from agent_tui.domain.lifecycle import Step
 from agent_tui.server.cases.common import Writer
-from agent_tui.server.db import make_engine, migrate
+from agent_tui.server.db import make_engine
 from agent_tui.server.errors import VersionConflict
 from agent_tui.server.models import ChangeRow, CounterRow, EventRow
 from agent_tui.server.store import Store
@@ -33,9 +33,9 @@ from .helpers import new_case
 
 
 @pytest.fixture
-def db_url(pg_database_from_template: Callable[[Callable[[str], None]], str]) -> str:
+def db_url(pg_runtime_database: Callable[[], str]) -> str:
     """PostgreSQL only: on SQLite a step holds the writers' lock from its read to its commit."""
-    return pg_database_from_template(migrate)
+    return pg_runtime_database()
 
 
 @pytest.fixture

@@ -20,17 +20,6 @@ def test_a_retry_gets_the_first_answer_byte_for_byte(http: Api) -> None:
     assert [e["step"] for e in events] == ["register", "dispatch"]
 
 
-def test_a_retry_naming_a_case_that_does_not_exist_still_gets_its_answer(http: Api) -> None:
-    case = new_case(http)
-    body = good_body(Step.DISPATCH, case)
-    first = http.post(url(case, Step.DISPATCH), "agent01", json=body)
-    assert first.status_code == 200, first.text
-    elsewhere = {**case, "uuid": str(uuid.uuid4())}
-    again = http.post(url(elsewhere, Step.DISPATCH), "agent01", json=body)
-    assert again.status_code == 200, again.text
-    assert again.content == first.content
-
-
 def test_a_step_on_an_old_version_is_a_409_with_the_current_case(http: Api) -> None:
     case = new_case(http)
     http.post(url(case, Step.DISPATCH), "agent01", json=good_body(Step.DISPATCH, case))

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from agent_tui.config import Settings
-from agent_tui.server.db import migrate
 from agent_tui.server.embedded import ServerProcess
 from agent_tui.server.seed import seed_database
 from tests.api.helpers import case_body
+from tests.conftest_pg import OWNER_ROLE, as_role
 
 from .conftest import PASSWORD
 
@@ -25,11 +25,10 @@ CASES_EACH = 10
 
 
 @pytest.fixture
-def server(
-    pg_database_from_template: Callable[[Callable[[str], None]], str], tmp_path: Path
-) -> Iterator[ServerProcess]:
-    url = pg_database_from_template(migrate)
-    seed_database(Settings(data_dir=tmp_path, db_url=url), demo=True, cases=20)
+def server(pg_runtime_database: Callable[[], str], tmp_path: Path) -> Iterator[ServerProcess]:
+    url = pg_runtime_database()
+    # The demo load as the owner; the store serves as the runtime role (README: two roles).
+    seed_database(Settings(data_dir=tmp_path, db_url=as_role(url, OWNER_ROLE)), demo=True, cases=20)
     process = ServerProcess(url, tmp_path / "server", workers=2)
     process.start(timeout=60)
     yield process

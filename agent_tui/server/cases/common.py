@@ -14,6 +14,7 @@ holding the change number) and ``cases.postgres`` (each write one statement).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,8 @@ from agent_tui.server.errors import NotFound, VersionConflict
 from agent_tui.server.models import PlatformRow
 from agent_tui.server.tables import CASES, IDEMPOTENCY, SELECT_CASE
 from agent_tui.server.visibility import Actor, can_see, withdrawn_from
+
+log = logging.getLogger(__name__)
 
 
 class Writer:
@@ -190,7 +193,23 @@ class Writer:
                         )
                     ]
                 )
-            return done.done_response, S.CasePublic.model_validate_json(done.done_response)
+            answered = S.CasePublic.model_validate_json(done.done_response)
+            if str(answered.uuid) != case_uuid:
+                # A command id names one step of one case: its answer is not another case's.
+                log.warning(
+                    "command id %s of case %s refused on case %s", key, answered.uuid, case_uuid
+                )
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "command_id",
+                            "reused_on_another_case",
+                            "命令编号已用于另一件工单，请为本次操作生成新的命令编号",
+                            "command_id was already used on another case: send a new one",
+                        )
+                    ]
+                )
+            return done.done_response, answered
         if row is None or not can_see(actor, row):
             raise NotFound(f"没有编号为 {case_uuid} 的工单", f"No case {case_uuid}")
         if version != row.version:

@@ -69,7 +69,7 @@ class PostgresWriter(Writer):
         }
         for _ in range(3):
             try:
-                with self.ctx.autocommit.connect() as connection:
+                with self.ctx.write_turn(), self.ctx.autocommit.connect() as connection:
                     prefix = number_prefix(connection, actor.platform, day)
                     got = connection.execute(_CREATE_PG, {**params, "prefix": prefix}).one()
             except IntegrityError:
@@ -91,7 +91,7 @@ class PostgresWriter(Writer):
         updates the case only at the version read; when another step came first it writes
         nothing, and the step is read again (a 409, or a retry's stored answer)."""
         for _ in range(2):
-            with self.ctx.autocommit.connect() as connection:
+            with self.ctx.write_turn(), self.ctx.autocommit.connect() as connection:
                 target = self._step_target(connection, actor, case_uuid, key, body.version, now)
                 if isinstance(target, tuple):
                     return target

@@ -15,7 +15,12 @@ from sqlmodel import Session, col, select
 from agent_tui import wire as S
 from agent_tui.domain.case import OPEN_STATUSES, Address, AppealType, Status
 from agent_tui.domain.errors import FieldError, ValidationFailed
-from agent_tui.server.codec import bad_cursor, decode_cursor, encode_cursor, to_public
+from agent_tui.server.codec import (
+    decode_deadline_cursor,
+    decode_id_cursor,
+    encode_cursor,
+    to_public,
+)
 from agent_tui.server.context import StoreContext
 from agent_tui.server.errors import NotFound
 from agent_tui.server.models import RELATED_TERM, CaseRow, EventRow
@@ -89,11 +94,11 @@ class CaseReads:
         if f.caller_phone:
             q = q.where(col(CaseRow.caller_phone) == f.caller_phone, phone_visible(viewer))
         if f.text:
-            pattern = "%" + f.text.replace("%", r"\%").replace("_", r"\_") + "%"
+            # Typed text is text: %, _ and the escape character itself are escaped.
             q = q.where(
                 sa.or_(
-                    col(CaseRow.content).like(pattern, escape="\\"),
-                    col(CaseRow.number).like(pattern, escape="\\"),
+                    col(CaseRow.content).contains(f.text, autoescape=True),
+                    col(CaseRow.number).contains(f.text, autoescape=True),
                 )
             )
         if f.overdue is not None:
@@ -122,26 +127,15 @@ class CaseReads:
         if f.order == "deadline":
             q = q.where(col(CaseRow.handling_deadline).is_not(None))
             if cursor:
-                values = decode_cursor(cursor)
-                try:
-                    deadline, last_id = values
-                    d = datetime.fromisoformat(deadline)
-                    last_id = int(last_id)
-                except (TypeError, ValueError) as exc:
-                    raise bad_cursor() from exc
+                d, last_id = decode_deadline_cursor(cursor)
                 q = q.where(
                     sa.tuple_(col(CaseRow.handling_deadline), col(CaseRow.id))
-                    > sa.tuple_(sa.literal(d, UTCDateTimeType), sa.literal(int(last_id)))
+                    > sa.tuple_(sa.literal(d, UTCDateTimeType), sa.literal(last_id))
                 )
             q = q.order_by(col(CaseRow.handling_deadline), col(CaseRow.id))
         else:
             if cursor:
-                try:
-                    (last_id,) = decode_cursor(cursor)
-                    last_id = int(last_id)
-                except (TypeError, ValueError) as exc:
-                    raise bad_cursor() from exc
-                q = q.where(col(CaseRow.id) < last_id)
+                q = q.where(col(CaseRow.id) < decode_id_cursor(cursor))
             q = q.order_by(col(CaseRow.id).desc())
         with Session(self.ctx.engine) as session:
             rows: Any = session.execute(q.limit(limit + 1)).all()

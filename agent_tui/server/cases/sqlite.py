@@ -3,11 +3,12 @@ transaction that first takes the next change number.
 
 One write = one transaction: the change number (an UPDATE of one counter row, whose lock is
 held to commit: sequence order is commit order, and concurrent writers queue instead of
-racing; in this process they also queue on ``StoreContext.write_lock``), then the
-idempotency and version checks (``Writer._step_target``), the domain step, the case row, its
-event, its change row and (a step) the command's stored answer. A create takes the day's
-running number in the same statement as the change number and inserts the case with
-ON CONFLICT DO NOTHING (a uuid already taken is a repeat: the first case is answered).
+racing; in this process they also queue on ``StoreContext.write_turn``, for a bounded
+time), then the idempotency and version checks (``Writer._step_target``), the domain step,
+the case row, its event, its change row and (a step) the command's stored answer. A create
+takes the day's running number in the same statement as the change number and inserts the
+case with ON CONFLICT DO NOTHING (a uuid already taken is a repeat: the first case is
+answered).
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ class SqliteWriter(Writer):
         body may ``rollback()`` to give both back (nothing changed); it commits otherwise.
         Listeners hear only of commits.
         """
-        with self.ctx.write_lock, self.ctx.engine.connect() as connection:
+        with self.ctx.write_turn() as deadline, self.ctx.engine.connect() as connection:
+            self.ctx.bound_busy(connection, deadline)
             transaction = connection.begin()
             try:
                 if counter:

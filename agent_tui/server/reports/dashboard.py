@@ -62,7 +62,7 @@ class LeadBoard:
             registered_today = session.execute(
                 sa.select(sa.func.count()).where(col(CaseRow.registered_at) >= day_start, visible)
             ).scalar_one()
-            seats = self.seats.statuses(session, now)
+            seats = self.seats.statuses(session, now, viewer)
         return S.LeadSummary(
             at=now,
             by_status_department=grouped,
@@ -103,7 +103,7 @@ class LeadBoard:
             overdue_cases = _briefs(session, visible, now, None, now)
             due_soon = _briefs(session, visible, now, now, now + _DUE_SOON)
             by_hour, by_type = _volume_today(session, visible, day_start)
-            seats = self.seats.statuses(session, now)
+            seats = self.seats.statuses(session, now, viewer)
         # The tiles ready within ``kpi_wait_seconds`` (together); the others are named pending
         # and come with a later answer (their replays go on meanwhile).
         tiles, pending = [], []

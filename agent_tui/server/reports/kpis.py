@@ -28,7 +28,7 @@ from agent_tui import wire as S
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import Role
 from agent_tui.domain.kpi import GroupBy, KpiReport, Kpis
-from agent_tui.server.codec import bad_cursor, decode_cursor, encode_cursor, to_public
+from agent_tui.server.codec import decode_id_cursor, encode_cursor, to_public
 from agent_tui.server.context import StoreContext
 from agent_tui.server.reports import kpi_worker
 from agent_tui.server.reports.replay import CaseIds, replay_period
@@ -187,16 +187,11 @@ class KpiReports:
     ) -> S.CasePage:
         """The cases behind a KPI over [start, end): its denominator (``all``), the numerator
         (``met``) or the rest (``missed``), newest first, keyset-paged like ``list_cases``."""
+        last_id = decode_id_cursor(cursor, "after") if cursor else None  # before a replay
         found = self.kpi_report(viewer, start, end, cached=True)
         assert found is not None  # no wait limit: the replay's answer
         ids = found[1].get(kpi, part)
-        upto = len(ids)
-        if cursor:
-            try:
-                (last_id,) = decode_cursor(cursor)
-                upto = bisect.bisect_left(ids, int(last_id))
-            except (TypeError, ValueError) as exc:
-                raise bad_cursor() from exc
+        upto = len(ids) if last_id is None else bisect.bisect_left(ids, last_id)
         page = ids[max(0, upto - limit - 1) : upto][::-1]
         now = self.ctx.now()
         rows: list[Any] = []

@@ -50,11 +50,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     },
 )
 async def create_case(body: S.CaseCreate, actor: ActorDep, writer: WriterDep) -> Response:
-    # Writes run on the event loop, not in the thread pool: a write is ≈ 1 ms of Python and
-    # SQL that one writer at a time may do anyway, and the hop to a worker thread and back
-    # cost more CPU than the write itself (2.13 → 1.49 ms of server CPU per create on SQLite,
-    # 2.22 → 1.68 on PostgreSQL; docs/benchmarks.md). Reads, which can be long, stay threaded.
-    case, created = writer.create_case(actor, body)
+    # Writes run on the store's write threads (one under SQLite), never on the event loop: a
+    # write waiting for the database's lock (another process holds it) must not stop every
+    # other request meanwhile, and it waits a bounded time (``write_wait_seconds``, then 503).
+    case, created = await writer.ctx.off_loop(writer.create_case, actor, body)
     return Response(
         case.model_dump_json(),
         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -145,8 +144,10 @@ def caller_history(
 
 def _step_endpoint(step: Step, body_type: type[S.StepBody]) -> Any:
     async def endpoint(case_uuid: str, body: Any, actor: ActorDep, writer: WriterDep) -> Response:
-        # On the event loop, like create_case (a write: the thread hop costs more than it).
-        text, _public = writer.apply_step_json(actor, case_uuid, step, body)
+        # On a write thread, like create_case.
+        text, _public = await writer.ctx.off_loop(
+            writer.apply_step_json, actor, case_uuid, step, body
+        )
         return Response(text, media_type="application/json")
 
     endpoint.__annotations__["body"] = body_type

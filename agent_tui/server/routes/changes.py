@@ -108,5 +108,5 @@ async def changes_stream(
 
 @router.post("/seats/heartbeat", name="seat_heartbeat", status_code=204, tags=["seats"])
 async def heartbeat(body: S.SeatHeartbeat, actor: ActorDep, seats: SeatsDep) -> Response:
-    await run_in_threadpool(seats.heartbeat, actor, body)
+    await seats.ctx.off_loop(seats.heartbeat, actor, body)  # a write: on a write thread
     return Response(status_code=204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
@@ -12,6 +13,8 @@ from agent_tui.domain.case import Role
 from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.server.deps import ActorDep, ReferenceSetsDep, require
 from agent_tui.server.visibility import Actor
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["reference"])
 
@@ -53,5 +56,19 @@ def put_reference(
                 )
             ]
         )
-    json.dumps(body)
+    try:
+        # NaN and ±Infinity parse from a request but are not JSON: a seat could not read them.
+        json.dumps(body, allow_nan=False)
+    except ValueError as exc:
+        log.warning("reference set %s refused: NaN or Infinity in the body", name)
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "body",
+                    "not_json",
+                    "参考数据含有 NaN 或 Infinity，这不是合法的 JSON 数值",
+                    "NaN and Infinity are not JSON numbers",
+                )
+            ]
+        ) from exc
     return references.put_reference_set(name, body)

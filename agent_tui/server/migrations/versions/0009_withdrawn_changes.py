@@ -1,7 +1,7 @@
 """the change feed says when a case leaves a reader's sight
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-04
 
 * ``changes.withdrawn_from``: the readers (``department:CGJ``, ``platform:411721``) that saw
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
