@@ -17,10 +17,20 @@ from datetime import date, datetime, timedelta, tzinfo
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import OPEN_STATUSES, Status
 
+#: Where a case ends: archived, refused (referred elsewhere) or answered on the call. (A case
+#: answered on the call may still be sampled for a callback; it is finished for the caller.)
+FINISHED_STATUSES = frozenset({Status.ARCHIVED, Status.REFUSED, Status.RESOLVED})
+
 
 def is_open(status: Status) -> bool:
     """Still being worked on: supervision may act on it, its deadlines run."""
     return status in OPEN_STATUSES
+
+
+def is_finished(status: Status) -> bool:
+    """Done for the caller (the repeat-caller warning's 未办结 counts the others: a case waiting
+    for its callback is not open any more, but it is not finished either)."""
+    return status in FINISHED_STATUSES
 
 
 def is_overdue(

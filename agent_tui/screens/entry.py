@@ -32,7 +32,6 @@ from agent_tui.domain.case import (
     AppealType,
     Gender,
     Intake,
-    Status,
     Urgency,
     normalize_phone,
     validate_intake,
@@ -43,6 +42,7 @@ from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.reference import Category, Department
 from agent_tui.domain.related import group_of
 from agent_tui.domain.routing import Router
+from agent_tui.domain.rules import is_finished
 from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, either, english, t
 from agent_tui.widgets.case_table import local, number_of, short
@@ -371,7 +371,7 @@ class CaseEntryScreen(Screen[None]):
         open_count = 0
         for cached in cases:
             c = cached.case
-            is_open = c.status not in (Status.ARCHIVED, Status.REFUSED, Status.RESOLVED)
+            is_open = not is_finished(c.status)
             open_count += is_open
             style = "bold yellow" if is_open else ""
             number = number_of(c)

@@ -8,7 +8,7 @@ only when the body would be accepted by the server.
 from __future__ import annotations
 
 import uuid as uuid_mod
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +21,7 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from agent_tui import wire
 from agent_tui.client.model import CaseView
-from agent_tui.domain.calendar import SHANGHAI
+from agent_tui.domain.calendar import end_of_day
 from agent_tui.domain.case import Satisfaction
 from agent_tui.domain.errors import DomainError
 from agent_tui.domain.lifecycle import Step
@@ -43,11 +43,6 @@ FIELD_LABELS = {
 }
 #: Body fields the form does not ask for (filled from routing or left to the server).
 NOT_ASKED = frozenset({"command_id", "version", "co_departments", "platform", "sample_callback"})
-
-
-def end_of_day(day: date) -> datetime:
-    """A deadline typed as a date means the end of that day, Beijing time."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
 
 
 def parse_day(text: str) -> date:
@@ -174,7 +169,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 if not text and name == "deadline":
                     continue
                 try:
-                    moment = end_of_day(parse_day(text))
+                    moment = end_of_day(parse_day(text))  # a date: to its end, 24:00
                 except ValueError:
                     errors[name] = t("日期格式如 2026-12-05")
                     continue
