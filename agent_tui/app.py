@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.signal import Signal
 
 from agent_tui.client.last_login import LoginForm
 from agent_tui.config import Settings
@@ -25,14 +26,20 @@ from agent_tui.keys import GENERAL, KeyRow, localize_bindings, rows_from
 from agent_tui.screens.help import HelpScreen
 from agent_tui.screens.login import LoginScreen
 from agent_tui.screens.palette import PROVIDERS
+from agent_tui.widgets import compositor
+from agent_tui.widgets.times import display_zone, set_display_zone
 
 # Only the login form (and help) are imported to paint the first screen; the rest — the wire
 # models, httpx, the indexes and the other screens — load behind it (``_import_screens``).
 if TYPE_CHECKING:
-    from agent_tui import wire
+    from agent_tui.client.model import CasesChanged, SeatEvent
     from agent_tui.client.seat import Seat
     from agent_tui.client.session import Login
-    from agent_tui.client.sync import SyncStatus
+    from agent_tui.widgets.seat_events import (
+        SeatCasesChanged,
+        SeatCommandsHeld,
+        SeatStatusChanged,
+    )
 
 
 def _import_screens() -> None:
@@ -104,6 +111,7 @@ class AgentTUI(App[None]):
         login: LoginForm | None = None,
         start: str = "",
     ) -> None:
+        compositor.install()  # toasts and docked keys keep their 汉字 over other widgets' edges
         super().__init__()
         self.title = t(self.TITLE)
         #: The first screen after login: "" (by role) or "board" (``agent-tui lead``).
@@ -114,8 +122,10 @@ class AgentTUI(App[None]):
         #: The time every screen shows and computes deadlines from (tests freeze it).
         self.clock = clock or (lambda: datetime.now(UTC))
         #: Status and supervision level of the cases that concern this user (for toasts).
-        self._watched: dict[str, tuple[str, int]] = {}
-        self._held = 0
+        self._watched: dict[str, tuple[Status, int]] = {}
+        #: The seat's news (cases changed, sync status, refused commands) for whichever screen
+        #: or widget follows it (``widgets.seat_events.follow_seat``).
+        self.seat_events: Signal[SeatEvent] = Signal(self, "seat-events")
 
     def on_mount(self) -> None:
         if self.settings.keymap:
@@ -183,6 +193,7 @@ class AgentTUI(App[None]):
         from agent_tui.screens.queues import QueueScreen
 
         self.seat = seat
+        seat.tz = display_zone()  # "today" in the queues is the centre's day
         ctx = self.entry_context
         self.add_mode("entry", lambda: CaseEntryScreen(ctx, seat))
         self.add_mode(
@@ -190,16 +201,15 @@ class AgentTUI(App[None]):
             lambda: QueueScreen(seat, ctx.reference, self.open_case, self.open_drafts),
         )
         self._watched = {
-            str(body["uuid"]): (str(body.get("status", "")), int(body.get("supervision") or 0))
-            for body, _ in seat.store.cases(limit=2000)
-            if self._concerns_me(body.get("agent"), body.get("department"))
+            c.uuid: (c.case.status, int(c.case.supervision))
+            for c in seat.recent(limit=2000)
+            if self._concerns_me(c.case.agent, c.case.department)
         }
-        self._held = len(seat.store.held())
         if self._is_lead():
             from agent_tui.screens.board import BoardScreen
 
             self.add_mode("board", lambda: BoardScreen(seat, ctx.reference, self.open_case))
-        seat.sync.listeners.append(self._synced)
+        seat.listen(self._seat_event)
         if self.start == "board" and not self._is_lead():
             self.notify(t("看板只对班长和管理员开放"), severity="warning")
         first = "entry"
@@ -228,64 +238,92 @@ class AgentTUI(App[None]):
             return bool(department) and department == user.department
         return agent == seat.user_id
 
-    # -- what the feed brings -------------------------------------------------------------------
+    # -- what the seat tells ----------------------------------------------------------------------
 
-    def _synced(self, status: SyncStatus, changed: list[wire.CasePublic]) -> None:
-        """Toasts for changes that concern this user; open screens show the new state."""
-        from agent_tui.screens.board import BoardScreen
-        from agent_tui.screens.case_detail import CaseScreen
-        from agent_tui.screens.queues import QueueScreen
+    def _seat_event(self, event: SeatEvent) -> None:
+        """Called by the seat in this loop: handled as a message (floods merge in the queue)."""
+        from agent_tui.widgets.seat_events import as_message
 
-        seat = self.seat
-        if seat is None:
-            return
-        if changed:
-            for screen in self.screen_stack:
-                if isinstance(screen, BoardScreen):
-                    screen.request_refresh()
-        for case in changed:
+        self.post_message(as_message(event))
+
+    def on_seat_cases_changed(self, message: SeatCasesChanged) -> None:
+        self._toast_cases(message.event)
+        self.seat_events.publish(message.event)
+
+    def on_seat_status_changed(self, message: SeatStatusChanged) -> None:
+        self.seat_events.publish(message.event)
+
+    def on_seat_commands_held(self, message: SeatCommandsHeld) -> None:
+        held = message.event.held
+        refused = [h for h in held if not h.conflict]
+        if refused:
+            self.notify(
+                t("中心库拒绝了这一步：{error}", error=refused[-1].error)
+                + (t("（共 {count} 项）", count=len(refused)) if len(refused) > 1 else ""),
+                title=t("操作被拒绝"),
+                severity="error",
+                timeout=10,
+            )
+        if any(h.conflict for h in held):
+            self.notify(
+                t("有操作与中心库冲突，已保留两个版本：F3 队列中打开该工单处理"),
+                title=t("冲突"),
+                severity="error",
+                timeout=10,
+            )
+        self.seat_events.publish(message.event)
+
+    def _toast_cases(self, event: CasesChanged) -> None:
+        """One toast per kind of news, however many cases a batch brings: the new cases a
+        department must sign, the status changes of this user's cases, supervision."""
+        new_to_sign: list[str] = []
+        moved: list[tuple[str, Status, Status]] = []
+        supervised: list[str] = []
+        for case in event.cases:
             if not self._concerns_me(case.agent, case.department):
                 continue
             before = self._watched.get(case.uuid)
-            now = (str(case.status), int(case.supervision))
-            self._watched[case.uuid] = now
-            title = t("工单 {number}", number=case.number)
+            self._watched[case.uuid] = (case.status, int(case.supervision))
             if before is None:
                 if self._is_department() and case.status is Status.DISPATCHED:
-                    self.notify(t("新派单，待签收"), title=title)
+                    new_to_sign.append(case.number)
                 continue
-            if before[0] != now[0]:
-                self.notify(f"{t(Status(before[0]).label)} → {t(case.status.label)}", title=title)
-            if now[1] > before[1]:
-                self.notify(t("被督办，请优先办理"), title=title, severity="warning")
-        if status.held > self._held:
-            held = seat.store.held()
-            latest = held[-1] if held else None
-            if latest is not None and latest.state != "conflict":
-                self.notify(
-                    t("中心库拒绝了这一步：{error}", error=latest.last_error),
-                    title=t("操作被拒绝"),
-                    severity="error",
-                    timeout=10,
-                )
-            else:
-                self.notify(
-                    t("有操作与中心库冲突，已保留两个版本：F3 队列中打开该工单处理"),
-                    title=t("冲突"),
-                    severity="error",
-                    timeout=10,
-                )
-        held_changed, self._held = status.held != self._held, status.held
-        if not changed and not held_changed:
-            return
-        changed_uuids = {case.uuid for case in changed}
-        for screen in self.screen_stack:
-            if isinstance(screen, QueueScreen):
-                screen.refresh_rows()
-            elif isinstance(screen, CaseScreen) and (
-                held_changed or screen.case_uuid in changed_uuids
-            ):
-                screen.refresh_case()
+            if before[0] != case.status:
+                moved.append((case.number, before[0], case.status))
+            if int(case.supervision) > before[1]:
+                supervised.append(case.number)
+        if new_to_sign:
+            self.notify(
+                t("{count} 件新派单待签收", count=len(new_to_sign))
+                if len(new_to_sign) > 1
+                else t("新派单，待签收"),
+                title=t("工单 {number}", number=new_to_sign[0])
+                if len(new_to_sign) == 1
+                else t("派单"),
+            )
+        if event.initial:
+            return  # the first fill after login: the queues show it, no news toasts
+        if len(moved) == 1:
+            number, before_status, now_status = moved[0]
+            self.notify(
+                f"{t(before_status.label)} → {t(now_status.label)}",
+                title=t("工单 {number}", number=number),
+            )
+        elif moved:
+            self.notify(
+                t("{count} 件工单状态有变化：{numbers}", count=len(moved), numbers=_numbers(moved)),
+                title=t("工单"),
+            )
+        if supervised:
+            self.notify(
+                t("被督办，请优先办理")
+                if len(supervised) == 1
+                else t("{count} 件工单被督办，请优先办理", count=len(supervised)),
+                title=t("工单 {number}", number=supervised[0])
+                if len(supervised) == 1
+                else t("督办"),
+                severity="warning",
+            )
 
     # -- navigation -----------------------------------------------------------------------------
 
@@ -342,6 +380,12 @@ class AgentTUI(App[None]):
             self.screen.dismiss()
             return
         self.push_screen(HelpScreen(active_key_rows(self)))
+
+
+def _numbers(moved: list[tuple[str, Status, Status]], shown: int = 3) -> str:
+    """``ZMD-…-0041、ZMD-…-0042 等``: the first few case numbers of a batch."""
+    numbers = t("、").join(number for number, _b, _n in moved[:shown])
+    return numbers + (t(" 等") if len(moved) > shown else "")
 
 
 def key_rows() -> list[KeyRow]:
@@ -418,5 +462,6 @@ def make_app(
     """
     settings = settings or Settings()
     set_language(settings.language)
+    set_display_zone(settings.display_timezone)
     localize_bindings()
     return AgentTUI(settings, seat, clock, login, start)

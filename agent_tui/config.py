@@ -10,9 +10,10 @@ import os
 import ssl
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AGENT_TUI_", extra="ignore")
 
     language: Literal["zh", "en"] = "zh"
+    #: The zone every time on a seat is shown in: the centre's (an IANA name).
+    display_timezone: str = "Asia/Shanghai"
     data_dir: Path = Field(default_factory=default_data_dir)
     #: The centre's own address book (CSV, see ``agent-tui import-addresses``), added to the
     #: gazetteer and the starter roads. Defaults to ``<data_dir>/address_book.csv`` if present.
@@ -103,6 +106,15 @@ class Settings(BaseSettings):
     #: How long the dashboard waits for a tile still being computed before it answers without
     #: it (the board shows the tile when a later answer has it).
     kpi_wait_seconds: float = 0.3
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r} (an IANA name: Asia/Shanghai)") from exc
+        return name
 
     def tls_context(self) -> ssl.SSLContext:
         """How a seat checks the store's certificate: against ``ca_file`` alone when set,

@@ -17,13 +17,16 @@ from agent_tui.domain.case import (
     DETAIL_MAX,
     REASON_MAX,
     RESULT_MAX,
+    Address,
     AppealType,
     CallbackResult,
+    Case,
     Channel,
     Gender,
     Role,
     Satisfaction,
     Status,
+    SupervisionLevel,
     Urgency,
 )
 from agent_tui.domain.lifecycle import Step
@@ -186,6 +189,53 @@ class CasePublic(BaseModel):
     events: list[EventPublic] | None = None
 
 
+def domain_case(public: CasePublic) -> Case:
+    """The case as the domain's state machine reads it (which steps a role may take now)."""
+    a = public.address
+    return Case(
+        uuid=public.uuid,
+        appeal_type=public.appeal_type,
+        content=public.content,
+        status=public.status,
+        channel=public.channel,
+        urgency=public.urgency,
+        number=public.number,
+        caller_phone=public.caller_phone,
+        caller_name=public.caller_name,
+        gender=public.gender,
+        confidential=public.confidential,
+        anonymous=public.anonymous,
+        category=public.category,
+        address=Address(a.county, a.township, a.village, a.road, a.detail),
+        platform=public.platform,
+        agent=public.agent,
+        registered_at=public.registered_at,
+        department=public.department,
+        co_departments=tuple(public.co_departments),
+        assigned_platform=public.assigned_platform,
+        dispatched_at=public.dispatched_at,
+        sign_deadline=public.sign_deadline,
+        return_deadline=public.return_deadline,
+        handling_deadline=public.handling_deadline,
+        deadline_provisional=public.deadline_provisional,
+        signed_at=public.signed_at,
+        requested_deadline=public.requested_deadline,
+        extensions=public.extensions,
+        returns=public.returns,
+        replied_at=public.replied_at,
+        result=public.result,
+        refusal_reason=public.refusal_reason,
+        callback_required=public.callback_required,
+        callback_attempts=public.callback_attempts,
+        callback_result=public.callback_result,
+        satisfaction=public.satisfaction,
+        reopens=public.reopens,
+        supervision=SupervisionLevel(public.supervision),
+        archived_at=public.archived_at,
+        version=public.version,
+    )
+
+
 class CasePage(BaseModel):
     items: list[CasePublic]
     next_cursor: str | None = None
@@ -270,9 +320,12 @@ STEP_BODIES: dict[Step, type[StepBody]] = {
 
 class Change(BaseModel):
     seq: int
-    kind: str  # "case" | "reference"
+    #: "case": ``case`` is its state now; "withdrawn": the case ``name`` (its uuid) left what
+    #: this reader may see (re-dispatched to another department, say): drop it from the cache;
+    #: "reference": the reference set ``name`` is at ``version`` now.
+    kind: str
     case: CasePublic | None = None
-    name: str = ""  # reference set
+    name: str = ""
     version: int = 0
 
 

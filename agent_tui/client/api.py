@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 
 from agent_tui import wire
 from agent_tui.config import Settings
-from agent_tui.i18n import either, t
+from agent_tui.i18n import N_, either, t
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 PLACE_KEYS = ("county", "township", "village", "road")
@@ -43,7 +43,29 @@ class ApiError(Exception):
 
 class Offline(ApiError):
     def __init__(self, reason: str) -> None:
-        super().__init__(0, "offline", t("无法连接服务器：{reason}", reason=reason))
+        super().__init__(0, "offline", t("无法连接中心库：{reason}", reason=reason))
+
+    @classmethod
+    def because(cls, exc: BaseException) -> Offline:
+        """Offline, saying why in words an agent understands (not an exception's name)."""
+        return cls(t(_TRANSPORT_REASONS.get(type(exc).__name__, N_("网络故障"))))
+
+
+#: httpx's transport errors as the seat bar says them (Chinese keys: ``t`` translates).
+_TRANSPORT_REASONS = {
+    "ConnectError": N_("连接被拒绝，中心库可能未启动或网络不通"),
+    "ConnectTimeout": N_("连接超时，网络不通或中心库无响应"),
+    "ReadTimeout": N_("中心库响应超时"),
+    "WriteTimeout": N_("发送超时"),
+    "PoolTimeout": N_("连接繁忙，稍后重试"),
+    "ReadError": N_("连接中断"),
+    "WriteError": N_("连接中断"),
+    "RemoteProtocolError": N_("连接被中心库关闭"),
+    "LocalProtocolError": N_("请求无法发送"),
+    "ProxyError": N_("代理服务器错误"),
+    "UnsupportedProtocol": N_("中心库地址有误"),
+    "ConnectionRefusedError": N_("连接被拒绝，中心库可能未启动或网络不通"),
+}
 
 
 class Untrusted(Offline):
@@ -147,7 +169,7 @@ class ApiClient:
         except (httpx.TransportError, OSError) as exc:
             if _untrusted(exc):
                 raise Untrusted() from exc
-            raise Offline(type(exc).__name__) from exc
+            raise Offline.because(exc) from exc
 
     @staticmethod
     def _raise(response: httpx.Response) -> None:
@@ -206,14 +228,14 @@ class ApiClient:
         body: dict[str, Any] = response.json()
         return body
 
-    async def create_case(self, body: dict[str, Any]) -> tuple[wire.CasePublic, bool]:
+    async def create_case(self, request: wire.CaseCreate) -> tuple[wire.CasePublic, bool]:
         """Returns the case and whether this call created it (False: it already existed)."""
-        response = await self.request("POST", "/api/cases", json=body)
+        response = await self.request("POST", "/api/cases", json=request.model_dump(mode="json"))
         return wire.CasePublic.model_validate_json(response.content), response.status_code == 201
 
-    async def step(self, case_uuid: str, step: str, body: dict[str, Any]) -> wire.CasePublic:
-        path = f"/api/cases/{case_uuid}/{step.replace('_', '-')}"
-        response = await self.request("POST", path, json=body)
+    async def step(self, case_uuid: str, step: str, request: wire.StepBody) -> wire.CasePublic:
+        path = f"/api/cases/{case_uuid}/{str(step).replace('_', '-')}"
+        response = await self.request("POST", path, json=request.model_dump(mode="json"))
         return wire.CasePublic.model_validate_json(response.content)
 
     async def get_case(self, case_uuid: str) -> wire.CasePublic:
@@ -262,7 +284,7 @@ class ApiClient:
             try:
                 response = await self._http.send(request, stream=True)
             except (httpx.TransportError, OSError) as exc:
-                raise Offline(type(exc).__name__) from exc
+                raise Offline.because(exc) from exc
             try:
                 if response.status_code >= 400:
                     await response.aread()
@@ -275,7 +297,7 @@ class ApiClient:
                         yield wire.ChangesPage.model_validate_json(line)
                 return
             except (httpx.TransportError, OSError) as exc:
-                raise Offline(type(exc).__name__) from exc
+                raise Offline.because(exc) from exc
             finally:
                 await response.aclose()
 

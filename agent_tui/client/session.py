@@ -120,5 +120,6 @@ async def open_seat(
         seat.store.close()
         raise
     cache_session(seat, user, password, now)
+    seat.logged_in_online()
     remember_login(data_dir, server_url.strip(), user_id.strip())
     return Login(seat, user, offline=False)

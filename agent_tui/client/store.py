@@ -20,8 +20,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from agent_tui import wire
-from agent_tui.domain.case import Address, Status
+from agent_tui.client.model import CachedCase, HeldCommand, PendingCase
+from agent_tui.domain.case import Address
+from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.related import RELATED_WINDOW, is_candidate
 
 SCHEMA = """
@@ -70,19 +74,51 @@ CREATE TABLE IF NOT EXISTS reference (
 """
 
 
+Request = wire.CaseCreate | wire.StepBody
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
+    """One command waiting for the central store: the wire request model itself."""
+
     id: int
     command_id: str
-    kind: str
+    kind: str  # 'create' | 'step'
     case_uuid: str
-    step: str
-    body: dict[str, Any]
-    chained: bool
-    state: str
+    step: Step | None  # None for a create
+    request: Request
+    chained: bool  # its version comes from the answer to the command before it
+    state: str  # pending | conflict | failed
     attempts: int
     last_error: str
     server_case: wire.CasePublic | None
+
+    @property
+    def version(self) -> int:
+        return self.request.version if isinstance(self.request, wire.StepBody) else 0
+
+    def held(self) -> HeldCommand:
+        """As the agent sees it once the central store refused it."""
+        return HeldCommand(
+            self.id,
+            self.case_uuid,
+            self.step,
+            self.version,
+            self.state == "conflict",
+            self.last_error,
+            self.server_case,
+        )
+
+
+def parse_request(kind: str, step: str, body: str) -> Request:
+    """The stored request as its wire model (a row written by an older seat that no longer
+    validates is kept as it is: the central store will refuse it and the agent sees why)."""
+    model: type[wire.CaseCreate] | type[wire.StepBody]
+    model = wire.CaseCreate if kind == "create" else wire.STEP_BODIES[Step(step)]
+    try:
+        return model.model_validate_json(body)
+    except ValidationError:
+        return model.model_construct(**json.loads(body))
 
 
 def store_path(data_dir: Path, server_url: str, user_id: str) -> Path:
@@ -170,52 +206,68 @@ class SeatStore:
 
     # -- saving: the case and its command in one transaction -----------------------------------
 
-    def save_new_case(self, body: dict[str, Any], draft_id: str | None = None) -> str:
-        """Queue a new case (its ``uuid`` is in ``body``); drops the draft it came from."""
-        case_uuid = str(body["uuid"])
+    def save_new_case(
+        self,
+        request: wire.CaseCreate,
+        agent: str,
+        draft_id: str | None = None,
+        then: tuple[Step, wire.StepBody] | None = None,
+    ) -> str:
+        """Queue a new case (and the step that follows it, e.g. a dispatch) with the case
+        itself marked pending, and drop the draft it came from: one transaction."""
+        case_uuid = str(request.uuid)
+        registered = request.registered_at or datetime.now(UTC)
         with self._tx() as db:
             db.execute(
                 "INSERT INTO outbox (command_id, kind, case_uuid, body, created_at) "
                 "VALUES (?, 'create', ?, ?, ?)",
-                (case_uuid, case_uuid, json.dumps(body, ensure_ascii=False), _now()),
+                (case_uuid, case_uuid, request.model_dump_json(), _now()),
             )
             db.execute(
-                "INSERT OR IGNORE INTO cases (uuid, status, pending, caller_phone, registered_at, "
-                "body) VALUES (?, 'registered', 1, ?, ?, ?)",
+                "INSERT OR IGNORE INTO cases (uuid, status, version, pending, caller_phone, "
+                "agent, registered_at, body) VALUES (?, 'registered', 0, 1, ?, ?, ?, ?)",
                 (
                     case_uuid,
-                    str(body.get("caller_phone", "")),
-                    str(body.get("registered_at") or _now()),
-                    json.dumps(body, ensure_ascii=False),
+                    request.caller_phone,
+                    agent,
+                    registered.astimezone(UTC).isoformat(),
+                    request.model_dump_json(),
                 ),
             )
+            if then is not None:
+                self._queue_step(db, case_uuid, then[0], then[1])
             if draft_id:
                 db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
         return case_uuid
 
-    def queue_step(self, case_uuid: str, step: str, params: dict[str, Any], version: int) -> str:
-        """Queue a lifecycle step decided on ``version``; returns its command id."""
-        command_id = str(uuid_mod.uuid4())
+    def queue_step(self, case_uuid: str, step: Step, request: wire.StepBody) -> str:
+        """Queue a lifecycle step (``request`` names the version it was decided on); returns
+        its command id."""
         with self._tx() as db:
-            earlier = db.execute(
-                "SELECT COUNT(*) FROM outbox WHERE case_uuid = ? AND state = 'pending'",
-                (case_uuid,),
-            ).fetchone()[0]
-            body = {**params, "command_id": command_id, "version": version}
-            db.execute(
-                "INSERT INTO outbox (command_id, kind, case_uuid, step, body, chained, created_at)"
-                " VALUES (?, 'step', ?, ?, ?, ?, ?)",
-                (
-                    command_id,
-                    case_uuid,
-                    step,
-                    json.dumps(body, ensure_ascii=False),
-                    int(earlier > 0),
-                    _now(),
-                ),
-            )
-            db.execute("UPDATE cases SET pending = 1 WHERE uuid = ?", (case_uuid,))
-        return command_id
+            self._queue_step(db, case_uuid, step, request)
+        return str(request.command_id)
+
+    @staticmethod
+    def _queue_step(
+        db: sqlite3.Connection, case_uuid: str, step: Step, request: wire.StepBody
+    ) -> None:
+        earlier = db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE case_uuid = ? AND state = 'pending'",
+            (case_uuid,),
+        ).fetchone()[0]
+        db.execute(
+            "INSERT INTO outbox (command_id, kind, case_uuid, step, body, chained, created_at)"
+            " VALUES (?, 'step', ?, ?, ?, ?, ?)",
+            (
+                str(request.command_id),
+                case_uuid,
+                str(step),
+                request.model_dump_json(),
+                int(earlier > 0),
+                _now(),
+            ),
+        )
+        db.execute("UPDATE cases SET pending = 1 WHERE uuid = ?", (case_uuid,))
 
     # -- the outbox ----------------------------------------------------------------------------
 
@@ -225,8 +277,8 @@ class SeatStore:
             command_id=row[1],
             kind=row[2],
             case_uuid=row[3],
-            step=row[4],
-            body=json.loads(row[5]),
+            step=Step(row[4]) if row[4] else None,
+            request=parse_request(row[2], row[4], row[5]),
             chained=bool(row[6]),
             state=row[7],
             attempts=row[8],
@@ -295,18 +347,26 @@ class SeatStore:
             )
 
     def reapply(self, entry_id: int, version: int) -> None:
-        """The agent looked at the conflict and sends the step again on ``version``."""
+        """The agent looked at the conflict and sends the step again on ``version`` (as a new
+        command: the refused one's id keeps its refusal at the central store)."""
         with self._tx() as db:
-            row = db.execute("SELECT body FROM outbox WHERE id = ?", (entry_id,)).fetchone()
+            row = db.execute(
+                "SELECT kind, step, body FROM outbox WHERE id = ?", (entry_id,)
+            ).fetchone()
             if row is None:
                 return
-            body = json.loads(row[0])
-            body["version"] = version
-            body["command_id"] = str(uuid_mod.uuid4())
+            request = parse_request(*row)
+            command_id = str(uuid_mod.uuid4())
+            if isinstance(request, wire.StepBody):
+                request = request.model_copy(
+                    update={"version": version, "command_id": uuid_mod.UUID(command_id)}
+                )
+            else:
+                command_id = str(request.uuid)  # a create keeps its uuid: idempotent
             db.execute(
                 "UPDATE outbox SET state = 'pending', chained = 0, server_case = '', "
                 "last_error = '', body = ?, command_id = ? WHERE id = ?",
-                (json.dumps(body, ensure_ascii=False), body["command_id"], entry_id),
+                (request.model_dump_json(), command_id, entry_id),
             )
 
     def discard(self, entry_id: int) -> None:
@@ -358,14 +418,25 @@ class SeatStore:
             for case in cases:
                 self._put_case(db, case)
 
-    def apply_changes(self, page: wire.ChangesPage) -> list[wire.CasePublic]:
-        """Apply a page of the change feed; returns the cases that changed."""
+    def apply_changes(self, page: wire.ChangesPage) -> tuple[list[wire.CasePublic], set[str]]:
+        """Apply a page of the change feed: the cases that changed, and the uuids of cases that
+        left what this user may see (dropped from the cache unless a command of this seat on
+        them still waits: that one is refused by the central store and held for the agent)."""
         changed = []
+        withdrawn: set[str] = set()
         with self._tx(durable=False) as db:
             for change in page.changes:
                 if change.case is not None:
                     self._put_case(db, change.case)
                     changed.append(change.case)
+                elif change.kind == "withdrawn" and change.name:
+                    gone = db.execute(
+                        "DELETE FROM cases WHERE uuid = ? AND NOT EXISTS "
+                        "(SELECT 1 FROM outbox WHERE outbox.case_uuid = cases.uuid)",
+                        (change.name,),
+                    ).rowcount
+                    if gone:
+                        withdrawn.add(change.name)
                 elif change.kind == "reference":
                     # Stale now: the engine fetches it again (by ETag) before the next poll.
                     db.execute(
@@ -377,15 +448,43 @@ class SeatStore:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (str(page.last_seq),),
             )
-        return changed
+        return changed, withdrawn
 
-    def case(self, case_uuid: str) -> tuple[dict[str, Any], bool] | None:
-        """The cached case (server form, or the queued body while pending) and its pending flag."""
+    def forget(self, case_uuids: set[str]) -> set[str]:
+        """Drop cases the central store no longer shows this user (404, or absent from a
+        complete queue answer and then not found); keeps any with commands still waiting."""
+        gone = set()
+        with self._tx(durable=False) as db:
+            for case_uuid in case_uuids:
+                if db.execute(
+                    "DELETE FROM cases WHERE uuid = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM outbox WHERE outbox.case_uuid = cases.uuid)",
+                    (case_uuid,),
+                ).rowcount:
+                    gone.add(case_uuid)
+        return gone
+
+    _CASE_COLUMNS = "body, pending, version, agent, registered_at"
+
+    @staticmethod
+    def _cached(row: tuple[Any, ...]) -> CachedCase:
+        """A row of ``_CASE_COLUMNS`` as the typed case: version 0 is a case saved here that
+        the central store has not confirmed (its body is the create request)."""
+        body, pending, version, agent, registered_at = row
+        if version:
+            return CachedCase(wire.CasePublic.model_validate_json(body), bool(pending))
+        request = parse_request("create", "", body)
+        assert isinstance(request, wire.CaseCreate)
+        saved = datetime.fromisoformat(registered_at)
+        return CachedCase(PendingCase(request, agent, saved), True)
+
+    def case(self, case_uuid: str) -> CachedCase | None:
+        """The cached case (the central store's, or the create request while pending)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT body, pending FROM cases WHERE uuid = ?", (case_uuid,)
+                f"SELECT {self._CASE_COLUMNS} FROM cases WHERE uuid = ?", (case_uuid,)
             ).fetchone()
-        return (json.loads(row[0]), bool(row[1])) if row else None
+        return self._cached(row) if row else None
 
     def cases(
         self,
@@ -397,9 +496,9 @@ class SeatStore:
         due_before: datetime | None = None,
         order: str = "newest",
         limit: int = 200,
-    ) -> list[tuple[dict[str, Any], bool]]:
+    ) -> list[CachedCase]:
         """Cached cases (and pending ones): newest first, or by handling deadline."""
-        sql = "SELECT body, pending FROM cases WHERE 1 = 1"
+        sql = f"SELECT {self._CASE_COLUMNS} FROM cases WHERE 1 = 1"
         args: list[Any] = []
         if caller_phone:
             sql += " AND caller_phone = ?"
@@ -408,7 +507,7 @@ class SeatStore:
             sql += f" AND status IN ({','.join('?' * len(status))})"
             args += status
         if agent:
-            sql += " AND (agent = ? OR pending = 1)"
+            sql += " AND agent = ?"
             args.append(agent)
         if since is not None:
             sql += " AND registered_at >= ?"
@@ -423,29 +522,29 @@ class SeatStore:
         args.append(limit)
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
-        return [(json.loads(r[0]), bool(r[1])) for r in rows]
+        return [self._cached(r) for r in rows]
 
-    def search_cases(self, text: str, limit: int = 20) -> list[tuple[dict[str, Any], bool]]:
+    def search_cases(self, text: str, limit: int = 20) -> list[CachedCase]:
         """Cached cases whose number, phone or content contains ``text`` (newest first)."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self._lock:
             rows = self._db.execute(
-                "SELECT body, pending FROM cases WHERE number LIKE ?1 ESCAPE '\\' "
+                f"SELECT {self._CASE_COLUMNS} FROM cases WHERE number LIKE ?1 ESCAPE '\\' "
                 "OR caller_phone LIKE ?1 ESCAPE '\\' "
                 "OR json_extract(body, '$.content') LIKE ?1 ESCAPE '\\' "
                 "ORDER BY registered_at DESC LIMIT ?2",
                 (pattern, limit),
             ).fetchall()
-        return [(json.loads(r[0]), bool(r[1])) for r in rows]
+        return [self._cached(r) for r in rows]
 
     def related_candidates(
         self,
         category: str,
-        address: dict[str, Any],
+        address: Address,
         now: datetime,
         window: timedelta = RELATED_WINDOW,
         limit: int = 10,
-    ) -> list[tuple[dict[str, Any], bool]]:
+    ) -> list[CachedCase]:
         """Cached open cases the intake offers to link (the domain's rule), newest first: the
         offline half of the server's ``related_candidates``."""
         if not category:
@@ -453,30 +552,32 @@ class SeatStore:
         since = (now - window).astimezone(UTC).isoformat()
         with self._lock:
             rows = self._db.execute(
-                "SELECT body, pending, status, registered_at FROM cases "
+                f"SELECT {self._CASE_COLUMNS} FROM cases "
                 "WHERE json_extract(body, '$.category') = ? AND registered_at >= ? "
                 "ORDER BY registered_at DESC",
                 (category, since),
             ).fetchall()
-        place = _address(address)
         found = []
-        for raw, pending, status, registered_at in rows:
-            body = json.loads(raw)
-            other = _address(body.get("address") or {})
-            when = datetime.fromisoformat(registered_at)
-            if is_candidate(category, place, category, other, Status(status), when, now, window):
-                found.append((body, bool(pending)))
+        for row in rows:
+            cached = self._cached(row)
+            c = cached.case
+            a = c.address
+            other = Address(county=a.county, township=a.township, village=a.village, road=a.road)
+            if is_candidate(
+                category, address, category, other, c.status, c.registered_at, now, window
+            ):
+                found.append(cached)
         return found[:limit]
 
-    def group(self, group_uuid: str) -> list[tuple[dict[str, Any], bool]]:
+    def group(self, group_uuid: str) -> list[CachedCase]:
         """A group of related cases as cached here: its first case and those linked to it."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT body, pending FROM cases "
+                f"SELECT {self._CASE_COLUMNS} FROM cases "
                 "WHERE uuid = ?1 OR json_extract(body, '$.related_to') = ?1 ORDER BY registered_at",
                 (group_uuid,),
             ).fetchall()
-        return [(json.loads(r[0]), bool(r[1])) for r in rows]
+        return [self._cached(r) for r in rows]
 
     def count_cases(self) -> int:
         with self._lock:
@@ -504,12 +605,3 @@ class SeatStore:
                 "etag = excluded.etag, body = excluded.body",
                 (name, version, etag, json.dumps(body, ensure_ascii=False)),
             )
-
-
-def _address(a: dict[str, Any]) -> Address:
-    return Address(
-        county=str(a.get("county") or ""),
-        township=str(a.get("township") or ""),
-        village=str(a.get("village") or ""),
-        road=str(a.get("road") or ""),
-    )

@@ -19,6 +19,12 @@ from datetime import UTC, datetime
 
 from agent_tui import wire
 from agent_tui.client.api import ApiClient, ApiError, Conflict, Invalid, NotFound, Offline
+from agent_tui.client.model import (
+    CasesChanged,
+    CommandsHeld,
+    SeatEvent,
+    SyncStatusChanged,
+)
 from agent_tui.client.store import OutboxEntry, SeatStore
 from agent_tui.i18n import t
 
@@ -74,8 +80,10 @@ class SyncEngine:
         self.seat_id = seat_id or f"{api.user_id}@seat"
         self.poll_wait = poll_wait
         self.backoff = backoff or Backoff()
-        self.status = SyncStatus(outbox=store.outbox_length())
-        self.listeners: list[Callable[[SyncStatus, list[wire.CasePublic]], None]] = []
+        self.status = SyncStatus(outbox=store.outbox_length(), held=len(store.held()))
+        #: Told what happened (cases changed, status changed, commands held): the terminal
+        #: turns each into a Textual message.
+        self.listeners: list[Callable[[SeatEvent], None]] = []
         self._wake = asyncio.Event()
         self._stopping = False
         self.heartbeat_every = 30.0
@@ -86,17 +94,46 @@ class SyncEngine:
         self._reader: asyncio.Task[None] | None = None
         self._pages: asyncio.Queue[wire.ChangesPage | BaseException] = asyncio.Queue()
 
-    # -- status --------------------------------------------------------------------------------
+    # -- telling the terminal ------------------------------------------------------------------
 
-    def _publish(self, changed: list[wire.CasePublic] | None = None, **kw: object) -> None:
+    def emit(self, event: SeatEvent) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def _publish(self, **kw: object) -> None:
+        """Update the status (outbox and held counted afresh); tell listeners if it changed
+        in anything they show (not on every quiet round)."""
+        before = self.status
         self.status = replace(
             self.status,
             outbox=self.store.outbox_length(),
             held=len(self.store.held()),
             **kw,  # type: ignore[arg-type]
         )
-        for listener in self.listeners:
-            listener(self.status, changed or [])
+        now = self.status
+        if (now.online, now.outbox, now.held, now.last_error) != (
+            before.online,
+            before.outbox,
+            before.held,
+            before.last_error,
+        ):
+            self.emit(SyncStatusChanged(now.online, now.outbox, now.held, now.last_error))
+
+    def _changed(
+        self,
+        cases: list[wire.CasePublic],
+        withdrawn: set[str] | frozenset[str] = frozenset(),
+        initial: bool = False,
+    ) -> None:
+        if cases or withdrawn:
+            self.emit(
+                CasesChanged(
+                    frozenset(c.uuid for c in cases) | frozenset(withdrawn),
+                    tuple(cases),
+                    frozenset(withdrawn),
+                    initial,
+                )
+            )
 
     def kick(self) -> None:
         """Something was queued: push now rather than after the current long-poll."""
@@ -118,38 +155,50 @@ class SyncEngine:
 
     async def _send(self, entry: OutboxEntry) -> bool:
         """True when the entry is settled (delivered or held); False to stop this round."""
+        request = entry.request
         try:
-            if entry.kind == "create":
-                case, _created = await self.api.create_case(entry.body)
+            if isinstance(request, wire.CaseCreate):
+                case, _created = await self.api.create_case(request)
             else:
-                body = dict(entry.body)
-                if entry.chained:
+                if entry.chained:  # decided on the version the command before it produced
                     cached = self.store.case(entry.case_uuid)
-                    if cached is not None:
-                        body["version"] = cached[0].get("version", body["version"])
-                case = await self.api.step(entry.case_uuid, entry.step, body)
+                    if cached is not None and cached.confirmed:
+                        request = request.model_copy(update={"version": cached.version})
+                assert entry.step is not None
+                case = await self.api.step(entry.case_uuid, entry.step, request)
         except Offline:
             raise
         except Conflict as exc:
-            self.store.hold(entry, "conflict", exc.message, exc.current)
+            self._held(entry, "conflict", exc.message, exc.current)
             return True
         except (Invalid, NotFound) as exc:
-            self.store.hold(entry, "failed", exc.message, None)
+            self._held(entry, "failed", exc.message, None)
             return True
         except ApiError as exc:  # 403 and the like: keep it for the agent, with the reason
-            self.store.hold(entry, "failed", exc.message, None)
+            self._held(entry, "failed", exc.message, None)
             return True
         self.store.delivered(entry, case)
+        self._changed([case])
         return True
+
+    def _held(
+        self, entry: OutboxEntry, state: str, error: str, current: wire.CasePublic | None
+    ) -> None:
+        self.store.hold(entry, state, error, current)
+        held = replace(entry, state=state, last_error=error, server_case=current).held()
+        self.emit(CommandsHeld((held,)))
+        # The case's held note changes (and the server's version, when it sent one).
+        self.emit(CasesChanged(frozenset({entry.case_uuid}), (current,) if current else ()))
 
     async def pull(self, wait: float = 0) -> list[wire.CasePublic]:
         page = await self.api.changes(self.store.last_seq, wait=wait)
         return await self._apply(page)
 
     async def _apply(self, page: wire.ChangesPage) -> list[wire.CasePublic]:
-        changed = self.store.apply_changes(page)
+        changed, withdrawn = self.store.apply_changes(page)
         if any(c.kind == "reference" for c in page.changes):
             await self.refresh_reference()
+        self._changed(changed, withdrawn)
         return changed
 
     async def _read_stream(self) -> None:
@@ -202,6 +251,7 @@ class SyncEngine:
             self.store.put_cases(page.items)
             fetched += page.items
         self.store.set_meta("last_seq", str(start_at))
+        self._changed(fetched, initial=True)
         return fetched
 
     async def refresh_reference(self) -> int:
@@ -225,7 +275,7 @@ class SyncEngine:
         """Push then pull once; raises ``Offline``."""
         await self.push()
         changed = await self.pull(wait=wait)
-        self._publish(changed, online=True, last_sync=datetime.now(UTC), last_error="")
+        self._publish(online=True, last_sync=datetime.now(UTC), last_error="")
         return changed
 
     # -- the loop ------------------------------------------------------------------------------
@@ -236,14 +286,12 @@ class SyncEngine:
         while not self._stopping:
             try:
                 if not ready:
-                    # The screens see what the bootstrap fetched as changed cases.
-                    fetched = await self.bootstrap()
+                    await self.bootstrap()  # tells the screens what it fetched
                     await self.refresh_reference()
                     ready = True
-                    self._publish(fetched)
                 await self.push()
                 await self._heartbeat()
-                self._publish([], online=True, last_sync=datetime.now(UTC), last_error="")
+                self._publish(online=True, last_sync=datetime.now(UTC), last_error="")
                 self.backoff.reset()
                 pull = asyncio.ensure_future(
                     self._next_page() if self.stream else self.pull(wait=self.poll_wait)
@@ -258,21 +306,21 @@ class SyncEngine:
                             future.cancel()
                 self._wake.clear()
                 if pull in done:
-                    changed = pull.result()
-                    self._publish(changed, online=True, last_sync=datetime.now(UTC))
+                    pull.result()
+                    self._publish(online=True, last_sync=datetime.now(UTC))
                 else:
                     with contextlib.suppress(asyncio.CancelledError, ApiError):
                         await pull
             except Offline as exc:
                 self._stop_reader()
-                self._publish([], online=False, last_error=exc.message)
+                self._publish(online=False, last_error=exc.message)
                 delay = self.backoff.next_delay()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
                 self._wake.clear()
             except ApiError as exc:
                 self._stop_reader()
-                self._publish([], last_error=exc.message)
+                self._publish(last_error=exc.message)
                 await asyncio.sleep(self.backoff.next_delay())
         self._stop_reader()
 

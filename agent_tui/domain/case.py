@@ -232,14 +232,6 @@ class Case:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def overdue(self, now: datetime) -> bool:
-        return (
-            self.is_open
-            and self.handling_deadline is not None
-            and self.replied_at is None
-            and now > self.handling_deadline
-        )
-
 
 def new_case_uuid() -> str:
     return str(uuid_mod.uuid4())

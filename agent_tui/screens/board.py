@@ -5,10 +5,11 @@ and short lists the server aggregates; the board never pulls cases to count them
 the change feed brings something (at most every ``MIN_GAP`` seconds) and every ``EVERY``
 seconds for the figures that move with the clock (due within 2 h, seats going silent).
 
-Keys: 1–7 switch the lower pane; Tab moves between the KPI tiles and the pane; Enter on a KPI
-cell lists the cases behind it (drill-down), on a case opens it; ``s`` on a hot spot puts its
-open cases under supervision; Ctrl+E writes today's Excel report, Ctrl+T shows the text
-summary to paste into a message.
+Keys: the board opens on the overdue list (what a lead acts on): Enter opens the case. 1–7
+switch the lower pane; ``k`` moves to the KPI tiles, where Enter lists the cases behind a
+figure (drill-down); Tab moves between the tiles and the pane, and the focused one has a
+bright border; ``s`` on a hot spot puts its open cases under supervision; Ctrl+E writes
+today's Excel report, Ctrl+T shows the text summary to paste into a message.
 """
 
 from __future__ import annotations
@@ -38,18 +39,20 @@ from textual.widgets import (
 )
 
 from agent_tui import wire
-from agent_tui.client.api import ApiError
-from agent_tui.client.seat import Seat
+from agent_tui.client.seat import Seat, SeatError
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import AppealType, Status
+from agent_tui.domain.lifecycle import Step
+from agent_tui.domain.rules import short_deadline
 from agent_tui.i18n import N_, t
 from agent_tui.widgets.case_table import countdown, local, short
 from agent_tui.widgets.seat_bar import SeatBar
+from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
 from agent_tui.widgets.tables import Cell, fill_table
 
 #: Seconds: the board asks again at most this often when the feed brings changes ...
-MIN_GAP = 2.0
+MIN_GAP = 0.25
 #: ... and at least this often (deadlines and seats move with the clock).
 EVERY = 30.0
 
@@ -108,6 +111,23 @@ class BoardScreen(Screen[None]):
             id="board.pane",
         ),
         *(Binding(str(n + 1), f"pane({n})", show=False, id=f"board.pane{n}") for n in range(1, 7)),
+        # Enter belongs to the focused table (DataTable's own binding); this one names it in F1.
+        Binding(
+            "enter",
+            "select",
+            "打开工单",
+            tooltip="超期列表：打开所选工单；指标表：列出该指标的工单（明细）",
+            show=False,
+            id="board.open",
+        ),
+        Binding(
+            "k",
+            "kpis",
+            "指标明细",
+            tooltip="光标到指标表：方向键选指标与时段，Enter 列出明细（1 回到超期列表）",
+            show=False,  # the table's title says "K"; the Footer has no room left at 100 columns
+            id="board.kpis",
+        ),
         Binding(
             "s",
             "supervise",
@@ -136,8 +156,12 @@ class BoardScreen(Screen[None]):
         self.reference = reference
         self._open_case = open_case
         self.data: wire.Dashboard | None = None
-        self._last = 0.0
-        self._timer: Any = None
+        self._last = float("-inf")  # monotonic time the last fetch started
+        #: A refresh is scheduled (a timer) or running; ``_again``: something changed since
+        #: the fetch running started, so another follows it.
+        self._refresh_scheduled = False
+        self._fetching = False
+        self._refresh_again = False
         #: Milliseconds of the last fetch (server + transfer + parse) and of the last render.
         self.fetch_ms = 0.0
         self.render_ms = 0.0
@@ -177,39 +201,70 @@ class BoardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = t("驻马店 12345 · 班长看板")
         self.query_one("#board-head", Static).update(t("正在读取中心库……"))
-        self.set_interval(EVERY, self.action_reload)
-        self.action_reload()
-        self.query_one("#board-kpis", DataTable).focus()
+        follow_seat(self)
+        self.set_interval(EVERY, self.request_refresh)
+        self.request_refresh()
+        kpis = self.query_one("#board-kpis", DataTable)
+        kpis.border_title = t("指标 · K")
+        late = self.query_one("#board-late", DataTable)
+        late.border_title = t("超期与将到期 · Enter 打开")
+        late.focus()  # what a lead acts on first; the KPI tiles are one key away
+
+    def on_seat_cases_changed(self, _message: SeatCasesChanged) -> None:
+        self.request_refresh()
 
     # -- fetching ------------------------------------------------------------------------------
 
     def request_refresh(self) -> None:
-        """The feed brought changes: ask again, but not more often than every ``MIN_GAP``."""
-        if self._timer is not None:
+        """Something changed: ask the central store again — at once if the last answer is
+        older than ``MIN_GAP``, else when it is; never two at a time, never one lost."""
+        if self._fetching:
+            self._refresh_again = True
             return
-        wait = max(0.0, self._last + MIN_GAP - time.monotonic())
-        self._timer = self.set_timer(wait, self._timer_fired)
+        if self._refresh_scheduled:
+            return
+        self._refresh_scheduled = True
+        wait = self._last + MIN_GAP - time.monotonic()
+        if wait <= 0:
+            self.call_later(self._fire)
+        else:
+            self.set_timer(wait, self._fire)
 
-    def _timer_fired(self) -> None:
-        self._timer = None
-        self.action_reload()
+    def _fire(self) -> None:
+        self._refresh_scheduled = False
+        if not self._fetching:
+            self.action_reload()
+
+    def action_reload(self) -> None:
+        self._fetching = True
+        self._refresh_again = False
+        self._last = time.monotonic()
+        self._fetch()
 
     @work(exclusive=True, group="board", exit_on_error=False)
-    async def action_reload(self) -> None:
-        self._last = time.monotonic()
+    async def _fetch(self) -> None:
         started = time.perf_counter()
         try:
-            data = await self.seat.api.dashboard()
-        except ApiError as exc:
-            at = local(self.data.at.isoformat(), "%H:%M:%S") if self.data else "—"
-            self.query_one("#board-head", Static).update(
-                t("[b red]中心库暂不可达[/]：显示 {at} 的数据（{error}）", at=at, error=exc.message)
-            )
-            return
-        self.fetch_ms = (time.perf_counter() - started) * 1000
-        self.show(data)
-        if data.kpis_pending:  # the server is still computing a tile: ask again soon
-            self.request_refresh()
+            try:
+                data = await self.seat.dashboard()
+            except SeatError as exc:
+                at = local(self.data.at, "%H:%M:%S") if self.data else "—"
+                self.query_one("#board-head", Static).update(
+                    t(
+                        "[b red]中心库暂不可达[/]：显示 {at} 的数据（{error}）",
+                        at=at,
+                        error=exc.message,
+                    )
+                )
+                return
+            self.fetch_ms = (time.perf_counter() - started) * 1000
+            self.show(data)
+            if data.kpis_pending:  # the server is still computing a tile: ask again soon
+                self._refresh_again = True
+        finally:
+            self._fetching = False
+            if self._refresh_again:
+                self.request_refresh()
 
     # -- showing it ----------------------------------------------------------------------------
 
@@ -257,7 +312,7 @@ class BoardScreen(Screen[None]):
                 online=online,
                 seats=len(d.seats),
                 registered=registered,
-                at=local(d.at.isoformat(), "%H:%M:%S"),
+                at=local(d.at, "%H:%M:%S"),
             )
         )
 
@@ -382,7 +437,7 @@ class BoardScreen(Screen[None]):
                 t(
                     "最久的一件已等 {hours} 小时（自 {at}）",
                     hours=hours,
-                    at=local(oldest.isoformat()),
+                    at=local(oldest),
                 )
             )
         self.query_one("#board-callbacks", Static).update("\n".join(lines))
@@ -395,7 +450,7 @@ class BoardScreen(Screen[None]):
                     s.seat_id,
                     s.user_id,
                     Text(t("在线"), style="green") if s.online else Text(t("离线"), style="red"),
-                    local(s.last_seen_at.isoformat(), "%m-%d %H:%M:%S"),
+                    local(s.last_seen_at, "%m-%d %H:%M:%S"),
                     Text(str(s.outbox), style="bold yellow" if s.outbox else ""),
                 ]
             )
@@ -445,6 +500,19 @@ class BoardScreen(Screen[None]):
 
     # -- keys ----------------------------------------------------------------------------------
 
+    def action_kpis(self) -> None:
+        # At once, not after the next refresh (``Widget.focus``): K and Enter typed together
+        # must reach the tiles, not the overdue list.
+        self.set_focus(self.query_one("#board-kpis", DataTable))
+
+    def action_select(self) -> None:
+        """Enter when no table has the focus: the overdue list's case."""
+        focused = self.focused
+        table = focused if isinstance(focused, DataTable) else self.query_one("#board-late")
+        if isinstance(table, DataTable) and table.row_count:
+            self.set_focus(table)
+            table.action_select_cursor()
+
     def action_pane(self, n: int) -> None:
         key, _ = PANES[n]
         self.query_one("#board-tabs", TabbedContent).active = f"pane-{key}"
@@ -483,11 +551,10 @@ class BoardScreen(Screen[None]):
     async def _open(self, case_uuid: str) -> None:
         """Cases on the board need not be in this seat's cache: read it, then open it."""
         try:
-            case = await self.seat.api.get_case(case_uuid)
-        except ApiError as exc:
+            await self.seat.fetch_case(case_uuid)
+        except SeatError as exc:
             self.notify(exc.message, title=t("打不开工单"), severity="error")
             return
-        self.seat.store.put_cases([case])
         self._open_case(case_uuid)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -516,11 +583,13 @@ class BoardScreen(Screen[None]):
         queued = 0
         for case_uuid in hotspot.open_cases:
             try:
-                case = await self.seat.api.get_case(case_uuid)
-            except ApiError:
+                await self.seat.fetch_case(case_uuid)
+            except SeatError:
                 continue
-            self.seat.store.put_cases([case])
-            self.seat.queue_step(case_uuid, "supervise", {"reason": reason}, case.version)
+            cached = self.seat.case(case_uuid)
+            if cached is None:
+                continue
+            self.seat.take_step(cached, Step.SUPERVISE, {"reason": reason})
             queued += 1
         self.notify(t("已将 {count} 件列入督办（待发送到中心库）", count=queued), title=t("督办"))
 
@@ -530,12 +599,12 @@ class BoardScreen(Screen[None]):
 
     @work(group="board-export", exit_on_error=False)
     async def action_export(self) -> None:
-        from agent_tui.client.report import build_workbook, fetch_report, text_summary
+        from agent_tui.client.report import build_workbook, text_summary
 
         day = self._today()
         try:
-            data = await fetch_report(self.seat.api, "daily", day)
-        except ApiError as exc:
+            data = await self.seat.report("daily", day)
+        except SeatError as exc:
             self.notify(exc.message, title=t("导出失败"), severity="error")
             return
         folder = Path(self.app.settings.data_dir) / "reports"  # type: ignore[attr-defined]
@@ -546,11 +615,11 @@ class BoardScreen(Screen[None]):
 
     @work(group="board-export", exit_on_error=False)
     async def action_summary(self) -> None:
-        from agent_tui.client.report import fetch_report, text_summary
+        from agent_tui.client.report import text_summary
 
         try:
-            data = await fetch_report(self.seat.api, "daily", self._today())
-        except ApiError as exc:
+            data = await self.seat.report("daily", self._today())
+        except SeatError as exc:
             self.notify(exc.message, title=t("摘要失败"), severity="error")
             return
         self.app.push_screen(TextScreen(t("今日摘要（可选中复制）"), text_summary(data)))
@@ -627,10 +696,10 @@ class KpiCasesScreen(Screen[None]):
         if reset:
             self.cases, self.cursor = [], None
         try:
-            page = await self.seat.api.kpi_cases(
+            page = await self.seat.kpi_cases(
                 self.kpi, self.start, self.end, part, limit=100, after=self.cursor
             )
-        except ApiError as exc:
+        except SeatError as exc:
             self.query_one("#kpi-head", Static).update(exc.message)
             return
         self.cases += page.items
@@ -643,10 +712,10 @@ class KpiCasesScreen(Screen[None]):
             rows.append(
                 [
                     c.number,
-                    local(c.registered_at.isoformat()),
+                    local(c.registered_at),
                     t(c.status.label),
                     self.reference.department_label(c.department),
-                    local(c.handling_deadline.isoformat()) if c.handling_deadline else "",
+                    short_deadline(c.handling_deadline),
                     short(c.content, 30),
                 ]
             )

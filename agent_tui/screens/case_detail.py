@@ -8,7 +8,6 @@ Ctrl+Y sends the step again on the server's version, Ctrl+D drops it.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,39 +18,34 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from agent_tui import wire
-from agent_tui.client.api import ApiError
-from agent_tui.client.seat import Seat
-from agent_tui.client.store import OutboxEntry
+from agent_tui.client.model import CachedCase, CaseView, HeldCommand, domain_case
+from agent_tui.client.seat import Seat, SeatError, StepRefused
 from agent_tui.data.reference import ReferenceData
-from agent_tui.domain.case import AppealType, Case, Role, Satisfaction, Status
+from agent_tui.domain.case import Role, Satisfaction, Status
 from agent_tui.domain.lifecycle import Step, available_steps
-from agent_tui.domain.related import group_of
+from agent_tui.domain.rules import short_deadline
 from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.screens.step_form import NOT_ASKED, StepForm
-from agent_tui.widgets.case_table import local, number_of, short, status_of
+from agent_tui.widgets.case_table import local, number_of, short
 from agent_tui.widgets.seat_bar import SeatBar
+from agent_tui.widgets.seat_events import SeatCasesChanged, SeatCommandsHeld, follow_seat
+from agent_tui.widgets.timeline import Timeline, TimelineEvent
+from agent_tui.widgets.times import display_zone
 
 #: Steps the system takes on its own (clock jobs), never offered at a seat.
 NOT_AT_SEAT = frozenset({Step.REGISTER, Step.NOTICE, Step.PUBLIC_NOTICE})
 MAX_STEP_KEYS = 9
 
 
-def steps_for(body: dict[str, Any], role: Role, department: str) -> list[Step]:
+def steps_for(case: CaseView, role: Role, department: str) -> list[Step]:
     """The steps ``role`` may take on the case now (the domain decides, not the screen)."""
-    satisfaction = body.get("satisfaction")
-    case = Case(
-        uuid=str(body.get("uuid", "")),
-        appeal_type=AppealType(body.get("appeal_type") or AppealType.COMPLAINT),
-        content=str(body.get("content", "")),
-        status=status_of(body),
-        department=str(body.get("department", "")),
-        satisfaction=Satisfaction(satisfaction) if satisfaction else None,
-    )
-    steps = [s for s in available_steps(case, role, department) if s not in NOT_AT_SEAT]
+    steps = [
+        s for s in available_steps(domain_case(case), role, department) if s not in NOT_AT_SEAT
+    ]
     return steps[:MAX_STEP_KEYS]
 
 
@@ -98,10 +92,10 @@ def _callback_actions(reached: bool) -> list[Action]:
     return actions
 
 
-def actions_for(body: dict[str, Any], steps: list[Step]) -> list[Action]:
+def actions_for(case: CaseView, steps: list[Step]) -> list[Action]:
     """The keys 1–9 of the case screen: the domain's steps, with the callback outcomes and
     "approve the return and dispatch again" as single actions."""
-    status = status_of(body)
+    status = case.status
     if status is Status.CALLBACK_PENDING and Step.CALLBACK in steps:
         return _callback_actions(reached=True)
     if status is Status.CALLED_BACK and Step.RATE in steps:
@@ -126,6 +120,15 @@ class CaseScreen(Screen[None]):
             "1", "step(1)", "办理步骤", tooltip="1–9：按编号办理右侧列出的步骤", id="case.step"
         ),
         *(Binding(str(n), f"step({n})", show=False, id=f"case.step{n}") for n in range(2, 10)),
+        Binding(
+            "pagedown",
+            "page(1)",
+            "翻页",
+            tooltip="工单内容与办理过程：PgDn/PgUp 翻页，↑↓ 逐行，Home/End 到头/尾",
+            show=False,
+            id="case.page",
+        ),
+        Binding("pageup", "page(-1)", show=False, id="case.page_up"),
         Binding("ctrl+r", "reload", "刷新", tooltip="从中心库重新读取", id="case.reload"),
         Binding(
             "ctrl+y",
@@ -154,15 +157,17 @@ class CaseScreen(Screen[None]):
         self.reference = reference
         self.ctx = ctx
         self.case_uuid = case_uuid
-        self.body: dict[str, Any] = {}
-        self.pending = False
+        #: The case as the seat holds it now (None: not in this seat's cache).
+        self.cached: CachedCase | None = None
         self.steps: list[Step] = []
         self.actions: list[Action] = []
-        self.events: list[dict[str, Any]] | None = None
+        self.events: list[wire.EventPublic] | None = None
         self._events_version = -1  # the case version the timeline was read at
         #: The other cases of its related group (关联工单), and whether steps go to them too.
-        self.related: list[dict[str, Any]] = []
+        self.related: list[CachedCase] = []
         self.together = True
+        #: The case left what this user may see (re-dispatched elsewhere, say).
+        self.withdrawn = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -170,7 +175,7 @@ class CaseScreen(Screen[None]):
             with VerticalScroll(id="case-main"):
                 yield Static("", id="case-fields")
                 yield Label(t("办理过程"), classes="section-title")
-                yield DataTable(id="case-timeline", cursor_type="row", zebra_stripes=True)
+                yield Timeline(id="case-timeline")
             with Vertical(id="case-side"):
                 yield Label(t("可办理（数字键）"), classes="section-title")
                 yield Static("", id="case-steps")
@@ -181,9 +186,30 @@ class CaseScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#case-timeline", DataTable)
-        table.add_columns(t("时间"), t("操作人"), t("角色"), t("步骤"), t("状态变化"), t("说明"))
+        self.query_one("#case-main", VerticalScroll).focus()  # the keys scroll the case
+        follow_seat(self)
         self.refresh_case()
+
+    def on_seat_cases_changed(self, message: SeatCasesChanged) -> None:
+        """The feed (or this seat) changed this case or one of its group: show it now."""
+        event = message.event
+        if self.case_uuid in event.withdrawn:
+            self.withdrawn = True
+        mine = {self.case_uuid, *(c.uuid for c in self.related)}
+        if event.uuids & mine or self._group_joined(event):
+            self.refresh_case()
+
+    def _group_joined(self, event: object) -> bool:
+        """A case of another seat joined this case's group."""
+        if self.cached is None:
+            return False
+        group = self.cached.case.related_to or self.case_uuid
+        cases = getattr(event, "cases", ())
+        return any(c.related_to == group for c in cases)
+
+    def on_seat_commands_held(self, message: SeatCommandsHeld) -> None:
+        if any(h.case_uuid == self.case_uuid for h in message.event.held):
+            self.refresh_case()
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -192,49 +218,58 @@ class CaseScreen(Screen[None]):
         user = self.seat.user
         return user.role if user else Role.AGENT
 
-    def _held(self) -> list[OutboxEntry]:
-        return [e for e in self.seat.store.held() if e.case_uuid == self.case_uuid]
+    @property
+    def case(self) -> CaseView | None:
+        return self.cached.case if self.cached else None
+
+    def _held(self) -> list[HeldCommand]:
+        return self.seat.held(self.case_uuid)
 
     def refresh_case(self) -> None:
-        """Show what the seat store holds now (called again when the feed brings a change)."""
-        cached = self.seat.store.case(self.case_uuid)
+        """Show what the seat holds now (called again whenever it changes)."""
+        cached = self.seat.case(self.case_uuid)
         if cached is None:
-            self.query_one("#case-fields", Static).update(t("本机没有这个工单"))
+            self.cached = None
+            self.steps, self.actions, self.related = [], [], []
+            self.query_one("#case-fields", Static).update(
+                t("该工单已转出，本账号不再可见（以中心库为准）")
+                if self.withdrawn
+                else t("本机没有这个工单")
+            )
+            self._show_steps()
+            self.refresh_bindings()
             return
-        self.body, self.pending = cached
+        self.cached = cached
+        case = cached.case
         user = self.seat.user
-        self.steps = steps_for(self.body, self.role, user.department if user else "")
-        self.actions = actions_for(self.body, self.steps)
-        self.title = t("工单 {number}", number=number_of(self.body))
-        group = group_of(self.case_uuid, str(self.body.get("related_to") or ""))
-        self.related = [b for b, _ in self.seat.store.group(group) if b["uuid"] != self.case_uuid]
+        self.steps = steps_for(case, self.role, user.department if user else "")
+        self.actions = actions_for(case, self.steps)
+        self.title = t("工单 {number}", number=number_of(case))
+        self.related = [
+            c for c in self.seat.group(self.case_uuid, case.related_to) if c.uuid != self.case_uuid
+        ]
         self._show_fields()
         self._show_steps()
         self._show_related()
         self._show_conflict()
         self._show_timeline()
         self.refresh_bindings()
-        if self._events_version != self.body.get("version") and self.body.get("number"):
-            self.action_reload()  # the feed brought a newer version: read its timeline
+        if self._events_version != case.version and cached.confirmed:
+            self.action_reload()  # a newer version than the timeline: read its events
 
     @work(exclusive=True, group="case-fetch", exit_on_error=False)
     async def action_reload(self) -> None:
-        if not self.body.get("number"):
-            return  # not on the server yet
+        if self.cached is None or not self.cached.confirmed:
+            return  # not on the central store yet
         try:
-            case = await self.seat.api.get_case(self.case_uuid)
-        except ApiError as exc:
+            case = await self.seat.fetch_case(self.case_uuid)
+        except SeatError as exc:
             self.query_one("#case-status", Static).update(
                 t("显示本机缓存，办理过程需联网读取（{error}）", error=exc.message)
             )
             return
-        self.seat.store.put_cases([case])
-        with contextlib.suppress(ApiError):  # the group as the server has it (other seats')
-            group = await self.seat.api.list_cases(
-                related_to=group_of(case.uuid, case.related_to), limit=50
-            )
-            self.seat.store.put_cases(group.items)
-        self.events = [e.model_dump(mode="json") for e in case.events or []]
+        await self.seat.refresh_group(case.uuid, case.related_to)
+        self.events = list(case.events or [])
         self._events_version = case.version
         self.query_one("#case-status", Static).update("")
         self.refresh_case()
@@ -248,45 +283,45 @@ class CaseScreen(Screen[None]):
         return self.reference.department_label(code)
 
     def _show_fields(self) -> None:
-        b = self.body
-        a = b.get("address") or {}
-        place = " ".join(
-            str(a[k]) for k in ("county", "township", "village", "road", "detail") if a.get(k)
-        )
+        assert self.cached is not None
+        b = self.cached.case
+        a = b.address
+        place = " ".join(v for v in (a.county, a.township, a.village, a.road, a.detail) if v)
         caller = (
             t("（保密，已隐藏）")
-            if b.get("masked")
-            else (f"{b.get('caller_name') or t('（未留姓名）')} {b.get('caller_phone', '')}")
+            if b.masked
+            else f"{b.caller_name or t('（未留姓名）')} {b.caller_phone}"
         )
         flags = t("、").join(
             t(label)
-            for key, label in (("confidential", N_("保密")), ("anonymous", N_("匿名")))
-            if b.get(key)
+            for flag, label in ((b.confidential, N_("保密")), (b.anonymous, N_("匿名")))
+            if flag
         )
-        co = t("、").join(self._label_of(c, "department") for c in b.get("co_departments") or [])
-        status = t(status_of(b).label) + (t("（本机操作待发送）") if self.pending else "")
-        appeal = AppealType(b.get("appeal_type") or AppealType.COMPLAINT)
-        satisfaction = Satisfaction(b["satisfaction"]) if b.get("satisfaction") else None
+        co = t("、").join(self._label_of(c, "department") for c in b.co_departments)
+        status = t(b.status.label) + (t("（本机操作待发送）") if self.cached.pending else "")
         rows = [
             (N_("工单号"), number_of(b)),
             (N_("状态"), status),
-            (N_("版本"), str(b.get("version", 0))),
-            (N_("受理"), f"{local(b.get('registered_at'))} {b.get('agent', '')}"),
+            (N_("版本"), str(b.version)),
+            (N_("受理"), f"{local(b.registered_at)} {b.agent}"),
             (N_("来电人"), caller + (t("（{flags}）", flags=flags) if flags else "")),
-            (N_("诉求类型"), t(appeal.label)),
-            (N_("分类"), self._label_of(str(b.get("category", "")), "category")),
+            (N_("诉求类型"), t(b.appeal_type.label)),
+            (N_("分类"), self._label_of(b.category, "category")),
             (N_("地点"), place),
-            (N_("主办单位"), self._label_of(str(b.get("department", "")), "department")),
+            (N_("主办单位"), self._label_of(b.department, "department")),
             (N_("协办单位"), co),
-            (N_("签收期限"), local(b.get("sign_deadline"))),
-            (N_("办理期限"), local(b.get("handling_deadline"))),
-            (N_("答复"), str(b.get("result") or "")),
-            (N_("满意度"), t(satisfaction.label) if satisfaction else ""),
-            (N_("诉求内容"), str(b.get("content", ""))),
+            (N_("签收期限"), short_deadline(b.sign_deadline, display_zone())),
+            (N_("办理期限"), short_deadline(b.handling_deadline, display_zone())),
+            (N_("答复"), b.result),
+            (N_("不予受理理由"), b.refusal_reason),
+            (N_("满意度"), t(b.satisfaction.label) if b.satisfaction else ""),
+            (N_("诉求内容"), b.content),
         ]
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
-        grid.add_column()
+        # Folded, not cut: 汉字 have no spaces to wrap at, and Rich cuts a word wider than the
+        # line with "…" unless told to fold it (the reply ended in "…" after one line).
+        grid.add_column(overflow="fold")
         for label, value in rows:
             if value:
                 grid.add_row(t(label), value)
@@ -299,20 +334,20 @@ class CaseScreen(Screen[None]):
             text = "\n".join(f"[b]{i}[/b]  {t(a.label)}" for i, a in enumerate(self.actions, 1))
         self.query_one("#case-steps", Static).update(text)
 
-    def _together(self, action: Action | None = None) -> list[dict[str, Any]]:
+    def _together(self, action: Action | None = None) -> list[CachedCase]:
         """The related cases a step on this one is also taken on: those in the same state
         where the domain allows the same step to this user."""
-        if not self.related:
+        if not self.related or self.cached is None:
             return []
-        status = status_of(self.body)
+        status = self.cached.case.status
         user = self.seat.user
         department = user.department if user else ""
         first = action.steps[0][0] if action and action.steps else (action.form if action else None)
         return [
-            b
-            for b in self.related
-            if status_of(b) is status
-            and (first is None or first in steps_for(b, self.role, department))
+            c
+            for c in self.related
+            if c.case.status is status
+            and (first is None or first in steps_for(c.case, self.role, department))
         ]
 
     def _show_related(self) -> None:
@@ -321,8 +356,10 @@ class CaseScreen(Screen[None]):
         if not self.related:
             return
         lines = [t("[b]关联工单[/b] {count} 件", count=len(self.related))]
-        for b in self.related[:6]:
-            lines.append(f"· {number_of(b)} {t(status_of(b).label)} {short(b.get('content'), 14)}")
+        for c in self.related[:6]:
+            lines.append(
+                f"· {number_of(c.case)} {t(c.case.status.label)} {short(c.case.content, 14)}"
+            )
         same = len(self._together())
         if same:
             state = t("一并办理") if self.together else t("不一并办理")
@@ -342,16 +379,10 @@ class CaseScreen(Screen[None]):
             return
         entry = held[0]
         server = entry.server_case
-        mine = t(Step(entry.step).label if entry.step else Step.REGISTER.label)
+        mine = t((entry.step or Step.REGISTER).label)
         lines = [
-            t("[b red]与中心库冲突[/]")
-            if entry.state == "conflict"
-            else t("[b red]中心库拒绝了这一步[/]"),
-            t(
-                "本机：{step}（基于第 {version} 版）",
-                step=mine,
-                version=entry.body.get("version", "?"),
-            ),
+            t("[b red]与中心库冲突[/]") if entry.conflict else t("[b red]中心库拒绝了这一步[/]"),
+            t("本机：{step}（基于第 {version} 版）", step=mine, version=entry.version or "?"),
         ]
         if server is not None:
             lines += [
@@ -361,29 +392,29 @@ class CaseScreen(Screen[None]):
                     status=t(server.status.label),
                     department=self._label_of(server.department, "department") or "—",
                 ),
-                t("更新于 {at}", at=local(server.updated_at.isoformat())),
+                t("更新于 {at}", at=local(server.updated_at)),
             ]
-        if entry.last_error:
-            lines.append(t("原因：{error}", error=entry.last_error))
+        if entry.error:
+            lines.append(t("原因：{error}", error=entry.error))
         lines.append(t("Ctrl+Y 按最新版本重新提交 · Ctrl+D 放弃本机操作"))
         panel.update("\n".join(lines))
 
     def _show_timeline(self) -> None:
-        table = self.query_one("#case-timeline", DataTable)
-        table.clear()
-        if self.events is None:
-            return
-        for e in self.events:
-            source = t(Status(e["from_status"]).label) if e.get("from_status") else ""
-            target = t(Status(e["to_status"]).label)
-            table.add_row(
-                local(e.get("at")),
-                str(e.get("actor", "")),
-                t(Role(e["role"]).label),
-                t(Step(e["step"]).label),
-                f"{source}→{target}" if source and source != target else target,
-                str(e.get("reason", "")),
+        events = []
+        for e in self.events or []:
+            source = t(e.from_status.label) if e.from_status else ""
+            target = t(e.to_status.label)
+            events.append(
+                TimelineEvent(
+                    local(e.at),
+                    e.actor,
+                    t(e.role.label),
+                    t(e.step.label),
+                    f"{source}→{target}" if source and source != target else target,
+                    e.reason,
+                )
             )
+        self.query_one("#case-timeline", Timeline).show(events)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -397,8 +428,12 @@ class CaseScreen(Screen[None]):
     def action_close(self) -> None:
         self.dismiss()
 
+    def action_page(self, direction: int) -> None:
+        main = self.query_one("#case-main", VerticalScroll)
+        main.scroll_page_down() if direction > 0 else main.scroll_page_up()
+
     def action_step(self, n: int) -> None:
-        if n > len(self.actions):
+        if n > len(self.actions) or self.cached is None:
             self.notify(t("没有第 {n} 个步骤", n=n), severity="warning")
             return
         if self._held():
@@ -414,20 +449,25 @@ class CaseScreen(Screen[None]):
             if params is not None:
                 self._queue(action, (form, params))
 
-        self.app.push_screen(StepForm(form, self.body, self.ctx, self._now()), done)
+        self.app.push_screen(StepForm(form, self.cached.case, self.ctx, self._now()), done)
 
     def _queue(self, action: Action, last: tuple[Step, dict[str, Any]] | None) -> None:
         """Into the outbox, in order: the first on the version shown, the rest chained."""
+        if self.cached is None:
+            return
         steps = (*action.steps, *([last] if last else []))
         others = self._together(action) if self.together else []
-        for body in (self.body, *others):
-            version = int(body.get("version", 0) or 1)
-            for step, params in steps:
-                self.seat.queue_step(str(body["uuid"]), str(step), params, version)
+        try:
+            for cached in (self.cached, *others):
+                for step, params in steps:
+                    self.seat.take_step(cached, step, params)
+        except StepRefused as exc:
+            self.notify(str(exc), title=t("这一步不能提交"), severity="error")
+            return
         self.notify(
             t("{step}：已提交（待发送到中心库）", step=t(action.label))
             + (t("，关联工单 {count} 件一并办理", count=len(others)) if others else ""),
-            title=number_of(self.body),
+            title=number_of(self.cached.case),
         )
         if action.closes:
             self.dismiss()
@@ -439,17 +479,18 @@ class CaseScreen(Screen[None]):
         return now
 
     def action_reapply(self) -> None:
-        for entry in self._held():
-            server = entry.server_case
-            if server is None:
+        for held in self._held():
+            if held.server_case is None:
                 continue
-            self.seat.store.reapply(entry.id, server.version)
-            self.seat.sync.kick()
-            self.notify(t("已按中心库最新版本重新提交"), title=number_of(self.body))
+            self.seat.reapply(held)
+            self.notify(t("已按中心库最新版本重新提交"), title=self._number())
         self.refresh_case()
 
     def action_discard(self) -> None:
-        for entry in self._held():
-            self.seat.store.discard(entry.id)
-        self.notify(t("已放弃本机操作，以中心库为准"), title=number_of(self.body))
+        for held in self._held():
+            self.seat.discard(held)
+        self.notify(t("已放弃本机操作，以中心库为准"), title=self._number())
         self.refresh_case()
+
+    def _number(self) -> str:
+        return number_of(self.cached.case) if self.cached else ""

@@ -9,6 +9,7 @@ writes the case and its commands to the outbox at once and never waits on the ne
 
 from __future__ import annotations
 
+import uuid as uuid_mod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Static, TextArea
 
-from agent_tui.client.api import ApiError
+from agent_tui import wire
+from agent_tui.client.model import CachedCase
 from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.address import AddressEntry, AddressIndex, AddressLevel
@@ -30,19 +32,20 @@ from agent_tui.domain.case import (
     AppealType,
     Gender,
     Intake,
-    Status,
     Urgency,
     normalize_phone,
     validate_intake,
 )
 from agent_tui.domain.deadlines import DEFAULT_POLICY, describe, describe_en
 from agent_tui.domain.errors import DomainError, ValidationFailed
+from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.reference import Category, Department
 from agent_tui.domain.related import group_of
 from agent_tui.domain.routing import Router
+from agent_tui.domain.rules import is_finished
 from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, either, english, t
-from agent_tui.widgets.case_table import number_of, short, status_of
+from agent_tui.widgets.case_table import local, number_of, short
 from agent_tui.widgets.choice import ChoiceBar
 from agent_tui.widgets.hits import address_hits, category_hits, department_hit, department_hits
 from agent_tui.widgets.pick import PickField
@@ -111,7 +114,7 @@ class CaseEntryScreen(Screen[None]):
         #: 协办 from routing, sent with the dispatch (the lead department is the pick-list).
         self._co_departments: list[str] = []
         #: Related open cases offered for linking (newest first), and the group linked to.
-        self._related: list[dict[str, Any]] = []
+        self._related: list[CachedCase] = []
         self._related_to = ""
 
     # -- layout --------------------------------------------------------------------------------
@@ -302,7 +305,7 @@ class CaseEntryScreen(Screen[None]):
     @on(PickField.Picked)
     def _changed(self, event: Any) -> None:
         if self.seat is not None and getattr(self, "_restoring", False) is False:
-            self.seat.drafts.submit(DRAFT_ID, self._draft())
+            self.seat.save_draft(DRAFT_ID, self._draft())
         control = getattr(event, "control", None)
         control_id = getattr(control, "id", "")
         if control_id == "caller_phone":
@@ -359,29 +362,24 @@ class CaseEntryScreen(Screen[None]):
             return
         if self.seat is None:
             return
-        rows = [body for body, _pending in self.seat.store.cases(caller_phone=phone, limit=20)]
-        self._show_history(rows)
-        try:
-            cases = await self.seat.api.caller_history(phone)
-        except ApiError:
-            return  # offline: the cached history stays on screen
-        self._show_history([c.model_dump(mode="json") for c in cases])
+        async for answer in self.seat.caller_history(phone):
+            self._show_history(answer.value)
 
-    def _show_history(self, cases: list[dict[str, Any]]) -> None:
+    def _show_history(self, cases: list[CachedCase]) -> None:
         table = self.query_one("#history", DataTable)
         table.clear()
         open_count = 0
-        for c in cases:
-            status = Status(c["status"])
-            is_open = status not in (Status.ARCHIVED, Status.REFUSED, Status.RESOLVED)
+        for cached in cases:
+            c = cached.case
+            is_open = not is_finished(c.status)
             open_count += is_open
             style = "bold yellow" if is_open else ""
-            number = c.get("number") or t("（待发送）")
+            number = number_of(c)
             table.add_row(
                 f"[{style}]{number}[/]" if style else number,
-                str(c.get("registered_at", ""))[5:16].replace("T", " "),
-                t(status.label),
-                str(c.get("content", ""))[:18],
+                local(c.registered_at),
+                t(c.status.label),
+                short(c.content, 18),
             )
         warning = self.query_one("#history-warning", Static)
         if len(cases) >= 2:
@@ -413,29 +411,28 @@ class CaseEntryScreen(Screen[None]):
         now = self._now()
         settings = getattr(self.app, "settings", None)
         window = timedelta(days=settings.related_window_days if settings else 7)
-        cached = self.seat.store.related_candidates(category, address, now, window)
-        local = [b for b, _ in cached]
-        self._show_related(local)
-        try:
-            remote = await self.seat.api.related_candidates(category, address)
-        except ApiError:
-            return  # offline: what this seat knows stays offered
-        found = [c.model_dump(mode="json") for c in remote]
-        known = {c["uuid"] for c in found}
-        self._show_related(found + [b for b in local if b["uuid"] not in known])
+        place = Address(
+            county=address["county"],
+            township=address["township"],
+            village=address["village"],
+            road=address["road"],
+        )
+        async for answer in self.seat.related(category, place, now, window):
+            self._show_related(answer.value)
 
-    def _show_related(self, cases: list[dict[str, Any]]) -> None:
+    def _show_related(self, cases: list[CachedCase]) -> None:
         self._related = cases
         box = self.query_one("#related-box")
         box.display = bool(cases) or bool(self._related_to)
         lines = []
-        for c in cases[:5]:
-            mark = "✔" if group_of(c["uuid"], c.get("related_to", "")) == self._related_to else "·"
-            department = self.ctx.reference.department(str(c.get("department", "")))
+        for cached in cases[:5]:
+            c = cached.case
+            mark = "✔" if group_of(c.uuid, c.related_to) == self._related_to else "·"
+            department = self.ctx.reference.department(c.department)
             lines.append(
-                f"{mark} {number_of(c)} {t(status_of(c).label)}"
+                f"{mark} {number_of(c)} {t(c.status.label)}"
                 + (f" · {department.short_name}" if department else "")
-                + f" · {short(c.get('content'), 18)}"
+                + f" · {short(c.content, 18)}"
             )
         if self._related_to:
             lines.append(t("[b]已关联[/b]：本件将与之一并办理（Ctrl+L 切换或取消）"))
@@ -451,34 +448,26 @@ class CaseEntryScreen(Screen[None]):
 
     def action_link(self) -> None:
         """Link to the next candidate's group (first, second, ... then none)."""
-        groups = list(
-            dict.fromkeys(group_of(c["uuid"], c.get("related_to", "")) for c in self._related)
-        )
+        groups = list(dict.fromkeys(group_of(c.uuid, c.case.related_to) for c in self._related))
         at = groups.index(self._related_to) + 1 if self._related_to in groups else 0
         self._related_to = groups[at] if at < len(groups) else ""
         linked = next(
-            (
-                c
-                for c in self._related
-                if group_of(c["uuid"], c.get("related_to", "")) == self._related_to
-            ),
+            (c for c in self._related if group_of(c.uuid, c.case.related_to) == self._related_to),
             None,
         )
-        department = (
-            self.ctx.reference.department(str(linked.get("department", ""))) if linked else None
-        )
+        department = self.ctx.reference.department(linked.case.department) if linked else None
         if department is not None:  # handled together: by the department that has the group
             self.query_one("#department", PickField).pick(department_hit(department))
         self._show_related(self._related)
         if self.seat is not None:
-            self.seat.drafts.submit(DRAFT_ID, self._draft())
+            self.seat.save_draft(DRAFT_ID, self._draft())
 
     # -- drafts --------------------------------------------------------------------------------
 
     def _restore_draft(self) -> None:
         if self.seat is None:
             return
-        drafts = {d: body for d, body, _ in self.seat.store.drafts()}
+        drafts = {d: body for d, body, _ in self.seat.drafts_saved()}
         body = drafts.get(DRAFT_ID)
         if not body:
             return
@@ -516,17 +505,17 @@ class CaseEntryScreen(Screen[None]):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def _save(self, then: str = "", params: dict[str, Any] | None = None) -> str | None:
+    def _save(self, then: Step | None = None, params: dict[str, Any] | None = None) -> str | None:
+        """Into the seat's outbox (and the step that follows at once); the case's uuid."""
         body = self._validate()
         if body is None:
             return None
         if self.seat is None:
             self.notify(t("未连接坐席（资料查询模式）：无法保存"), severity="error")
             return None
-        case_uuid = self.seat.save_case(body, draft_id=DRAFT_ID)
-        if then:
-            self.seat.queue_step(case_uuid, then, params or {}, version=1)
-        return case_uuid
+        request = wire.CaseCreate.model_validate({**body, "uuid": str(uuid_mod.uuid4())})
+        follow = (then, params or {}) if then is not None else None
+        return self.seat.register(request, draft_id=DRAFT_ID, then=follow)
 
     def action_save(self) -> None:
         if self._save() is not None:
@@ -542,7 +531,7 @@ class CaseEntryScreen(Screen[None]):
         self._error("department", "")
         co = [c for c in self._co_departments if c != department.code]
         params = {"department": department.code, "co_departments": co}
-        if self._save("dispatch", params) is not None:
+        if self._save(Step.DISPATCH, params) is not None:
             self.notify(t("已受理并派往 {name}", name=department.short_name), title=t("派单"))
             self._clear()
 
@@ -553,7 +542,7 @@ class CaseEntryScreen(Screen[None]):
             return
 
         def done(answer: str | None) -> None:
-            if answer and self._save("resolve", {"result": answer}) is not None:
+            if answer and self._save(Step.RESOLVE, {"result": answer}) is not None:
                 self.notify(t("已直接办结"), title=t("办结"))
                 self._clear()
 
@@ -562,7 +551,7 @@ class CaseEntryScreen(Screen[None]):
     def action_clear(self) -> None:
         self._clear()
         if self.seat is not None:
-            self.seat.drafts.discard(DRAFT_ID)
+            self.seat.discard_draft(DRAFT_ID)
 
     def _clear(self) -> None:
         self._restoring = True

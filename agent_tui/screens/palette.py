@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from textual.command import Hit, Hits, Provider
 
 from agent_tui.i18n import t
-from agent_tui.widgets.case_table import local, number_of, short, status_of
+from agent_tui.widgets.case_table import local, number_of, short
 
 if TYPE_CHECKING:  # the palette loads with the login form: nothing heavy at import
     from agent_tui.client.seat import Seat
@@ -63,17 +63,16 @@ class CaseCommands(_HostProvider):
         seat = self.host.seat
         if seat is None or len(query.strip()) < 2:
             return
-        for rank, (body, pending) in enumerate(seat.store.search_cases(query.strip(), LIMIT)):
-            label = t(
-                "工单 {number} · {status}", number=number_of(body), status=t(status_of(body).label)
-            )
+        for rank, cached in enumerate(seat.search(query.strip(), LIMIT)):
+            c = cached.case
+            label = t("工单 {number} · {status}", number=number_of(c), status=t(c.status.label))
             yield Hit(
                 _score(rank),
                 label,
-                partial(self.host.open_case, str(body["uuid"])),
+                partial(self.host.open_case, c.uuid),
                 text=label,
-                help=f"{local(body.get('registered_at'))} {body.get('caller_phone', '')} "
-                f"{short(body.get('content', ''), 30)}" + (t("（待发送）") if pending else ""),
+                help=f"{local(c.registered_at)} {c.caller_phone} {short(c.content, 30)}"
+                + (t("（待发送）") if cached.pending else ""),
             )
 
 

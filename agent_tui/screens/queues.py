@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
@@ -24,82 +23,35 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from agent_tui import wire
-from agent_tui.client.api import ApiError
 from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData
-from agent_tui.domain.calendar import SHANGHAI
-from agent_tui.domain.case import OPEN_STATUSES, Role, Status
+from agent_tui.domain.case import Role
+from agent_tui.domain.queues import QUEUE_SETS, QueueDef
 from agent_tui.i18n import N_, t
-from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, is_overdue, local, short
+from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, local, short
 from agent_tui.widgets.seat_bar import SeatBar
+from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
 from agent_tui.widgets.tables import Cell, fill_table
 
-#: Dispatched and still with the department (what the 已派单 queue shows).
-WITH_DEPARTMENT = (
-    Status.DISPATCHED,
-    Status.IN_PROGRESS,
-    Status.EXTENSION_REQUESTED,
-    Status.RETURN_REQUESTED,
-)
 DRAFT_COLUMNS = (N_("草稿"), N_("最后修改"), N_("来电号码"), N_("分类"), N_("内容"))
-
-
-@dataclass(frozen=True, slots=True)
-class QueueDef:
-    """One queue: which cases (the same rule for the seat's cache and the server's query)."""
-
-    key: str
-    title: str
-    statuses: tuple[Status, ...] = ()
-    order: str = "newest"  # newest | deadline | oldest (least recently touched first)
-    mine_today: bool = False
-    drafts: bool = False
-    overdue: bool = False
-    #: Open cases due before now + this (the supervision queue: near and past the deadline).
-    due_within: timedelta | None = None
-
-
-OPEN = tuple(sorted(OPEN_STATUSES, key=str))
-MINE = QueueDef("mine", N_("今日我的"), mine_today=True)
-DRAFTS = QueueDef("drafts", N_("草稿"), drafts=True)
-WAITING = QueueDef("waiting", N_("待派单"), (Status.REGISTERED, Status.RETURNED))
-DISPATCHED = QueueDef("dispatched", N_("已派单"), WITH_DEPARTMENT, order="deadline")
-REVIEW = QueueDef(
-    "review",
-    N_("待审核"),
-    (Status.REPLIED, Status.RETURN_REQUESTED, Status.EXTENSION_REQUESTED),
-    order="oldest",
-)
-CALLBACKS = QueueDef(
-    "callbacks", N_("待回访"), (Status.CALLBACK_PENDING, Status.CALLED_BACK), order="oldest"
-)
-OVERDUE = QueueDef("overdue", N_("超期"), OPEN, order="deadline", overdue=True)
-SUPERVISION = QueueDef(
-    "supervision", N_("督办"), OPEN, order="deadline", due_within=timedelta(hours=24)
-)
-# The department desk (承办单位): the server scopes every query to the user's department.
-INCOMING = QueueDef("incoming", N_("待签收"), (Status.DISPATCHED,), order="deadline")
-HANDLING = QueueDef("handling", N_("办理中"), (Status.IN_PROGRESS,), order="deadline")
-REQUESTED = QueueDef(
-    "requested",
-    N_("已申请"),
-    (Status.RETURN_REQUESTED, Status.EXTENSION_REQUESTED),
-    order="deadline",
-)
-ANSWERED = QueueDef(
-    "answered", N_("已答复"), (Status.REPLIED, Status.CALLBACK_PENDING, Status.CALLED_BACK)
-)
-
-#: The queues each role works, in tab order (F5, F6, ...).
-QUEUE_SETS: dict[Role, tuple[QueueDef, ...]] = {
-    Role.AGENT: (MINE, DRAFTS, WAITING, DISPATCHED, REVIEW, CALLBACKS, OVERDUE),
-    Role.LEAD: (MINE, DRAFTS, WAITING, DISPATCHED, REVIEW, CALLBACKS, OVERDUE, SUPERVISION),
-    Role.DEPARTMENT: (INCOMING, HANDLING, REQUESTED, OVERDUE, ANSWERED),
-    Role.ADMIN: (WAITING, DISPATCHED, OVERDUE),
+#: Each queue's name on its tab (Chinese keys: ``t`` translates).
+QUEUE_TITLES = {
+    "mine": N_("今日我的"),
+    "drafts": N_("草稿"),
+    "waiting": N_("待派单"),
+    "dispatched": N_("已派单"),
+    "review": N_("待审核"),
+    "callbacks": N_("待回访"),
+    "overdue": N_("超期"),
+    "supervision": N_("督办"),
+    "incoming": N_("待签收"),
+    "handling": N_("办理中"),
+    "requested": N_("已申请"),
+    "answered": N_("已答复"),
 }
 QUEUE_KEYS = ("f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12")
-PAGES = 5  # an "oldest first" queue reads at most this many pages of 200
+#: Time moves cases into the overdue queue and the countdowns on: re-read this often.
+TICK_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +110,12 @@ class QueueScreen(Screen[None]):
         self._open_drafts = open_drafts
         self.queue = self.queues[0]
         self._rows: list[Row] = []
-        self._server_rows: dict[str, list[dict[str, Any]]] = {}
         self._sort: tuple[int, bool] | None = None  # column, reverse
+        #: The cache changed while another screen was in front: re-read on resume.
+        self._stale = False
+        #: The central store has not answered for this queue (offline): the rows are this
+        #: seat's cache, and the line under the table says so (the seat bar says why).
+        self._unconfirmed = False
 
     @property
     def queues(self) -> tuple[QueueDef, ...]:
@@ -181,10 +137,22 @@ class QueueScreen(Screen[None]):
         self.title = t("驻马店 12345 · 工单队列")
         self.query_one("#queue-table", DataTable).can_focus = False
         self.query_one("#queue-filter", Input).focus()
+        follow_seat(self)
+        self.set_interval(TICK_SECONDS, self.refresh_rows)
         self.action_queue(self.queue.key)
 
     def on_screen_resume(self) -> None:
+        self._stale = False
         self.refresh_rows()
+
+    def on_seat_cases_changed(self, message: SeatCasesChanged) -> None:
+        """A change in the feed, a fetch or a step queued here: the queue is re-read from the
+        seat's cache, so a case that moved on leaves it, a new one joins it, and the cursor
+        stays on its case."""
+        if self.is_current:
+            self.refresh_rows()
+        else:
+            self._stale = True
 
     def _now(self) -> datetime:
         now: datetime = self.app.clock()  # type: ignore[attr-defined]
@@ -192,48 +160,18 @@ class QueueScreen(Screen[None]):
 
     # -- which rows ----------------------------------------------------------------------------
 
-    def _cached(self) -> list[tuple[dict[str, Any], bool]]:
-        store, now, q = self.seat.store, self._now(), self.queue
-        if q.mine_today:
-            today = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-            return store.cases(agent=self.seat.user_id, since=today, limit=500)
-        statuses = tuple(str(s) for s in q.statuses)
-        due = now + q.due_within if q.due_within else now if q.overdue else None
-        order = "deadline" if q.order == "deadline" else "newest"
-        rows = store.cases(status=statuses, due_before=due, order=order, limit=1000)
-        if q.overdue:
-            rows = [(b, p) for b, p in rows if is_overdue(b, now)]
-        return rows
-
-    def _server_query(self) -> dict[str, Any] | None:
-        q = self.queue
-        if q.drafts:
-            return None
-        if q.mine_today:
-            return {"agent": self.seat.user_id, "limit": 200}
-        query: dict[str, Any] = {"limit": 200}
-        if q.overdue:
-            query["overdue"] = "true"
-        else:
-            query["status"] = [str(s) for s in q.statuses]
-        if q.due_within is not None:
-            query["due_before"] = (self._now() + q.due_within).isoformat()
-        if q.order == "deadline":
-            query["order"] = "deadline"
-        return query
-
     def _build_rows(self) -> list[Row]:
         now = self._now()
         if self.queue.drafts:
             rows = []
-            for draft_id, body, updated in self.seat.store.drafts():
+            for draft_id, body, updated in self.seat.drafts_saved():
                 category = self.reference.category(str(body.get("category", "")))
                 rows.append(
                     Row(
                         draft_id,
                         (
                             t("受理草稿") if draft_id == "entry" else draft_id,
-                            local(updated),
+                            local(datetime.fromisoformat(updated)),
                             str(body.get("caller_phone", "")),
                             category.name if category else "",
                             short(body.get("content", ""), 30),
@@ -241,32 +179,9 @@ class QueueScreen(Screen[None]):
                     )
                 )
             return rows
-        merged: dict[str, tuple[dict[str, Any], bool]] = {}
-        for body, pending in self._cached():
-            merged[str(body.get("uuid"))] = (body, pending)
-        for body in self._server_rows.get(self.queue.key, []):
-            uuid = str(body["uuid"])
-            cached = merged.get(uuid)
-            # The newer of the two (a step queued here keeps its pending row).
-            if cached is None or int(cached[0].get("version", 0)) < int(body["version"]):
-                merged[uuid] = (body, False)
-        if self.queue.mine_today:
-            today = now.astimezone(SHANGHAI).strftime("%Y-%m-%d")
-            merged = {
-                uuid: row
-                for uuid, row in merged.items()
-                if local(row[0].get("registered_at"), "%Y-%m-%d") == today
-            }
-        found = list(merged.values())
-        if self.queue.order == "oldest":  # the least recently touched first (回访: oldest first)
-            found.sort(key=lambda r: str(r[0].get("updated_at") or r[0].get("registered_at")))
         return [
-            Row(
-                str(body["uuid"]),
-                case_cells(body, pending, self.reference, now),
-                is_overdue(body, now),
-            )
-            for body, pending in found
+            Row(cached.uuid, case_cells(cached, self.reference, now), cached.overdue(now))
+            for cached in self.seat.queue(self.queue, now)
         ]
 
     # -- showing them --------------------------------------------------------------------------
@@ -276,6 +191,14 @@ class QueueScreen(Screen[None]):
             self.queue = self.queues[0]
         self._rows = self._build_rows()
         self._show_rows()
+
+    def visible_rows(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(case uuid, cells) of the rows shown now, top to bottom (tests compare them with
+        the central store's answer)."""
+        table = self.query_one("#queue-table", DataTable)
+        cells = {r.key: r.cells for r in self._rows}
+        keys = [str(row.key.value) for row in table.ordered_rows]
+        return [(k, cells[k]) for k in keys if k in cells]
 
     def _show_rows(self) -> None:
         table = self.query_one("#queue-table", DataTable)
@@ -303,17 +226,22 @@ class QueueScreen(Screen[None]):
         # Widths in terminal cells (汉字 count two); a refresh of the same rows updates cells.
         fill_table(table, titles, cells, [row.key for row in rows])
         shown = f"{len(rows)} / {len(self._rows)}" if needle else str(len(rows))
+        queue = self._title(self.queue)
         self.query_one("#queue-status", Static).update(
             t(
-                "{queue}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序",
-                queue=t(self.queue.title),
+                "{queue}：{shown} 件（本机缓存，未经中心库确认）· ↑↓ 选择 · Enter 打开",
+                queue=queue,
                 shown=shown,
+            )
+            if self._unconfirmed
+            else t(
+                "{queue}：{shown} 件 · ↑↓ 选择 · Enter 打开 · Ctrl+O 排序", queue=queue, shown=shown
             )
         )
         tabs = " ".join(
-            f"[reverse] {key.upper()} {t(q.title)} [/]"
+            f"[reverse] {key.upper()} {self._title(q)} [/]"
             if q is self.queue
-            else f" {key.upper()} {t(q.title)} "
+            else f" {key.upper()} {self._title(q)} "
             for key, q in zip(QUEUE_KEYS, self.queues, strict=False)
         )
         self.query_one("#queue-tabs", Static).update(tabs)
@@ -342,6 +270,7 @@ class QueueScreen(Screen[None]):
     def action_queue(self, key: str) -> None:
         self.queue = next(q for q in self.queues if q.key == key)
         self._sort = None
+        self._unconfirmed = False
         self.refresh_rows()
         self.action_reload()
 
@@ -368,35 +297,20 @@ class QueueScreen(Screen[None]):
             self._sort = ((self._sort[0] + 1) % count, False)
         self._show_rows()
 
+    @staticmethod
+    def _title(queue: QueueDef) -> str:
+        return t(QUEUE_TITLES[queue.key])
+
     def action_reload(self) -> None:
-        query = self._server_query()
-        if query is not None:
-            self._fetch(self.queue.key, query)
+        if not self.queue.drafts:
+            self._fetch(self.queue)
 
     @work(exclusive=True, group="queue-fetch", exit_on_error=False)
-    async def _fetch(self, key: str, query: dict[str, Any]) -> None:
-        items: list[wire.CasePublic] = []
-        try:
-            cursor = None
-            # Newest first by default; an "oldest first" queue reads on to its oldest cases.
-            for _ in range(PAGES if self.queue.order == "oldest" else 1):
-                page: wire.CasePage = await self.seat.api.list_cases(
-                    **query, **({"cursor": cursor} if cursor else {})
-                )
-                items += page.items
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-        except ApiError as exc:
-            self.query_one("#queue-status", Static).update(
-                t(
-                    "{queue}：显示本机缓存（{error}）",
-                    queue=t(self.queue.title),
-                    error=exc.message,
-                )
-            )
+    async def _fetch(self, queue: QueueDef) -> None:
+        """Ask the central store for the queue; its answer lands in the seat's cache and comes
+        back here as a cases-changed message. Offline, the cache stays and says so."""
+        answer = await self.seat.refresh_queue(queue, self._now())
+        if queue is not self.queue:
             return
-        self.seat.store.put_cases(items)
-        self._server_rows[key] = [c.model_dump(mode="json") for c in items]
-        if key == self.queue.key:
-            self.refresh_rows()
+        self._unconfirmed = not answer.confirmed
+        self._show_rows()

@@ -8,7 +8,7 @@ only when the body would be accepted by the server.
 from __future__ import annotations
 
 import uuid as uuid_mod
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,8 +20,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static, TextArea
 
 from agent_tui import wire
-from agent_tui.domain.calendar import SHANGHAI
-from agent_tui.domain.case import Satisfaction, Urgency
+from agent_tui.client.model import CaseView
+from agent_tui.domain.calendar import end_of_day
+from agent_tui.domain.case import Satisfaction
 from agent_tui.domain.errors import DomainError
 from agent_tui.domain.lifecycle import Step
 from agent_tui.i18n import N_, t
@@ -44,11 +45,6 @@ FIELD_LABELS = {
 NOT_ASKED = frozenset({"command_id", "version", "co_departments", "platform", "sample_callback"})
 
 
-def end_of_day(day: date) -> datetime:
-    """A deadline typed as a date means the end of that day, Beijing time."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
-
-
 def parse_day(text: str) -> date:
     return date.fromisoformat(text.strip().replace("/", "-").replace(".", "-"))
 
@@ -61,7 +57,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
         Binding("f8", "knowledge", "知识库", tooltip="从知识库选答复口径", id="step.knowledge"),
     ]
 
-    def __init__(self, step: Step, case: dict[str, Any], ctx: EntryContext, now: datetime) -> None:
+    def __init__(self, step: Step, case: CaseView, ctx: EntryContext, now: datetime) -> None:
         super().__init__()
         self.step = step
         self.case = case
@@ -73,7 +69,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="step-form"):
-            number = self.case.get("number") or t("（待发送）")
+            number = self.case.number or t("（待发送）")
             yield Label(
                 t("{step} · 工单 {number}", step=t(self.step.label), number=number),
                 classes="section-title",
@@ -117,13 +113,11 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
 
     def _prefill_department(self) -> None:
         """Routing by the case's category (or the department it had) fills the pick-list."""
-        code = str(self.case.get("department", ""))
-        category = str(self.case.get("category", ""))
+        code = self.case.department
+        category = self.case.category
         if category:
             try:
-                route = self.ctx.router.route(
-                    category, Urgency(self.case.get("urgency") or "normal")
-                )
+                route = self.ctx.router.route(category, self.case.urgency)
             except DomainError:
                 route = None
             if route is not None:
@@ -175,7 +169,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 if not text and name == "deadline":
                     continue
                 try:
-                    moment = end_of_day(parse_day(text))
+                    moment = end_of_day(parse_day(text))  # a date: to its end, 24:00
                 except ValueError:
                     errors[name] = t("日期格式如 2026-12-05")
                     continue

@@ -19,7 +19,6 @@ from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
 
 from agent_tui import wire as S
 from agent_tui.domain.case import (
-    OPEN_STATUSES,
     Address,
     AppealType,
     CallbackResult,
@@ -34,6 +33,7 @@ from agent_tui.domain.case import (
 )
 from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.domain.lifecycle import Event, Step
+from agent_tui.domain.rules import is_overdue
 from agent_tui.server.models import CaseRow, EventRow
 from agent_tui.server.visibility import Actor, masks_caller
 
@@ -216,12 +216,7 @@ def to_public(
     phone = "" if masked else row.caller_phone
     name = MASK if masked and row.confidential else ("" if masked else row.caller_name)
     status = Status(row.status)
-    overdue = (
-        status in OPEN_STATUSES
-        and row.handling_deadline is not None
-        and row.replied_at is None
-        and now >= row.handling_deadline
-    )
+    overdue = is_overdue(status, row.handling_deadline, row.replied_at, now)
     public_events = None
     if events is not None:
         public_events = [_event_public(e, masked) for e in events]

@@ -2,7 +2,8 @@
 
 Every committed write appends a change row with the next change number (a case's, or a
 reference set's new version). A page lists the changes after a position that the viewer may
-see, each case once at its last change, as the case is now. Seats polling at the same
+see, each case once at its last change, as the case is now — or, to a reader that saw it
+before a change and does not after it, a "withdrawn" change (drop it). Seats polling at the same
 position share one page, computed once per (viewer scope, after, limit, head) and kept as
 JSON; the head (the last change row) is read at most every 0.25 s per process, and at once
 after a local write (``Feed`` listens to the store's commits).
@@ -21,7 +22,7 @@ from agent_tui.server.codec import to_public
 from agent_tui.server.context import StoreContext
 from agent_tui.server.models import ChangeRow
 from agent_tui.server.tables import CASES, CHANGES
-from agent_tui.server.visibility import Actor, can_see, scope
+from agent_tui.server.visibility import Actor, can_see, scope, scope_key
 
 
 class Feed:
@@ -93,14 +94,21 @@ class Feed:
                     cases[found.id] = found
         out: list[S.Change] = []
         emitted: set[int] = set()
+        # The cases this reader lost sight of in this batch (they are told to drop them).
+        me = scope_key(viewer)
+        lost = {r.case_id for r in rows if r.withdrawn_from and me in r.withdrawn_from.split(";")}
         # Newest first so each case appears once, at its last change in this batch.
         for r in reversed(rows):
             if r.kind == "case":
                 c = cases.get(r.case_id or -1)
-                if c is None or r.case_id in emitted or not can_see(viewer, c):
+                if c is None or r.case_id in emitted:
                     continue
-                emitted.add(r.case_id or -1)
-                out.append(S.Change(seq=r.seq, kind="case", case=to_public(c, viewer, now)))
+                if can_see(viewer, c):
+                    emitted.add(r.case_id or -1)
+                    out.append(S.Change(seq=r.seq, kind="case", case=to_public(c, viewer, now)))
+                elif r.case_id in lost:
+                    emitted.add(r.case_id or -1)
+                    out.append(S.Change(seq=r.seq, kind="withdrawn", name=c.uuid))
             else:
                 out.append(S.Change(seq=r.seq, kind=r.kind, name=r.name, version=r.version))
         out.reverse()

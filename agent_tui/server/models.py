@@ -260,6 +260,8 @@ class ChangeRow(SQLModel, table=True):
     name: str = Field(default="", max_length=40)  # reference set name
     version: int = 0
     department: str = Field(default="", max_length=16)  # for department-scoped feeds
+    #: The readers (``visibility.scope_key``) that lost sight of the case by this change.
+    withdrawn_from: str = Field(default="", max_length=400, sa_column_kwargs={"server_default": ""})
     at: datetime = _ts()
 
 

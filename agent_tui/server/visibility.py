@@ -105,6 +105,30 @@ def masks_caller(viewer: Actor, row: Any) -> bool:
     return viewer.role is Role.DEPARTMENT and bool(row.confidential or row.anonymous)
 
 
+def audience(department: str, co_departments: Any, platform: str, assigned: str) -> set[str]:
+    """The scopes (``scope_key``) other than the centre that see a case with these fields."""
+    departments = [department, *(co_departments or ())]
+    keys = {f"department:{d}" for d in departments if d}
+    keys |= {f"platform:{p}" for p in (platform, assigned) if p and p != "city"}
+    return keys
+
+
+def withdrawn_from(before: Any, after: Any) -> str:
+    """The scopes that saw the case ``before`` a write and no longer see it ``after`` (a
+    re-dispatch away from a department, say), as the change row keeps them: the feed tells
+    those readers to drop the case (``Feed``)."""
+
+    def of(case: Any) -> set[str]:
+        return audience(case.department, case.co_departments, case.platform, case.assigned_platform)
+
+    return ";".join(sorted(of(before) - of(after)))
+
+
+def scope_key(viewer: Actor) -> str:
+    """``scope`` as one string (``department:CGJ``), as ``withdrawn_from`` lists them."""
+    return ":".join(scope(viewer))
+
+
 def scope(viewer: Actor) -> tuple[str, str]:
     """Viewers that see the same feed (visibility and masking): one cached page each."""
     if viewer.role is Role.DEPARTMENT:

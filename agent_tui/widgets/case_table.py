@@ -1,17 +1,22 @@
 """How a case reads in a table row: one place for queues, caller history and the palette.
 
-Rows come from the seat store: either a server case (``CasePublic`` as JSON) or the body of a
-case saved here and not yet confirmed (pending), which has no number or deadline yet.
+Rows come from the seat as typed cases (``CachedCase``): the central store's, or one saved here
+and not yet confirmed (pending), which has no number or deadline yet. The rules (overdue, which
+deadline runs, how a deadline reads) are the domain's (``domain.rules``); this module only says
+them in cells.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
-from agent_tui.domain.calendar import SHANGHAI
-from agent_tui.domain.case import OPEN_STATUSES, Status
+from agent_tui.client.model import CachedCase, CaseView
+from agent_tui.domain.rules import Clock, RunningDeadline, short_deadline
 from agent_tui.i18n import N_, t
+from agent_tui.widgets.times import display_zone
+from agent_tui.widgets.times import local as local  # every time shown goes through it
+from agent_tui.widgets.times import parse_time as parse_time
 
 if TYPE_CHECKING:
     from agent_tui.data.reference import ReferenceData
@@ -19,46 +24,8 @@ if TYPE_CHECKING:
 PENDING_NUMBER = N_("（待发送）")
 
 
-def parse_time(value: object) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def local(value: object, fmt: str = "%m-%d %H:%M") -> str:
-    """A stored instant as Beijing time (``11-27 09:30``); empty if absent."""
-    moment = parse_time(value)
-    return moment.astimezone(SHANGHAI).strftime(fmt) if moment else ""
-
-
-def status_of(body: dict[str, Any]) -> Status:
-    try:
-        return Status(body.get("status") or Status.REGISTERED)
-    except ValueError:
-        return Status.REGISTERED
-
-
-def is_open(body: dict[str, Any]) -> bool:
-    return status_of(body) in OPEN_STATUSES
-
-
-def is_overdue(body: dict[str, Any], now: datetime) -> bool:
-    if body.get("overdue"):
-        return True
-    deadline = parse_time(body.get("handling_deadline"))
-    return bool(
-        deadline is not None
-        and deadline <= now
-        and not body.get("replied_at")
-        and status_of(body) in OPEN_STATUSES
-    )
-
-
-def number_of(body: dict[str, Any]) -> str:
-    return str(body.get("number") or t(PENDING_NUMBER))
+def number_of(case: CaseView) -> str:
+    return case.number or t(PENDING_NUMBER)
 
 
 def short(text: object, width: int) -> str:
@@ -74,41 +41,52 @@ CASE_COLUMNS = (
     N_("分类"),
     N_("主办单位"),
     N_("办理期限"),
-    N_("剩余"),
+    N_("时限"),
     N_("来电号码"),
     N_("内容"),
 )
 
 
+def status_text(cached: CachedCase, now: datetime) -> str:
+    """``已派单·待发送·超期``: the status, whether this seat's command on it is unconfirmed,
+    and whether it is overdue (the domain's rule)."""
+    text = t(cached.case.status.label)
+    if cached.pending:
+        text += t("·待发送")
+    if cached.overdue(now):
+        text += t("·超期")
+    return text
+
+
 def case_cells(
-    body: dict[str, Any], pending: bool, ref: ReferenceData, now: datetime
+    cached: CachedCase, ref: ReferenceData, now: datetime, tz: tzinfo | None = None
 ) -> tuple[str, ...]:
     """The cells under ``CASE_COLUMNS`` (plain text: sortable and CJK-measured by Rich)."""
-    category = ref.category(str(body.get("category", "")))
-    status = t(status_of(body).label) + (t("·待发送") if pending else "")
-    if is_overdue(body, now):
-        status += t("·超期")
+    tz = tz or display_zone()
+    c = cached.case
+    category = ref.category(c.category)
     return (
-        number_of(body),
-        local(body.get("registered_at")),
-        status,
+        number_of(c),
+        local(c.registered_at),
+        status_text(cached, now),
         category.name if category else "",
-        ref.department_label(str(body.get("department", ""))),
-        local(body.get("handling_deadline")),
-        remaining(body, now),
-        str(body.get("caller_phone", "")),
-        short(body.get("content", ""), 20),
+        ref.department_label(c.department),
+        short_deadline(c.handling_deadline, tz),
+        running_text(cached.running(), now),
+        c.caller_phone,
+        short(c.content, 20),
     )
 
 
-def remaining(body: dict[str, Any], now: datetime) -> str:
-    """The deadline that runs now as a countdown (剩 2天5时, 剩 3时20分, 超 1天2时): the sign
-    deadline until the department signs, then the handling deadline; empty once answered."""
-    field = "sign_deadline" if status_of(body) is Status.DISPATCHED else "handling_deadline"
-    deadline = parse_time(body.get(field) or body.get("handling_deadline"))
-    if deadline is None or body.get("replied_at") or status_of(body) not in OPEN_STATUSES:
+#: What a countdown is counting to, said before it (签收 剩 25分 / 答复 超 1天2时).
+CLOCK_LABELS = {Clock.SIGN: N_("签收"), Clock.HANDLING: N_("答复")}
+
+
+def running_text(running: RunningDeadline | None, now: datetime) -> str:
+    """The deadline that runs now, labelled: ``签收 剩 25分``, ``答复 剩 2天5时``; ''."""
+    if running is None:
         return ""
-    return countdown(int((deadline - now).total_seconds() // 60))
+    return f"{t(CLOCK_LABELS[running.clock])} {countdown(running.minutes_left(now))}"
 
 
 def countdown(minutes: int | None) -> str:

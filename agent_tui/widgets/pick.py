@@ -1,7 +1,9 @@
 """A form field that picks from a ranked list: type 汉字/拼音/首字母, ↑↓, Enter picks.
 
 The list shows while the field has focus and there is text; at most ``limit`` rows are ever
-rendered (rendering, not searching, is what costs per keystroke).
+rendered (rendering, not searching, is what costs per keystroke). It opens below the field, or
+above it when there is more room there, and never over the screen's bars: the seat bar and the
+Footer stay readable at 100×30 (``overlay_bounds``).
 """
 
 from __future__ import annotations
@@ -13,14 +15,33 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList
 from textual.widgets.option_list import Option
 
 from agent_tui.widgets.search_list import Hit, prompt_for
+from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.steady import SteadyInput, SteadyOptionList
 
 Searcher = Callable[[str], Sequence[Hit]]
+
+
+def overlay_bounds(screen: Screen[object]) -> Region:
+    """Where an overlay may draw on ``screen``: between its bars (the Header above; the seat
+    bar and the Footer below). Textual keeps overlays inside the whole screen only."""
+    width, height = screen.size
+    top, bottom = 0, height
+    for bar in screen.children:
+        if not isinstance(bar, Header | Footer | SeatBar) or not bar.display:
+            continue
+        region = bar.region
+        if region.y < height // 2:
+            top = max(top, region.bottom)
+        else:
+            bottom = min(bottom, region.y)
+    return Region(0, top, width, max(0, bottom - top))
 
 
 class PickField(Vertical):
@@ -36,6 +57,10 @@ class PickField(Vertical):
         constrain: none inside;
         background: $surface;
         border: tall $border-blurred;
+        /* One row per hit, cut with …: Textual 8 wraps an option's prompt otherwise, and a
+           hit over two rows pushes the last ones out of the list. */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     PickField.-open > OptionList { display: block; }
     """
@@ -69,6 +94,8 @@ class PickField(Vertical):
         self._limit = limit
         self._hits: Sequence[Hit] = ()
         self.picked: Hit | None = None
+        #: Rows of the open list: the hits and its border (a fixed box: no re-layout per key).
+        self._rows = limit + 2
 
     def compose(self) -> ComposeResult:
         yield SteadyInput(placeholder=self._placeholder, id=f"{self.id}-input" if self.id else None)
@@ -101,7 +128,25 @@ class PickField(Vertical):
         results.set_options([Option(prompt_for(h)) for h in self._hits])
         if self._hits:
             results.highlighted = 0
-        self.set_class(bool(self._hits) and self.picked is None, "-open")
+        opening = bool(self._hits) and self.picked is None
+        if opening and not self.has_class("-open"):
+            self._place(results)
+        self.set_class(opening, "-open")
+
+    def _place(self, results: OptionList) -> None:
+        """Below the field if the list fits there, else on the side with more room, cut to it."""
+        bounds = overlay_bounds(self.screen)
+        field = self.input.region
+        below = bounds.bottom - field.bottom
+        above = field.y - bounds.y
+        if below >= self._rows or below >= above:
+            rows, dy = min(self._rows, below), 0
+        else:
+            rows = min(self._rows, above)
+            dy = -(rows + field.height)
+        results.styles.height = rows
+        results.styles.max_height = rows
+        results.styles.offset = (0, dy)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

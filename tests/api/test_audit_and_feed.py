@@ -17,6 +17,7 @@ from agent_tui.domain.lifecycle import Step
 from agent_tui.server.visibility import Actor
 from tests.api.conftest import Api
 from tests.api.helpers import (
+    DEPT,
     DEPT_USER,
     OTHER_DEPT_USER,
     assert_error,
@@ -213,6 +214,39 @@ def test_a_department_feed_holds_only_its_cases(http: Api) -> None:
     ]
     county = feed(http, "by_agent", after=0)
     assert [ch for ch in county["changes"] if ch["kind"] == "case"] == []
+
+
+def test_a_department_is_told_when_a_case_leaves_it(http: Api) -> None:
+    """A case whose return 城管局 asked for and the centre approved leaves 城管局's sight: its
+    feed says "withdrawn" (its seats drop it from their queues); dispatched on to 公安局, the
+    case reaches 公安局's feed. The centre sees the case itself; a county hears nothing."""
+    asked = case_in(http, Status.RETURN_REQUESTED)
+    mark = feed(http, DEPT_USER, after=0)["last_seq"]
+    other_mark = feed(http, OTHER_DEPT_USER, after=0)["last_seq"]
+    returned = take(http, asked, Step.APPROVE_RETURN, "lead01")
+    gone = feed(http, DEPT_USER, after=mark)["changes"]
+    assert [(ch["kind"], ch["name"]) for ch in gone] == [("withdrawn", asked["uuid"])]
+    assert gone[0]["case"] is None  # nothing of the case itself
+    assert [ch["kind"] for ch in feed(http, "lead01", after=mark)["changes"]] == ["case"]
+    assert feed(http, "by_agent", after=mark)["changes"] == []
+    take(http, returned, Step.DISPATCH, "agent01", department="GAJ")
+    came = feed(http, OTHER_DEPT_USER, after=other_mark)["changes"]
+    assert [(ch["kind"], ch["case"]["uuid"]) for ch in came] == [("case", asked["uuid"])]
+
+
+def test_co_departments_are_told_too_and_only_when_they_lose_the_case(http: Api) -> None:
+    case = take(
+        http, new_case(http), Step.DISPATCH, "agent01", department=DEPT, co_departments=["GAJ"]
+    )
+    mark = feed(http, OTHER_DEPT_USER, after=0)["last_seq"]
+    case = take(http, case, Step.SIGN, DEPT_USER)  # 公安局 keeps seeing it: the case itself
+    assert [ch["kind"] for ch in feed(http, OTHER_DEPT_USER, after=mark)["changes"]] == ["case"]
+    case = take(http, case, Step.REQUEST_RETURN, DEPT_USER)
+    mark = feed(http, OTHER_DEPT_USER, after=0)["last_seq"]
+    take(http, case, Step.APPROVE_RETURN, "lead01")  # lead and co-department both lose it
+    assert [ch["kind"] for ch in feed(http, OTHER_DEPT_USER, after=mark)["changes"]] == [
+        "withdrawn"
+    ]
 
 
 # --- reference data -----------------------------------------------------------------------------

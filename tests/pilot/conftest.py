@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from agent_tui.client.seat import Seat
@@ -20,19 +21,8 @@ from agent_tui.server.store import Store
 PASSWORD = "demo1234"
 
 
-@pytest.fixture
-def central(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    settings = Settings(
-        data_dir=tmp_path / "central",
-        clock_interval_seconds=0,
-        kpi_processes=0,  # a thread; tests/api/test_dashboard.py covers the replay process
-        kpi_wait_seconds=60,
-    )
-    server = EmbeddedServer(settings, demo_cases=0)
-    server.start()
-    from agent_tui.server.db import make_engine
-
-    engine = make_engine(settings.database_url())
+def add_users(engine: Engine) -> None:
+    """Two agents, a shift lead and 城管局's liaison, all with ``PASSWORD``."""
     h = hash_password(PASSWORD)
     with Session(engine) as session, session.begin():
         for user_id, role, department in (
@@ -51,6 +41,22 @@ def central(tmp_path: Path) -> Iterator[EmbeddedServer]:
                     created_at=datetime.now(UTC),
                 )
             )
+
+
+@pytest.fixture
+def central(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    settings = Settings(
+        data_dir=tmp_path / "central",
+        clock_interval_seconds=0,
+        kpi_processes=0,  # a thread; tests/api/test_dashboard.py covers the replay process
+        kpi_wait_seconds=60,
+    )
+    server = EmbeddedServer(settings, demo_cases=0)
+    server.start()
+    from agent_tui.server.db import make_engine
+
+    engine = make_engine(settings.database_url())
+    add_users(engine)
     engine.dispose()
     yield server
     server.stop()

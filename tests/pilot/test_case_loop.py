@@ -186,7 +186,9 @@ async def test_a_related_call_is_linked_at_intake_and_handled_together(
         await pilot.press(*"13912345678", "enter", *intake, *"北侧人行道商户占道经营", "tab", "f9")
         await wait_for(lambda: len(central_store.list_cases(LEAD, CaseFilter()).items) == 1)
         (first,) = central_store.list_cases(LEAD, CaseFilter()).items
-        await wait_for(lambda: app.seat.store.case(first.uuid)[0].get("number") == first.number)
+        await wait_for(
+            lambda: (c := app.seat.case(first.uuid)) is not None and c.case.number == first.number
+        )
 
         await pilot.press(*"13800001111", "enter", *intake, *"金山路北侧又有商户摆摊")
         screen = app.screen

@@ -26,6 +26,7 @@ from agent_tui.server.embedded import EmbeddedServer, free_port
 from agent_tui.server.store import Store
 from agent_tui.server.visibility import Actor
 from agent_tui.widgets.search_list import SearchList
+from agent_tui.widgets.timeline import Timeline
 from tests.pilot.conftest import PASSWORD
 from tests.pilot.test_entry import SIZE, wait_for
 
@@ -95,6 +96,9 @@ async def test_login_wrong_password_then_right_one_opens_entry_and_is_remembered
         password.value = ""
         await pilot.press(*PASSWORD, "enter")
         await wait_for(lambda: isinstance(app.screen, CaseEntryScreen))
+        # Mounted before the app closes: a screen still mounting at exit finds no children.
+        await wait_for(lambda: bool(app.screen.query("#caller_phone")))
+        await pilot.pause()
         assert app.seat is not None and app.seat.user is not None
         assert app.seat.user.role is Role.AGENT
     assert remembered_login(settings.data_dir) == (central.url, "agent01")
@@ -179,9 +183,9 @@ async def test_queue_filters_as_you_type_and_enter_opens_the_case_with_its_timel
         await wait_for(lambda: isinstance(app.screen, CaseScreen))
         detail = app.screen
         assert isinstance(detail, CaseScreen) and detail.case_uuid == first
-        timeline = detail.query_one("#case-timeline", DataTable)
-        await wait_for(lambda: timeline.row_count >= 1)
-        assert "受理" in table_text(timeline)
+        timeline = detail.query_one("#case-timeline", Timeline)
+        await wait_for(lambda: len(timeline.events) >= 1)
+        assert "受理" in timeline.text
         steps = text_of(detail, "#case-steps")
         assert "派单" in steps and "不予受理" in steps
         await pilot.press("escape")
@@ -202,7 +206,7 @@ async def test_a_step_from_the_case_screen_reaches_the_server(
         await wait_for(lambda: seat.store.outbox_length() == 0)
         case = central_store.get_case(LEAD, case_uuid)
         assert case.status == "dispatched" and case.department
-        await wait_for(lambda: "派单" in table_text(detail.query_one("#case-timeline", DataTable)))
+        await wait_for(lambda: "派单" in detail.query_one("#case-timeline", Timeline).text)
 
 
 async def test_a_step_form_shows_errors_beside_its_fields(
@@ -228,8 +232,10 @@ async def test_a_conflict_shows_both_versions_and_can_be_reapplied(
         await wait_for(lambda: seat.store.case(case_uuid) is not None)
         # The lead supervises it on the server (version 2) while this seat dispatches on v1.
         step(central_store, LEAD, case_uuid, Step.SUPERVISE, 1, reason="领导批示")
-        seat.queue_step(case_uuid, "dispatch", {"department": "CGJ"}, version=1)
-        await wait_for(lambda: len(seat.store.held()) == 1)
+        cached = seat.case(case_uuid)
+        assert cached is not None and cached.version == 1
+        seat.take_step(cached, Step.DISPATCH, {"department": "CGJ"})
+        await wait_for(lambda: len(seat.held()) == 1)
         await wait_for(lambda: any(n.title == "冲突" for n in app._notifications))
         app.open_case(case_uuid)
         await pilot.pause()

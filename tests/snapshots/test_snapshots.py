@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
+
+import pytest
 
 from agent_tui.app import make_app
 from agent_tui.config import Settings
@@ -421,3 +425,241 @@ def test_lead_board(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-un
 
 def test_lead_board_departments(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(_lead_app(tmp_path), run_before=_board("2"), terminal_size=SIZE)
+
+
+# -- issue 13: 汉字 over overlays, overlays inside the screen, the case read whole --------------
+# At the two sizes seats use. The first two are the ones that showed the bugs: a toast over the
+# split entry screen lost characters, and the pick-list covered the seat bar at 100×30.
+
+SEAT_SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((140, 40), id="140x40")]
+CONFLICT = "有操作与中心库冲突，已保留两个版本：F3 队列中打开该工单处理"
+
+
+async def _still(pilot) -> None:  # type: ignore[no-untyped-def]
+    """No blinking cursor in the capture."""
+    for box in pilot.app.screen.query("Input, TextArea"):
+        box.cursor_blink = False
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SEAT_SIZES)
+def test_toasts_over_the_entry_screen_with_caller_history(  # type: ignore[no-untyped-def]
+    snap_compare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    seat = _offline_seat(tmp_path)
+    seat.store.put_cases([_case(1, "北侧人行道有商户占道摆摊，影响通行", "dispatched")])
+    app = make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen)
+    app.NOTIFICATION_TIMEOUT = 60  # still up when the capture is taken, however slow
+
+    async def dispatch(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*"13912345671", "enter", "3", "enter", *"zdjy", "enter")
+        await pilot.press(*"jsl", "enter", "enter", *"北侧人行道有商户摆摊", "f9")
+        await pilot.press(*"13912345671")  # the next call: the same caller, two cases now
+        pilot.app.notify(CONFLICT, title="冲突", severity="error")
+        await pilot.pause(0.2)
+        await _still(pilot)
+
+    assert snap_compare(app, run_before=dispatch, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SEAT_SIZES)
+def test_address_pick_list_open(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(Settings(data_dir=tmp_path / "data"), _offline_seat(tmp_path), _frozen)
+
+    async def search(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*"13912345678", "enter", "3", "enter", *"zdjy", "enter", *"jsl")
+        await _still(pilot)
+
+    assert snap_compare(app, run_before=search, terminal_size=size)
+
+
+REPLY = "".join(
+    f"第{i}条：经现场核查，商户已退回店内经营，占道物品已清理，城管中队每日两次巡查。"
+    for i in range(1, 30)
+)[:600]
+RETURN_REASON = (
+    "该路段北段属经济开发区管辖，请改派开发区城管分局办理；本局已于当日电话告知来电人。" * 2
+)
+
+
+def _ticking(start: datetime, step: timedelta) -> Callable[[], datetime]:
+    """A clock for the store that moves on ``step`` at each reading (a readable timeline)."""
+    now = [start]
+
+    def clock() -> datetime:
+        now[0] += step
+        return now[0]
+
+    return clock
+
+
+@pytest.mark.parametrize(
+    ("size", "keys"),
+    [
+        pytest.param((100, 30), ("end",), id="100x30-end"),  # the timeline, scrolled to by key
+        pytest.param((140, 40), (), id="140x40"),
+    ],
+)
+def test_case_with_a_600_character_reply_and_its_timeline(  # type: ignore[no-untyped-def]
+    snap_compare,
+    tmp_path: Path,
+    size: tuple[int, int],
+    keys: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real central store on a frozen clock: the seat reads the case and its timeline."""
+    from functools import partial
+
+    from agent_tui import wire
+    from agent_tui.client.seat import Seat
+    from agent_tui.domain.case import Role
+    from agent_tui.domain.lifecycle import Step
+    from agent_tui.server import embedded
+    from agent_tui.server.app import create_app
+    from agent_tui.server.db import make_engine
+    from agent_tui.server.store import Store
+    from agent_tui.server.visibility import Actor
+    from tests.pilot.conftest import PASSWORD, add_users
+
+    settings = Settings(data_dir=tmp_path / "central", clock_interval_seconds=0, kpi_processes=0)
+    clock = _ticking(datetime(2026, 11, 24, 1, 0, tzinfo=UTC), timedelta(minutes=7))
+    monkeypatch.setattr(embedded, "create_app", partial(create_app, clock=clock))
+    central = embedded.EmbeddedServer(settings, demo_cases=0)
+    central.start()
+    try:
+        engine = make_engine(settings.database_url())
+        add_users(engine)
+        store = Store(engine, settings, clock=clock)
+        agent, liaison = Actor("agent01", Role.AGENT), Actor("cgj01", Role.DEPARTMENT, "CGJ")
+        case, _ = store.create_case(
+            agent,
+            wire.CaseCreate.model_validate(
+                {
+                    "uuid": "00000000-0000-4000-8000-000000000600",
+                    "appeal_type": "complaint",
+                    "caller_phone": "13912345678",
+                    "caller_name": "王女士",
+                    "category": "0101",
+                    "address": {"county": "驿城区", "road": "金山路", "detail": "北侧"},
+                    "content": "北侧人行道有商户占道摆摊，晚上烧烤油烟很大，行人只能走机动车道。",
+                }
+            ),
+        )
+        version = case.version
+        for actor, step, body in (
+            (agent, Step.DISPATCH, {"department": "CGJ"}),
+            (liaison, Step.SIGN, {}),
+            (liaison, Step.REQUEST_RETURN, {"reason": RETURN_REASON}),
+            (agent, Step.REFUSE_RETURN, {"reason": "金山路北段由市城管局负责，请继续办理。"}),
+            (liaison, Step.REPLY, {"result": REPLY}),
+        ):
+            request = wire.STEP_BODIES[step].model_validate(
+                {"command_id": str(uuid4()), "version": version, **body}
+            )
+            version = store.apply_step(actor, case.uuid, step, request).version
+        engine.dispose()
+        seat = Seat(central.url, "agent01", PASSWORD, tmp_path / "seat", seat_id="seat-07")
+        app = make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen)
+
+        async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if seat.store.case(case.uuid) is not None:
+                    break
+            await pilot.pause(0.3)
+            pilot.app.open_case(case.uuid)
+            for _ in range(200):
+                await pilot.pause(0.05)
+                timeline = pilot.app.screen.query("#case-timeline")
+                if timeline and len(timeline.first().events) == 6:
+                    break
+            await pilot.press(*keys)
+            await _still(pilot)
+
+        assert snap_compare(app, run_before=open_it, terminal_size=size)
+    finally:
+        central.stop()
+
+
+DESK_CASES = (
+    "北侧人行道有商户占道摆摊，影响通行",
+    "夜市烧烤油烟扰民，凌晨仍未收摊",
+    "小区门口井盖缺失，夜间有人摔倒",
+    "广场舞音响声音过大，晚上十点后仍在跳",
+    "路边违规停放的渣土车遗撒严重",
+    "公园内有人私搭乱建彩钢棚",
+    "商铺门前堆放杂物占用盲道",
+    "施工工地夜间施工噪音扰民",
+    "户外广告牌松动有坠落风险",
+)
+
+
+@pytest.mark.parametrize("size", SEAT_SIZES)
+def test_department_desk_just_after_login(  # type: ignore[no-untyped-def]
+    snap_compare, tmp_path: Path, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real central store on a frozen clock, nine cases dispatched to 城管局 before its
+    liaison logs in: the desk opens on 待签收 with one toast for the nine (not nine toasts)."""
+    from functools import partial
+
+    from agent_tui import wire
+    from agent_tui.client.seat import Seat
+    from agent_tui.domain.case import Role
+    from agent_tui.domain.lifecycle import Step
+    from agent_tui.server import embedded
+    from agent_tui.server.app import create_app
+    from agent_tui.server.db import make_engine
+    from agent_tui.server.store import Store
+    from agent_tui.server.visibility import Actor
+    from tests.pilot.conftest import PASSWORD, add_users
+
+    settings = Settings(data_dir=tmp_path / "central", clock_interval_seconds=0, kpi_processes=0)
+    clock = _ticking(datetime(2026, 11, 26, 0, 30, tzinfo=UTC), timedelta(minutes=3))
+    monkeypatch.setattr(embedded, "create_app", partial(create_app, clock=clock))
+    central = embedded.EmbeddedServer(settings, demo_cases=0)
+    central.start()
+    try:
+        engine = make_engine(settings.database_url())
+        add_users(engine)
+        store = Store(engine, settings, clock=clock)
+        agent = Actor("agent01", Role.AGENT)
+        for n, content in enumerate(DESK_CASES):
+            case, _ = store.create_case(
+                agent,
+                wire.CaseCreate.model_validate(
+                    {
+                        "uuid": f"00000000-0000-4000-8000-{n:012d}",
+                        "appeal_type": "complaint",
+                        "caller_phone": f"1391234567{n}",
+                        "category": "0101",
+                        "address": {"county": "驿城区", "road": "金山路"},
+                        "content": content,
+                    }
+                ),
+            )
+            dispatch = wire.DispatchBody.model_validate(
+                {"command_id": str(uuid4()), "version": case.version, "department": "CGJ"}
+            )
+            store.apply_step(agent, case.uuid, Step.DISPATCH, dispatch)
+        engine.dispose()
+        seat = Seat(central.url, "cgj01", PASSWORD, tmp_path / "seat", seat_id="desk-03")
+        # As the login screen leaves it (the profile; the token comes with the first request).
+        seat.api.user = wire.UserPublic(
+            user_id="cgj01", name="城管局联络员", role=Role.DEPARTMENT, department="CGJ"
+        )
+        seat.logged_in_online()
+        app = make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen)
+        app.NOTIFICATION_TIMEOUT = 60  # still up when the capture is taken, however slow
+
+        async def logged_in(pilot) -> None:  # type: ignore[no-untyped-def]
+            for _ in range(200):
+                await pilot.pause(0.05)
+                table = pilot.app.screen.query("#queue-table")
+                if table and table.first().row_count == len(DESK_CASES) and app._notifications:
+                    break
+            await pilot.pause(0.3)
+            await _still(pilot)
+
+        assert snap_compare(app, run_before=logged_in, terminal_size=size)
+    finally:
+        central.stop()

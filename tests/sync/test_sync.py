@@ -13,21 +13,30 @@ from pathlib import Path
 
 import pytest
 
+from agent_tui import wire
 from agent_tui.client.api import ApiClient, Offline
 from agent_tui.client.store import SeatStore
+from agent_tui.domain.lifecycle import Step
 
 from .conftest import ServerProcess, make_seat
 
 
-def case_body(i: int) -> dict[str, object]:
-    return {
-        "uuid": str(uuid.uuid4()),
-        "appeal_type": "complaint",
-        "content": f"第{i}号测试：金山路与骏达路交叉口北侧商铺张贴小广告",
-        "caller_phone": "13912345678",
-        "category": "0101",
-        "address": {"county": "驿城区", "road": "金山路"},
-    }
+def case_body(i: int) -> wire.CaseCreate:
+    return wire.CaseCreate.model_validate(
+        {
+            "uuid": str(uuid.uuid4()),
+            "appeal_type": "complaint",
+            "content": f"第{i}号测试：金山路与骏达路交叉口北侧商铺张贴小广告",
+            "caller_phone": "13912345678",
+            "category": "0101",
+            "address": {"county": "驿城区", "road": "金山路"},
+        }
+    )
+
+
+def step(step: Step, version: int, **params: object) -> wire.StepBody:
+    model = wire.STEP_BODIES[step]
+    return model.model_validate({**params, "command_id": str(uuid.uuid4()), "version": version})
 
 
 async def server_case_uuids(api: ApiClient) -> list[str]:
@@ -56,7 +65,7 @@ async def test_500_cases_saved_while_the_server_is_down_arrive_exactly_once(
     server: ServerProcess, tmp_path: Path
 ) -> None:
     api, store, engine = make_seat(server.url, "agent01", tmp_path, "seat-a")
-    saved = [store.save_new_case(case_body(i)) for i in range(500)]
+    saved = [store.save_new_case(case_body(i), "agent01") for i in range(500)]
     assert store.outbox_length() == 500
     with pytest.raises(Offline):
         await engine.sync_once()
@@ -70,7 +79,8 @@ async def test_500_cases_saved_while_the_server_is_down_arrive_exactly_once(
     assert len(set(on_server)) == 500
     assert store.outbox_length() == 0
     cached = store.cases(limit=1000)
-    assert len(cached) == 500 and not any(pending for _, pending in cached)
+    assert len(cached) == 500 and not any(c.pending for c in cached)
+    assert all(c.confirmed and c.case.number.startswith("ZMD-") for c in cached)
     await api.aclose()
 
 
@@ -79,7 +89,7 @@ async def test_server_killed_mid_push_loses_nothing_and_doubles_nothing(
 ) -> None:
     server.start()
     api, store, engine = make_seat(server.url, "agent01", tmp_path, "seat-a")
-    saved = [store.save_new_case(case_body(i)) for i in range(300)]
+    saved = [store.save_new_case(case_body(i), "agent01") for i in range(300)]
     push = asyncio.create_task(engine.push())
     while store.outbox_length() > 220:  # let some land, then pull the plug mid-stream
         await asyncio.sleep(0.01)
@@ -134,21 +144,22 @@ async def test_two_seats_change_one_case_one_wins_the_other_holds_both_versions(
     server.start()
     api_a, store_a, engine_a = make_seat(server.url, "agent01", tmp_path, "seat-a")
     api_b, store_b, engine_b = make_seat(server.url, "lead01", tmp_path, "seat-b")
-    case_uuid = store_a.save_new_case(case_body(1))
+    case_uuid = store_a.save_new_case(case_body(1), "agent01")
     await engine_a.sync_once()
     await engine_b.sync_once()
     cached_b = store_b.case(case_uuid)
-    assert cached_b is not None and cached_b[0]["version"] == 1
+    assert cached_b is not None and cached_b.version == 1
 
     # Both decide on version 1: A dispatches, B (a lead) puts it under supervision.
-    store_a.queue_step(case_uuid, "dispatch", {"department": "CGJ"}, version=1)
-    store_b.queue_step(case_uuid, "supervise", {"reason": "领导交办"}, version=1)
+    store_a.queue_step(case_uuid, Step.DISPATCH, step(Step.DISPATCH, 1, department="CGJ"))
+    store_b.queue_step(case_uuid, Step.SUPERVISE, step(Step.SUPERVISE, 1, reason="领导交办"))
     await engine_a.push()
     await engine_b.push()
 
     (held,) = store_b.held()
-    assert held.state == "conflict" and held.step == "supervise"
-    assert held.body["version"] == 1  # what B decided on
+    assert held.state == "conflict" and held.step is Step.SUPERVISE
+    assert held.version == 1  # what B decided on
+    assert isinstance(held.request, wire.ReasonBody) and held.request.reason == "领导交办"
     assert held.server_case is not None and held.server_case.version == 2  # what is there now
     assert held.server_case.status == "dispatched"
     assert store_a.held() == [] and store_a.outbox_length() == 0
@@ -172,12 +183,12 @@ async def test_a_case_saved_at_seat_a_reaches_seat_b_through_the_feed(
     await engine_b.sync_once()
     listening = asyncio.create_task(engine_b.pull(wait=10))
     await asyncio.sleep(0.2)  # B is now waiting in a long-poll
-    case_uuid = store_a.save_new_case(case_body(7))
+    case_uuid = store_a.save_new_case(case_body(7), "agent01")
     await engine_a.push()
     changed = await asyncio.wait_for(listening, 5)
     assert case_uuid in {c.uuid for c in changed}
     cached = store_b.case(case_uuid)
-    assert cached is not None and cached[0]["number"].startswith("ZMD-")
+    assert cached is not None and cached.case.number.startswith("ZMD-")
     await api_a.aclose()
     await api_b.aclose()
 
@@ -213,7 +224,7 @@ async def test_a_new_seat_starts_from_now_with_its_queues_not_the_whole_history(
     server.start()
     api_a, store_a, engine_a = make_seat(server.url, "agent01", tmp_path, "seat-a")
     for i in range(30):
-        store_a.save_new_case(case_body(i))
+        store_a.save_new_case(case_body(i), "agent01")
     await engine_a.push()
     api_b, store_b, engine_b = make_seat(server.url, "agent02", tmp_path, "seat-b")
     await engine_b.bootstrap()
@@ -237,7 +248,9 @@ async def test_the_feed_streams_to_a_running_seat_and_survives_a_server_restart(
     assert engine_b.stream
     engine_b.backoff.cap = 0.5
     seen: list[str] = []
-    engine_b.listeners.append(lambda _status, changed: seen.extend(c.uuid for c in changed))
+    engine_b.listeners.append(
+        lambda event: seen.extend(c.uuid for c in getattr(event, "cases", ()))
+    )
     running = asyncio.create_task(engine_b.run())
 
     async def arrives(case_uuid: str, timeout: float = 15.0) -> None:
@@ -247,7 +260,7 @@ async def test_the_feed_streams_to_a_running_seat_and_survives_a_server_restart(
             await asyncio.sleep(0.05)
 
     await asyncio.sleep(1.0)  # B has bootstrapped and is reading its stream
-    first = store_a.save_new_case(case_body(1))
+    first = store_a.save_new_case(case_body(1), "agent01")
     await engine_a.push()
     await arrives(first)
     assert engine_b._reader is not None and not engine_b._reader.done()  # still the stream
@@ -256,7 +269,7 @@ async def test_the_feed_streams_to_a_running_seat_and_survives_a_server_restart(
     await asyncio.sleep(0.5)
     assert not engine_b.status.online
     server.start()
-    second = store_a.save_new_case(case_body(2))
+    second = store_a.save_new_case(case_body(2), "agent01")
     await drain(engine_a)
     await arrives(second)
     assert engine_b.status.online

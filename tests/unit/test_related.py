@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from agent_tui import wire
 from agent_tui.client.store import SeatStore
 from agent_tui.domain.case import Address, Status
 from agent_tui.domain.related import RELATED_WINDOW, group_of, is_candidate, same_place
@@ -83,18 +84,21 @@ def _body(**over: Any) -> dict[str, Any]:
 
 def test_the_seat_offers_its_own_pending_cases_and_finds_a_group_offline(tmp_path: Path) -> None:
     store = SeatStore(tmp_path / "seat.db")
-    first = _body()
-    store.save_new_case(first)
-    store.save_new_case(_body(category="0102"))
-    store.save_new_case(_body(address={"county": "驿城区", "road": "解放大道"}))
-    store.save_new_case(_body(registered_at=(NOW - timedelta(days=9)).isoformat()))
-    found = store.related_candidates("0101", {"county": "驿城区", "road": "金山路"}, NOW)
-    assert [b["uuid"] for b, pending in found] == [first["uuid"]]
-    assert found[0][1] is True  # still pending: linking to it works before it is sent
 
-    linked = _body(related_to=first["uuid"], registered_at=(NOW - timedelta(minutes=5)).isoformat())
-    store.save_new_case(linked)
-    group = store.group(first["uuid"])
-    assert [b["uuid"] for b, _ in group] == [first["uuid"], linked["uuid"]]
+    def save(**over: Any) -> str:
+        return store.save_new_case(wire.CaseCreate.model_validate(_body(**over)), "agent01")
+
+    first = save()
+    save(category="0102")
+    save(address={"county": "驿城区", "road": "解放大道"})
+    save(registered_at=(NOW - timedelta(days=9)).isoformat())
+    found = store.related_candidates("0101", Address(county="驿城区", road="金山路"), NOW)
+    assert [c.uuid for c in found] == [first]
+    assert found[0].pending is True  # still pending: linking to it works before it is sent
+    assert not found[0].confirmed
+
+    linked = save(related_to=first, registered_at=(NOW - timedelta(minutes=5)).isoformat())
+    group = store.group(first)
+    assert [c.uuid for c in group] == [first, linked]
     assert store.group(str(uuid.uuid4())) == []
     store.close()

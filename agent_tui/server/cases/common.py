@@ -45,7 +45,7 @@ from agent_tui.server.context import StoreContext
 from agent_tui.server.errors import NotFound, VersionConflict
 from agent_tui.server.models import PlatformRow
 from agent_tui.server.tables import CASES, IDEMPOTENCY, SELECT_CASE
-from agent_tui.server.visibility import Actor, can_see
+from agent_tui.server.visibility import Actor, can_see, withdrawn_from
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,9 @@ class Writer:
             "response": text,
             "created_at": now,
         }
-        return StepWork(changed, event, after.department, public, text, done)
+        return StepWork(
+            changed, event, after.department, public, text, done, withdrawn_from(before, after)
+        )
 
     def deadline_class(self, case: Case) -> DeadlineClass:
         if case.category:
@@ -357,6 +359,8 @@ class StepWork:
     public: S.CasePublic
     text: str
     done: dict[str, Any]
+    #: The readers that lose sight of the case by this step (``visibility.withdrawn_from``).
+    withdrawn_from: str = ""
 
 
 def append_params(
@@ -367,6 +371,7 @@ def append_params(
     seq: int,
     now: datetime,
     done: dict[str, Any] | None = None,
+    withdrawn: str = "",
 ) -> dict[str, Any]:
     """The event (``e_``), change (``c_``) and answer (``d_``) rows of a write, as parameters.
 
@@ -393,6 +398,7 @@ def append_params(
         "c_name": "",
         "c_version": event.version,
         "c_department": department,
+        "c_withdrawn_from": withdrawn,
         "c_at": now,
     }
     if done is not None:

@@ -101,7 +101,14 @@ class PostgresWriter(Writer):
                     "_id": target.id,
                     "_version": target.version,
                     **append_params(
-                        target.id, target.uuid, work.department, work.event, 0, now, work.done
+                        target.id,
+                        target.uuid,
+                        work.department,
+                        work.event,
+                        0,
+                        now,
+                        work.done,
+                        work.withdrawn_from,
                     ),
                 }
                 written = connection.execute(_step_sql(frozenset(work.changed)), params).first()
@@ -140,9 +147,11 @@ def _step_sql(columns: frozenset[str]) -> Any:
         " SELECT CAST(:d_key AS text), CAST(:d_user_id AS text), CAST(:d_status_code AS integer),"
         " CAST(:d_response AS text), CAST(:d_created_at AS timestamptz) FROM u"
         ")"
-        " INSERT INTO changes (seq, kind, case_id, name, version, department, at)"
+        " INSERT INTO changes (seq, kind, case_id, name, version, department, withdrawn_from,"
+        " at)"
         " SELECT u.seq, 'case', u.id, '', CAST(:c_version AS integer),"
-        " CAST(:c_department AS text), CAST(:c_at AS timestamptz) FROM u"
+        " CAST(:c_department AS text), CAST(:c_withdrawn_from AS text),"
+        " CAST(:c_at AS timestamptz) FROM u"
         " RETURNING seq"
     )
 

@@ -86,7 +86,15 @@ class SqliteWriter(Writer):
             if updated.rowcount != 1:
                 raise RuntimeError(f"apply_step: case {case_uuid} changed under the lock")
             self._append(
-                connection, target.id, target.uuid, work.department, work.event, seq, now, work.done
+                connection,
+                target.id,
+                target.uuid,
+                work.department,
+                work.event,
+                seq,
+                now,
+                work.done,
+                work.withdrawn_from,
             )
             return work.text, work.public
 
@@ -136,9 +144,10 @@ class SqliteWriter(Writer):
         seq: int,
         now: datetime,
         done: dict[str, Any] | None = None,
+        withdrawn: str = "",
     ) -> None:
         """The event, the change row and (a step) the command's answer: Core inserts."""
-        params = append_params(case_id, case_uuid, department, event, seq, now, done)
+        params = append_params(case_id, case_uuid, department, event, seq, now, done, withdrawn)
         connection.execute(_INSERT_EVENT, _unprefixed(params, "e_"))
         connection.execute(_INSERT_CHANGE, _unprefixed(params, "c_"))
         if done is not None:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from agent_tui import wire as S
 from agent_tui.domain.case import OPEN_STATUSES, Status
+from agent_tui.domain.rules import FINISHED_STATUSES
 from agent_tui.server.context import StoreContext
 from agent_tui.server.models import CaseRow
 from agent_tui.server.reports.hotspots import Hotspots
@@ -29,7 +30,7 @@ from agent_tui.server.visibility import Actor, visible_cases
 
 log = logging.getLogger(__name__)
 
-_CLOSED = frozenset({Status.ARCHIVED, Status.REFUSED, Status.RESOLVED})
+_CLOSED = FINISHED_STATUSES
 #: Cases the lead still watches: open, or waiting for / in their callback and rating.
 _ACTIVE = frozenset(s for s in Status if s not in _CLOSED)
 _DUE_SOON = timedelta(hours=2)
