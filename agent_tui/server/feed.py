@@ -45,8 +45,15 @@ class Feed:
     def cached_changes(
         self, viewer: Actor, after: int, limit: int = 500
     ) -> tuple[bytes, S.ChangesPage] | None:
-        """The shared page if some seat already asked for it (no database, no thread)."""
-        return self._pages.get((scope(viewer), after, limit, self.head()))
+        """The shared page if some seat already asked for it (no database, no thread): None
+        when it was not, or when the head must be read again first."""
+        head = self.fresh_head()
+        return None if head is None else self._pages.get((scope(viewer), after, limit, head))
+
+    def fresh_head(self, max_age: float = 0.25) -> int | None:
+        """The head as this process last read it, if that is recent enough (no database);
+        None when it must be read again (``head``, off the event loop)."""
+        return self._head if time.monotonic() - self._head_at <= max_age else None
 
     def changes_json(
         self, viewer: Actor, after: int, limit: int = 500

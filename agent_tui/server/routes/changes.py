@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from agent_tui import wire as S
@@ -16,6 +18,7 @@ from agent_tui.server.feed import Feed
 from agent_tui.server.visibility import Actor
 
 router = APIRouter(tags=["changes"])
+log = logging.getLogger(__name__)
 
 #: How often a waiting poll looks at the database for writes by other workers.
 POLL_SECONDS = 0.5
@@ -26,6 +29,13 @@ STREAM_SECONDS = 300.0
 #: The feed's query parameters, the same on the long-poll and on the stream.
 AfterSeq = Annotated[int, Query(ge=0, le=2**31 - 1)]
 PageLimit = Annotated[int, Query(ge=1, le=1000)]
+
+
+async def _head(feed: Feed) -> int:
+    """The feed's head: this process's recent reading, or a new one off the event loop (a
+    database that is slow or down must not hold up every other request)."""
+    head = feed.fresh_head()
+    return head if head is not None else await run_in_threadpool(feed.head)
 
 
 async def _page(feed: Feed, actor: Actor, after: int, limit: int) -> tuple[bytes, S.ChangesPage]:
@@ -51,7 +61,7 @@ async def changes(
     while True:
         remaining = deadline - time.monotonic()
         # Nothing new (a cached read of the feed's head): wait without touching the database.
-        if feed.head() <= after and remaining > 0:
+        if await _head(feed) <= after and remaining > 0:
             if await request.is_disconnected():
                 break
             await notifier.wait(min(POLL_SECONDS, remaining))
@@ -85,11 +95,19 @@ async def changes_stream(
     notifier = request.app.state.notifier
 
     async def pages() -> AsyncIterator[bytes]:
+        try:
+            async for line in _stream(after):
+                yield line
+        except DBAPIError as exc:  # the database went away mid-stream: end it, the seat
+            # connects again (and meets a 503 until the database is back)
+            log.warning("change stream ended: database unavailable (%s)", type(exc.orig).__name__)
+
+    async def _stream(after: int) -> AsyncIterator[bytes]:
         position = after
         ends = time.monotonic() + STREAM_SECONDS
         quiet_since = time.monotonic()
         while time.monotonic() < ends:
-            if feed.head() > position:
+            if await _head(feed) > position:
                 body, page = await _page(feed, actor, position, limit)
                 if page.last_seq > position:
                     position = page.last_seq
