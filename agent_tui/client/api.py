@@ -177,6 +177,15 @@ class ApiClient:
         body: dict[str, Any] = response.json()
         return body
 
+    async def feed_head(self) -> int:
+        """The feed's current position (behind a token). A store from before
+        ``/api/changes/head`` said it in its health answer."""
+        try:
+            response = await self.request("GET", "/api/changes/head")
+        except NotFound:
+            return int((await self.health()).get("last_seq", 0))
+        return wire.ChangesPage.model_validate_json(response.content).last_seq
+
     async def create_case(self, body: dict[str, Any]) -> tuple[wire.CasePublic, bool]:
         """Returns the case and whether this call created it (False: it already existed)."""
         response = await self.request("POST", "/api/cases", json=body)
