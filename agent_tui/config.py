@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     #: server process, at a lower CPU priority than requests; at most ``login_queue_limit``
     #: logins wait for them (as many again for users back at their own seat), the next get 503.
     login_hash_threads: int = Field(default=2, ge=1, le=16)
+    #: Login tries per client address per minute (after a burst of ``login_rate_burst``),
+    #: counted per server process before any other work; a try over it is answered 429 once
+    #: its Retry-After has passed (at most 2 s later); 0: no limit.
+    login_rate_per_minute: float = Field(default=60.0, ge=0, le=100_000)
+    login_rate_burst: int = Field(default=10, ge=1, le=100_000)
     login_queue_limit: int = Field(default=8, ge=0, le=1000)
     #: New passwords: at least this long (and not common, repetitive, a sequence or the user id).
     password_min_length: int = Field(default=10, ge=8, le=64)

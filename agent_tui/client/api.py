@@ -130,7 +130,9 @@ class ApiClient:
             body = {}
         kind = _ERRORS.get(response.status_code, ApiError)
         if response.status_code >= 500:
-            raise Offline(t("服务器错误 {status}", status=response.status_code))
+            # A store that says why (busy with logins, its database away) is quoted.
+            said = either(str(body.get("message", "")), str(body.get("message_en", "")))
+            raise Offline(said or t("服务器错误 {status}", status=response.status_code))
         raise kind(
             response.status_code,
             str(body.get("code", f"http_{response.status_code}")),

@@ -30,6 +30,7 @@ from agent_tui.domain.errors import (
 from agent_tui.server.auth import Accounts, RoleForbidden, Throttled, Unauthorized
 from agent_tui.server.db import make_engine, migrate
 from agent_tui.server.hashing import Busy
+from agent_tui.server.login_limit import LoginRateLimit
 from agent_tui.server.routes import auth, cases, changes, reference, reports
 from agent_tui.server.services import NotFound, Store, VersionConflict
 
@@ -341,6 +342,12 @@ def create_app(
     app.state.settings = settings
 
     app.add_middleware(GuardMiddleware)
+    # Outermost: a flood of login tries is refused before anything else runs.
+    app.add_middleware(
+        LoginRateLimit,
+        per_minute=settings.login_rate_per_minute,
+        burst=settings.login_rate_burst,
+    )
 
     _install_error_handlers(app)
     for module in (auth, cases, changes, reference, reports):

@@ -10,9 +10,10 @@ bound: 50 senders took /health from 38 ms to 5 s and the server to 2.1 GB. Here:
 * two queues in front of them: logins of a user back at an address they logged in from
   (``trusted``) go first; each queue holds ``threads + queue_limit`` logins and refuses the
   next at once (``Busy``: 503 with Retry-After), never by making it wait;
-* a user id that does not exist takes its place in the queue like any other and waits as long
-  as a check takes (a recent one's duration), without hashing: the answer's timing does not
-  say who exists, and a flood of made-up ids costs no CPU.
+* a user id that does not exist takes its turn among the strangers like any other and waits
+  as long as a check takes (a recent one's duration), without hashing: the answer's timing
+  does not say who exists, and a flood of made-up ids costs no CPU and leaves the threads to
+  the users at their own seat.
 """
 
 from __future__ import annotations
@@ -54,8 +55,48 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
 
 
+class _Slots:
+    """``size`` slots; waiters in lanes, lane 0 served first, each lane in arrival order."""
+
+    def __init__(self, size: int, lanes: int = 1) -> None:
+        self.size = size
+        self.taken = 0
+        self.waiting: tuple[deque[asyncio.Future[None]], ...] = tuple(deque() for _ in range(lanes))
+
+    async def acquire(self, lane: int = 0) -> None:
+        if self.taken < self.size and not any(self.waiting):
+            self.taken += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting[lane].append(waiter)
+        try:
+            await waiter  # the releaser hands its slot over (``taken`` unchanged)
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed over just now: hand it on
+            else:
+                with contextlib.suppress(ValueError):  # a release may have dropped it already
+                    self.waiting[lane].remove(waiter)
+            raise
+
+    def release(self) -> None:
+        for lane in self.waiting:
+            while lane:
+                waiter = lane.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self.taken -= 1
+
+
 class HashGate:
-    """Admission and the pool for password checks, one per server process."""
+    """Admission and the pool for password checks, one per server process.
+
+    Two kinds of slot: ``threads`` hashing threads (CPU), shared by both lanes with the users
+    at their own seat first; and, for everyone else, as many turns, which a made-up user id
+    holds for as long as a check takes (the timing parity) without a thread. So a flood of
+    made-up ids fills the turns of strangers but leaves the threads to the users at their seat.
+    """
 
     def __init__(
         self, verify: Callable[[str, str], bool], dummy_hash: str, threads: int, queue_limit: int
@@ -65,12 +106,8 @@ class HashGate:
         self.threads = threads
         self.queue_limit = queue_limit
         self._pool: ThreadPoolExecutor | None = None
-        self._running = 0
-        #: Waiting for a thread: [0] users at their own seat, [1] everyone else.
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
-            deque(),
-            deque(),
-        )
+        self._cpu = _Slots(threads, lanes=2)
+        self._turns = _Slots(threads)
         self._admitted = [0, 0]
         self._durations: deque[float] = deque(maxlen=64)
 
@@ -90,38 +127,13 @@ class HashGate:
 
     def retry_after(self) -> int:
         """Seconds until the queue has probably moved on: waiting checks × a check's time."""
-        waiting = sum(len(lane) for lane in self._waiting) + self.threads
-        return min(60, max(1, math.ceil(waiting * self._typical() / self.threads)))
+        waiting = sum(len(w) for w in (*self._cpu.waiting, *self._turns.waiting))
+        return min(60, max(1, math.ceil((waiting + self.threads) * self._typical() / self.threads)))
 
     def _typical(self) -> float:
         return sorted(self._durations)[len(self._durations) // 2] if self._durations else 0.2
 
-    # -- threads -------------------------------------------------------------------------------
-
-    async def _acquire(self, lane: int) -> None:
-        if self._running < self.threads and not any(self._waiting):
-            self._running += 1
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[lane].append(waiter)
-        try:
-            await waiter  # the releasing check hands its thread over (``_running`` unchanged)
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self._release()  # handed over just now: hand it on
-            else:
-                with contextlib.suppress(ValueError):  # a release may have dropped it already
-                    self._waiting[lane].remove(waiter)
-            raise
-
-    def _release(self) -> None:
-        for lane in self._waiting:  # users at their own seat first
-            while lane:
-                waiter = lane.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)
-                    return
-        self._running -= 1
+    # -- checking ------------------------------------------------------------------------------
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -135,21 +147,30 @@ class HashGate:
         ok = self._verify(password, password_hash)
         return ok, time.perf_counter() - started
 
-    async def check(self, lane: int, password: str, password_hash: str | None) -> bool:
-        """Whether ``password`` matches ``password_hash`` (None: no such user, never)."""
-        await self._acquire(lane)
+    async def _hash(self, lane: int, password: str, password_hash: str | None) -> bool:
+        if password_hash is None and self._durations:
+            await asyncio.sleep(random.choice(self._durations))
+            return False
+        await self._cpu.acquire(lane)
         try:
-            if password_hash is None and self._durations:
-                await asyncio.sleep(random.choice(self._durations))
-                return False
             loop = asyncio.get_running_loop()
             ok, took = await loop.run_in_executor(
                 self._executor(), self._timed_verify, password, password_hash or self._dummy_hash
             )
-            self._durations.append(took)
-            return ok and password_hash is not None
         finally:
-            self._release()
+            self._cpu.release()
+        self._durations.append(took)
+        return ok and password_hash is not None
+
+    async def check(self, lane: int, password: str, password_hash: str | None) -> bool:
+        """Whether ``password`` matches ``password_hash`` (None: no such user, never)."""
+        if lane == 0:
+            return await self._hash(lane, password, password_hash)
+        await self._turns.acquire()
+        try:
+            return await self._hash(lane, password, password_hash)
+        finally:
+            self._turns.release()
 
     def close(self) -> None:
         if self._pool is not None:
