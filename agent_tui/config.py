@@ -74,9 +74,10 @@ class Settings(BaseSettings):
     login_address_max_failures: int = Field(default=30, ge=1, le=10_000)
     login_user_max_failures: int = Field(default=20, ge=1, le=10_000)
     login_trust_days: float = Field(default=30.0, ge=0, le=366)
-    #: Passwords are checked (argon2id, 64 MiB, ~0.12 s of CPU each) by this many threads per
-    #: server process, at a lower CPU priority than requests; at most ``login_queue_limit``
-    #: logins wait for them (as many again for users back at their own seat), the next get 503.
+    #: Passwords are checked (argon2id, 64 MiB, ~0.15 s of CPU each) by this many threads per
+    #: server process, at a lower CPU priority than requests (users back at an address they
+    #: logged in from have one more of their own, at normal priority); at most
+    #: ``login_queue_limit`` logins wait for each, the next get 503 with Retry-After.
     login_hash_threads: int = Field(default=2, ge=1, le=16)
     #: Login tries per client address per minute (after a burst of ``login_rate_burst``),
     #: counted per server process before any other work; a try over it is answered 429 once

@@ -4,12 +4,13 @@ argon2id as pwdlib recommends it (64 MiB, t=3, p=4) takes ≈ 0.12 s and 0.15 s 
 check on the 2-core test box. It used to run in the shared thread pool (40 threads), with no
 bound: 50 senders took /health from 38 ms to 5 s and the server to 2.1 GB. Here:
 
-* ``threads`` threads of its own (memory: 64 MiB each, at most), at a lower CPU priority than
-  the event loop (Linux ``nice`` 10 per thread; argon2's lane threads inherit it), so that
-  requests that need no hashing are served first;
-* two queues in front of them: logins of a user back at an address they logged in from
-  (``trusted``) go first; each queue holds ``threads + queue_limit`` logins and refuses the
-  next at once (``Busy``: 503 with Retry-After), never by making it wait;
+* ``threads`` threads of its own for strangers (memory: 64 MiB each, at most), at a lower CPU
+  priority than the event loop (Linux ``nice`` 10 per thread; argon2's lane threads inherit
+  it), so that requests that need no hashing are served first;
+* one thread at normal priority for users back at an address they logged in from
+  (``trusted``, a seat): a flood of strangers never stands between an agent and their seat;
+* a queue in front of each holds ``queue_limit`` logins beyond those being checked and
+  refuses the next at once (``Busy``: 503 with Retry-After), never by making it wait;
 * a user id that does not exist takes its turn among the strangers like any other and waits
   as long as a check takes (a recent one's duration), without hashing: the answer's timing
   does not say who exists, and a flood of made-up ids costs no CPU and leaves the threads to
@@ -56,19 +57,19 @@ def _lower_priority() -> None:
 
 
 class _Slots:
-    """``size`` slots; waiters in lanes, lane 0 served first, each lane in arrival order."""
+    """``size`` slots, handed to waiters in arrival order."""
 
-    def __init__(self, size: int, lanes: int = 1) -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
         self.taken = 0
-        self.waiting: tuple[deque[asyncio.Future[None]], ...] = tuple(deque() for _ in range(lanes))
+        self.waiting: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, lane: int = 0) -> None:
-        if self.taken < self.size and not any(self.waiting):
+    async def acquire(self) -> None:
+        if self.taken < self.size and not self.waiting:
             self.taken += 1
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiting[lane].append(waiter)
+        self.waiting.append(waiter)
         try:
             await waiter  # the releaser hands its slot over (``taken`` unchanged)
         except asyncio.CancelledError:
@@ -76,27 +77,29 @@ class _Slots:
                 self.release()  # handed over just now: hand it on
             else:
                 with contextlib.suppress(ValueError):  # a release may have dropped it already
-                    self.waiting[lane].remove(waiter)
+                    self.waiting.remove(waiter)
             raise
 
     def release(self) -> None:
-        for lane in self.waiting:
-            while lane:
-                waiter = lane.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)
-                    return
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
         self.taken -= 1
 
 
 class HashGate:
-    """Admission and the pool for password checks, one per server process.
+    """Admission and the pools for password checks, one per server process.
 
-    Two kinds of slot: ``threads`` hashing threads (CPU), shared by both lanes with the users
-    at their own seat first; and, for everyone else, as many turns, which a made-up user id
-    holds for as long as a check takes (the timing parity) without a thread. So a flood of
-    made-up ids fills the turns of strangers but leaves the threads to the users at their seat.
+    Strangers (lane 1) get ``threads`` hashing threads at a low CPU priority, and as many
+    turns, which a made-up user id holds for as long as a check takes (the timing parity)
+    without a thread. Users back at an address they logged in from (lane 0) have a thread of
+    their own at normal priority: a flood of strangers, made-up or not, never stands between
+    an agent and their seat.
     """
+
+    SEAT_THREADS = 1
 
     def __init__(
         self, verify: Callable[[str, str], bool], dummy_hash: str, threads: int, queue_limit: int
@@ -105,8 +108,8 @@ class HashGate:
         self._dummy_hash = dummy_hash
         self.threads = threads
         self.queue_limit = queue_limit
-        self._pool: ThreadPoolExecutor | None = None
-        self._cpu = _Slots(threads, lanes=2)
+        self._pools: dict[int, ThreadPoolExecutor] = {}
+        self._cpu = (_Slots(self.SEAT_THREADS), _Slots(threads))
         self._turns = _Slots(threads)
         self._admitted = [0, 0]
         self._durations: deque[float] = deque(maxlen=64)
@@ -117,7 +120,7 @@ class HashGate:
     def admit(self, trusted: bool) -> Iterator[Place]:
         """A place in the queue for one check, or ``Busy`` at once when the queue is full."""
         lane = 0 if trusted else 1
-        if self._admitted[lane] >= self.threads + self.queue_limit:
+        if self._admitted[lane] >= self._cpu[lane].size + self.queue_limit:
             raise Busy(self.retry_after())
         self._admitted[lane] += 1
         try:
@@ -126,21 +129,26 @@ class HashGate:
             self._admitted[lane] -= 1
 
     def retry_after(self) -> int:
-        """Seconds until the queue has probably moved on: waiting checks × a check's time."""
-        waiting = sum(len(w) for w in (*self._cpu.waiting, *self._turns.waiting))
-        return min(60, max(1, math.ceil((waiting + self.threads) * self._typical() / self.threads)))
+        """Seconds until the strangers' queue has probably moved on."""
+        waiting = len(self._cpu[1].waiting) + len(self._turns.waiting) + self.threads
+        return min(60, max(1, math.ceil(waiting * self._typical() / self.threads)))
 
     def _typical(self) -> float:
         return sorted(self._durations)[len(self._durations) // 2] if self._durations else 0.2
 
     # -- checking ------------------------------------------------------------------------------
 
-    def _executor(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                self.threads, thread_name_prefix="argon2", initializer=_lower_priority
-            )
-        return self._pool
+    def _executor(self, lane: int) -> ThreadPoolExecutor:
+        pool = self._pools.get(lane)
+        if pool is None:
+            if lane == 0:
+                pool = ThreadPoolExecutor(self.SEAT_THREADS, thread_name_prefix="argon2-seat")
+            else:
+                pool = ThreadPoolExecutor(
+                    self.threads, thread_name_prefix="argon2", initializer=_lower_priority
+                )
+            self._pools[lane] = pool
+        return pool
 
     def _timed_verify(self, password: str, password_hash: str) -> tuple[bool, float]:
         started = time.perf_counter()
@@ -151,14 +159,17 @@ class HashGate:
         if password_hash is None and self._durations:
             await asyncio.sleep(random.choice(self._durations))
             return False
-        await self._cpu.acquire(lane)
+        await self._cpu[lane].acquire()
         try:
             loop = asyncio.get_running_loop()
             ok, took = await loop.run_in_executor(
-                self._executor(), self._timed_verify, password, password_hash or self._dummy_hash
+                self._executor(lane),
+                self._timed_verify,
+                password,
+                password_hash or self._dummy_hash,
             )
         finally:
-            self._cpu.release()
+            self._cpu[lane].release()
         self._durations.append(took)
         return ok and password_hash is not None
 
@@ -173,9 +184,9 @@ class HashGate:
             self._turns.release()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        for pool in self._pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._pools.clear()
 
 
 class Place:
