@@ -62,7 +62,8 @@ class LoginPolicy:
         over = failures - self.free(scope)
         if over < 0:
             return timedelta(0)
-        return min(self.max_delay, self.first_delay * 2 ** min(over, 40))
+        seconds = self.first_delay.total_seconds() * 2.0 ** min(over, 40)
+        return min(self.max_delay, timedelta(seconds=min(seconds, 10**9)))
 
 
 def client_key(address: str) -> str:
