@@ -21,10 +21,12 @@ The policy (README "Logins and passwords"):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import math
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -132,6 +134,12 @@ class Throttle:
         self.engine = engine
         self.policy = policy
         self._purged_at: datetime | None = None
+        # SQLite has one writer at a time and a waiting writer sleeps in steps of up to
+        # 100 ms (its busy handler): this process's throttle writes queue on a lock instead,
+        # woken at once. (SQLite serves one worker process; PostgreSQL locks rows.)
+        self._writing: contextlib.AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -186,7 +194,7 @@ class Throttle:
 
     def reserve(self, keys: Keys, now: datetime) -> Verdict:
         """Count this try as a failure, if it may be tried now, and read the account."""
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             self._lock(connection, keys, now)
             rows = self._rows(connection, keys)
             trusted, wait = self._verdict(rows, now)
@@ -232,7 +240,7 @@ class Throttle:
     def succeed(self, keys: Keys, now: datetime, also: Any = None) -> None:
         """The password was right: the pair is cleared and trusted, the address's and the
         user's counts take this try back. ``also`` (a statement) commits with it."""
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             self._lock(connection, keys, now)
             rows = self._rows(connection, keys)
             trusted = now + self.policy.trust
@@ -270,5 +278,5 @@ class Throttle:
             .limit(10_000)
             .with_for_update(skip_locked=True)
         )
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             connection.execute(sa.delete(_T).where(sa.tuple_(_T.c.scope, _T.c.key).in_(stale)))
