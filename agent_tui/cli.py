@@ -829,19 +829,12 @@ class RoleName(StrEnum):
 
 
 def _accounts(db: str | None) -> Any:
-    from datetime import timedelta
-
     from agent_tui.server.auth import Accounts
     from agent_tui.server.db import make_engine, migrate
 
     settings = _settings(db)
     migrate(settings.database_url())
-    return Accounts(
-        make_engine(settings.database_url()),
-        token_ttl=timedelta(hours=settings.token_ttl_hours),
-        max_failures=settings.login_max_failures,
-        window=timedelta(minutes=settings.login_window_minutes),
-    )
+    return Accounts.from_settings(make_engine(settings.database_url()), settings)
 
 
 @contextlib.contextmanager

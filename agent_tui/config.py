@@ -77,9 +77,38 @@ class Settings(BaseSettings):
     #: writer, a backup, the CLI) before it is refused with 503 and Retry-After (nothing
     #: written; the seat sends it again). Well under the seat's request timeout (10 s).
     write_wait_seconds: float = Field(default=5.0, gt=0, le=60)
-    #: Failed logins allowed per user id within ``login_window_minutes`` before 429.
-    login_max_failures: int = 5
-    login_window_minutes: int = 15
+    #: A disabled user or a new password reaches every worker process within this many seconds
+    #: (each keeps checked tokens this long), and every open change stream re-checks its token
+    #: this often.
+    token_recheck_seconds: float = Field(default=10.0, gt=0, le=300)
+    # --- logins (README "Logins and passwords") ---
+    #: Free failed logins per (user, address); then a delay before each further try that
+    #: starts at ``login_delay_seconds`` and doubles with each failure, up to
+    #: ``login_max_delay_minutes``. Failures are forgotten ``login_window_minutes`` after the
+    #: last delay ended (or at once by a successful login from that address).
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_delay_seconds: float = Field(default=30.0, gt=0, le=3600)
+    login_max_delay_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    #: Free failures per client address (any user ids) and per user id (any addresses) before
+    #: the same growing delay applies there; neither applies to a user at an address they
+    #: logged in from within ``login_trust_days`` (nobody locks a user out of their own seat).
+    login_address_max_failures: int = Field(default=30, ge=1, le=10_000)
+    login_user_max_failures: int = Field(default=20, ge=1, le=10_000)
+    login_trust_days: float = Field(default=30.0, ge=0, le=366)
+    #: Passwords are checked (argon2id, 64 MiB, ~0.15 s of CPU each) by this many threads per
+    #: server process, at a lower CPU priority than requests (users back at an address they
+    #: logged in from have one more of their own, at normal priority); at most
+    #: ``login_queue_limit`` logins wait for each, the next get 503 with Retry-After.
+    login_hash_threads: int = Field(default=2, ge=1, le=16)
+    #: Login tries per client address per minute (after a burst of ``login_rate_burst``),
+    #: counted per server process before any other work; a try over it is answered 429 once
+    #: its Retry-After has passed (at most 2 s later); 0: no limit.
+    login_rate_per_minute: float = Field(default=60.0, ge=0, le=100_000)
+    login_rate_burst: int = Field(default=10, ge=1, le=100_000)
+    login_queue_limit: int = Field(default=8, ge=0, le=1000)
+    #: New passwords: at least this long (and not common, repetitive, a sequence or the user id).
+    password_min_length: int = Field(default=10, ge=8, le=64)
     max_callback_tries: int = 3
     #: Share of directly resolved cases sampled for a callback (0–1).
     callback_sample_rate: float = 0.2

@@ -44,16 +44,14 @@ from agent_tui.server.db import make_engine
 from agent_tui.server.embedded import ServerProcess
 
 RESULTS = Path(__file__).parent / "results" / "board.json"
-LEAD, PASSWORD = "benchlead", "bench1234"
+LEAD, PASSWORD = "benchlead", "Tianzhong-Bench-2026"
 
 
 def ensure_lead(db_url: str) -> None:
     from datetime import timedelta
 
     engine = make_engine(db_url)
-    accounts = Accounts(
-        engine, token_ttl=timedelta(hours=12), max_failures=5, window=timedelta(minutes=15)
-    )
+    accounts = Accounts(engine, token_ttl=timedelta(hours=12))
     with contextlib.suppress(Exception):  # already there from an earlier run
         accounts.add_user(LEAD, "值班长", Role.LEAD, PASSWORD, now=datetime.now(UTC))
     engine.dispose()

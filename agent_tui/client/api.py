@@ -181,7 +181,9 @@ class ApiClient:
             body = {}
         kind = _ERRORS.get(response.status_code, ApiError)
         if response.status_code >= 500:
-            raise Offline(t("服务器错误 {status}", status=response.status_code))
+            # A store that says why (busy with logins, its database away) is quoted.
+            said = either(str(body.get("message", "")), str(body.get("message_en", "")))
+            raise Offline(said or t("服务器错误 {status}", status=response.status_code))
         raise kind(
             response.status_code,
             str(body.get("code", f"http_{response.status_code}")),
@@ -227,6 +229,15 @@ class ApiClient:
             self._raise(response)
         body: dict[str, Any] = response.json()
         return body
+
+    async def feed_head(self) -> int:
+        """The feed's current position (behind a token). A store from before
+        ``/api/changes/head`` said it in its health answer."""
+        try:
+            response = await self.request("GET", "/api/changes/head")
+        except NotFound:
+            return int((await self.health()).get("last_seq", 0))
+        return wire.ChangesPage.model_validate_json(response.content).last_seq
 
     async def create_case(self, request: wire.CaseCreate) -> tuple[wire.CasePublic, bool]:
         """Returns the case and whether this call created it (False: it already existed)."""

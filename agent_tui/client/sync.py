@@ -237,8 +237,7 @@ class SyncEngine:
         the open queues) page by page."""
         if self.store.last_seq > 0:
             return []
-        health = await self.api.health()
-        start_at = int(health.get("last_seq", 0))
+        start_at = await self.api.feed_head()
         queues: list[dict[str, object]] = [
             {"agent": self.api.user_id},
             {"status": ["registered", "dispatched", "returned", "return_requested"]},

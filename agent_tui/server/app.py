@@ -8,7 +8,7 @@ import gc
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +30,8 @@ from agent_tui.domain.errors import (
 from agent_tui.server.auth import Accounts, RoleForbidden, Throttled, Unauthorized
 from agent_tui.server.db import make_engine, migrate
 from agent_tui.server.errors import NotFound, StoreBusy, VersionConflict
+from agent_tui.server.hashing import Busy
+from agent_tui.server.login_limit import LoginRateLimit
 from agent_tui.server.routes import auth, cases, changes, reference, reports
 from agent_tui.server.store import Store
 
@@ -281,6 +283,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
+    @app.exception_handler(Busy)
+    async def _hashing_busy(_: Request, exc: Busy) -> JSONResponse:
+        response = _error(503, exc)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
     @app.exception_handler(OutsideCalendar)
     async def _calendar(_: Request, exc: OutsideCalendar) -> JSONResponse:
         return _error(422, exc)
@@ -368,12 +376,7 @@ def create_app(
         migrate(url if engine is None else str(engine.url.render_as_string(hide_password=False)))
     engine = engine or make_engine(url)
     store = Store(engine, settings, clock=clock)
-    accounts = Accounts(
-        engine,
-        token_ttl=timedelta(hours=settings.token_ttl_hours),
-        max_failures=settings.login_max_failures,
-        window=timedelta(minutes=settings.login_window_minutes),
-    )
+    accounts = Accounts.from_settings(engine, settings)
     notifier = Notifier()
     store.listeners.append(notifier.notify)
     clock_jobs = settings.clock_interval_seconds > 0 if run_clock_jobs is None else run_clock_jobs
@@ -393,6 +396,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         store.close()
+        accounts.close()
 
     app = FastAPI(
         title="agent-tui central store",
@@ -407,6 +411,12 @@ def create_app(
     app.state.settings = settings
 
     app.add_middleware(GuardMiddleware)
+    # Outermost: a flood of login tries is refused before anything else runs.
+    app.add_middleware(
+        LoginRateLimit,
+        per_minute=settings.login_rate_per_minute,
+        burst=settings.login_rate_burst,
+    )
 
     _install_error_handlers(app)
     for module in (auth, cases, changes, reference, reports):

@@ -93,6 +93,11 @@ async def current_actor(
     return await run_in_threadpool(accounts.authenticate, credentials.credentials, now)
 
 
+def bearer_token(request: Request) -> str:
+    """The request's bearer token (``current_actor`` already checked it)."""
+    return request.headers.get("authorization", "").split(" ", 1)[-1]
+
+
 def require(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency that lets only ``roles`` through (403 with the roles named)."""
 

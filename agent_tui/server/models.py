@@ -77,12 +77,24 @@ class TokenRow(SQLModel, table=True):
     expires_at: datetime = _ts()
 
 
-class LoginFailureRow(SQLModel, table=True):
-    __tablename__ = "login_failures"
-    __table_args__ = (sa.Index("ix_login_failures_user_at", "user_id", "at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: str = Field(max_length=64)
-    at: datetime = _ts()
+class LoginThrottleRow(SQLModel, table=True):
+    """Failed logins counted per (user, address) pair, per address and per user id (migration
+    0006; it replaces 0001's ``login_failures``, a row per failure kept forever).
+
+    ``next_try_at``: no try is checked before then (the growing delay); ``trusted_until``
+    (pairs): the user logged in from this address, so the address's and the user's counts do
+    not hold them back; ``forget_at``: the row is purged after it.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (sa.Index("ix_login_throttle_forget_at", "forget_at"),)
+    scope: str = Field(primary_key=True, max_length=8)  # "pair" | "address" | "user"
+    key: str = Field(primary_key=True, max_length=120)
+    failures: int = 0
+    last_failure_at: datetime | None = _ts(default=None)
+    next_try_at: datetime | None = _ts(default=None)
+    trusted_until: datetime | None = _ts(default=None)
+    forget_at: datetime = _ts()
 
 
 class SeatRow(SQLModel, table=True):

@@ -66,9 +66,16 @@ def test_two_workers_on_postgresql_serve_one_truth(server: ServerProcess) -> Non
 
     def seat(user: str) -> None:
         try:
-            # A connection of its own per request: the kernel hands them to either worker.
+            # One login per seat (as a seat does: a login a case would meet the store's
+            # per-address login rate), then a connection of its own per case: the kernel hands
+            # them to either worker, and each checks the token.
+            first = login(server.url, user)
+            token = first.headers["Authorization"]
+            first.close()
             for _ in range(CASES_EACH):
-                client = login(server.url, user)
+                client = httpx.Client(
+                    base_url=server.url, timeout=30, headers={"Authorization": token}
+                )
                 try:
                     r = client.post("/api/cases", json=case_body())
                     assert r.status_code == 201, r.text

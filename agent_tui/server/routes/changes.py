@@ -13,7 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from agent_tui import wire as S
-from agent_tui.server.deps import ActorDep, FeedDep, SeatsDep
+from agent_tui.server.auth import Accounts
+from agent_tui.server.deps import ActorDep, FeedDep, SeatsDep, bearer_token
 from agent_tui.server.feed import Feed
 from agent_tui.server.visibility import Actor
 
@@ -45,6 +46,13 @@ async def _page(feed: Feed, actor: Actor, after: int, limit: int) -> tuple[bytes
     if hit is None:
         hit = await run_in_threadpool(feed.changes_json, actor, after, limit)
     return hit
+
+
+@router.get("/changes/head", name="changes_head", response_model=S.ChangesPage)
+async def changes_head(actor: ActorDep, feed: FeedDep) -> S.ChangesPage:
+    """The feed's head as an empty page: where a new seat starts reading (its queues it
+    fetches page by page). Behind a token: the city's change count is nobody else's business."""
+    return S.ChangesPage(changes=[], last_seq=await run_in_threadpool(feed.last_seq))
 
 
 @router.get("/changes", name="changes", response_model=S.ChangesPage)
@@ -91,8 +99,19 @@ async def changes_stream(
     """The feed as one long response, one ``ChangesPage`` per line (NDJSON): what the
     long-poll gives, without a new request per change (100 seats x every change was the
     server's main load). An empty page every ``KEEPALIVE_SECONDS``; the stream ends after
-    ``STREAM_SECONDS`` and the seat connects again with its position."""
+    ``STREAM_SECONDS`` and the seat connects again with its position. The token is checked
+    again against the database every ``token_recheck_seconds``: the stream ends as soon as
+    the user is disabled, changes password, logs out or the token expires."""
     notifier = request.app.state.notifier
+    accounts: Accounts = request.app.state.accounts
+    token = bearer_token(request)
+
+    async def still_valid() -> bool:
+        try:
+            await run_in_threadpool(accounts.check_token, token, feed.ctx.now())
+        except Exception:  # Unauthorized, or the database is away: the seat connects again
+            return False
+        return True
 
     async def pages() -> AsyncIterator[bytes]:
         try:
@@ -105,8 +124,12 @@ async def changes_stream(
     async def _stream(after: int) -> AsyncIterator[bytes]:
         position = after
         ends = time.monotonic() + STREAM_SECONDS
-        quiet_since = time.monotonic()
+        quiet_since = checked = time.monotonic()
         while time.monotonic() < ends:
+            if time.monotonic() - checked >= accounts.cache_seconds:
+                if not await still_valid():
+                    return
+                checked = time.monotonic()
             if await _head(feed) > position:
                 body, page = await _page(feed, actor, position, limit)
                 if page.last_seq > position:

@@ -1,7 +1,7 @@
 """audit chain: every event hashed onto the one before it; REPLACE and TRUNCATE refused
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02
 
 * ``audit_chain``: one link per event (position, event id, the previous link's hash, this
@@ -27,7 +27,7 @@ from alembic import op
 from agent_tui.server.audit_chain import FIELDS, GENESIS, VERSION, chain_existing
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
