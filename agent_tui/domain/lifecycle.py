@@ -542,7 +542,9 @@ def available_steps(case: Case, role: Role, actor_department: str = "") -> list[
             continue
         if step is Step.DISPATCH and case.status is Status.DISPATCHED and case.department:
             continue
-        if step is Step.REOPEN and case.satisfaction is not Satisfaction.DISSATISFIED:
-            continue
+        if step is Step.REOPEN and (
+            case.satisfaction is not Satisfaction.DISSATISFIED or not case.department
+        ):
+            continue  # as ``_reopen`` refuses it: only a dissatisfied case with a department
         steps.append(step)
     return steps

@@ -206,11 +206,13 @@ def _variants(step: Step, case: wire.CasePublic) -> list[dict[str, Any]]:
     return [{}]
 
 
-def _label(step: Step, params: dict[str, Any]) -> str:
+def _label(step: Step, params: dict[str, Any], case: wire.CasePublic) -> str:
+    """A step kind as the walk counts it: outcomes apart, and the rating of a case answered on
+    the call (no department: a dissatisfied one cannot be reopened) apart from the others."""
     if step is Step.CALLBACK:
         return f"callback:{'reached' if params['reached'] else 'unreached'}"
     if step is Step.RATE:
-        return f"rate:{params['satisfaction']}"
+        return f"rate:{params['satisfaction']}" + ("" if case.department else ":direct")
     return str(step)
 
 
@@ -251,7 +253,9 @@ class Walk:
         for case in cases:
             for user, step in self.options(case):
                 for params in _variants(step, case):
-                    kinds.setdefault(_label(step, params), []).append((case, user, step, params))
+                    kinds.setdefault(_label(step, params, case), []).append(
+                        (case, user, step, params)
+                    )
         if not kinds:
             return await self.register(n)
         # Half the time a kind not taken yet, when there is one (every outcome comes up).
@@ -296,7 +300,7 @@ class Walk:
         with terminal.context():
             seat = terminal.seat
             await wait(
-                lambda: seat.status.outbox == 0,
+                lambda: seat.store.outbox_length() == 0 or bool(seat.held()),
                 timeout,
                 f"{terminal.user}'s outbox drains ({seat.status}, {seat.store.pending()})",
             )

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from agent_tui.domain.case import (
     OPEN_STATUSES,
     CallbackResult,
+    Case,
     Role,
     Satisfaction,
     Status,
@@ -312,3 +313,31 @@ def test_no_sequence_of_steps_breaks_the_invariants(seq: list) -> None:  # type:
         if after.status is Status.REPLIED:
             assert after.replied_at is not None and after.result
         case = after
+
+
+def _answered_on_the_call_then_rated(satisfaction: Satisfaction) -> Case:
+    """Resolved directly, sampled for a callback, reached and rated: no department."""
+    case = registered()
+    case, _ = apply(
+        case, replace(good_command(Step.RESOLVE, Role.AGENT, case), sample_callback=True)
+    )
+    case, _ = apply(case, good_command(Step.CALLBACK, Role.AGENT, case))
+    return apply(
+        case, replace(good_command(Step.RATE, Role.AGENT, case), satisfaction=satisfaction)
+    )[0]
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_step_the_seat_offers_is_one_the_store_accepts(role: Role) -> None:
+    """``available_steps`` (the keys a seat shows) and ``apply`` (what the store enforces) say
+    the same: the live-view walk found 重办 offered on a case answered on the call, which has no
+    department to reopen to, and the store refusing it."""
+    department = DEPT if role is Role.DEPARTMENT else ""
+    cases = [case_in(status) for status in Status]
+    cases += [_answered_on_the_call_then_rated(s) for s in Satisfaction]
+    for case in cases:
+        for step in available_steps(case, role, department):
+            cmd = good_command(step, role, case)
+            if step is Step.REOPEN:
+                cmd = replace(cmd, reason="群众反映问题仍存在")
+            apply(case, cmd)  # raises if the store would refuse what the seat offers
