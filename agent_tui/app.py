@@ -284,6 +284,8 @@ class AgentTUI(App[None]):
                 continue
             before = self._watched.get(case.uuid)
             self._watched[case.uuid] = (case.status, int(case.supervision))
+            if case.uuid in event.own:
+                continue  # this seat did it: the screen that did it already said so
             if before is None:
                 if self._is_department() and case.status is Status.DISPATCHED:
                     new_to_sign.append(case.number)

@@ -222,6 +222,9 @@ class CasesChanged:
     withdrawn: frozenset[str] = frozenset()
     #: The first fill after login (a new seat's bootstrap): no toasts for old news.
     initial: bool = False
+    #: Changes this seat made itself (the answer to its command, or the feed's echo of a case
+    #: it had a command on): news to other seats, not to this one.
+    own: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

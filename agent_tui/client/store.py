@@ -418,15 +418,23 @@ class SeatStore:
             for case in cases:
                 self._put_case(db, case)
 
-    def apply_changes(self, page: wire.ChangesPage) -> tuple[list[wire.CasePublic], set[str]]:
-        """Apply a page of the change feed: the cases that changed, and the uuids of cases that
+    def apply_changes(
+        self, page: wire.ChangesPage
+    ) -> tuple[list[wire.CasePublic], set[str], set[str]]:
+        """Apply a page of the change feed: the cases that changed; the uuids of cases that
         left what this user may see (dropped from the cache unless a command of this seat on
-        them still waits: that one is refused by the central store and held for the agent)."""
+        them still waits: that one is refused by the central store and held for the agent);
+        and the uuids of changed cases this seat had a command on (most likely its own)."""
         changed = []
         withdrawn: set[str] = set()
+        mine: set[str] = set()
         with self._tx(durable=False) as db:
             for change in page.changes:
                 if change.case is not None:
+                    if db.execute(
+                        "SELECT 1 FROM outbox WHERE case_uuid = ? LIMIT 1", (change.case.uuid,)
+                    ).fetchone():
+                        mine.add(change.case.uuid)
                     self._put_case(db, change.case)
                     changed.append(change.case)
                 elif change.kind == "withdrawn" and change.name:
@@ -448,7 +456,7 @@ class SeatStore:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (str(page.last_seq),),
             )
-        return changed, withdrawn
+        return changed, withdrawn, mine
 
     def forget(self, case_uuids: set[str]) -> set[str]:
         """Drop cases the central store no longer shows this user (404, or absent from a

@@ -124,6 +124,7 @@ class SyncEngine:
         cases: list[wire.CasePublic],
         withdrawn: set[str] | frozenset[str] = frozenset(),
         initial: bool = False,
+        own: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         if cases or withdrawn:
             self.emit(
@@ -132,6 +133,7 @@ class SyncEngine:
                     tuple(cases),
                     frozenset(withdrawn),
                     initial,
+                    frozenset(own),
                 )
             )
 
@@ -178,7 +180,7 @@ class SyncEngine:
             self._held(entry, "failed", exc.message, None)
             return True
         self.store.delivered(entry, case)
-        self._changed([case])
+        self._changed([case], own={case.uuid})
         return True
 
     def _held(
@@ -195,10 +197,10 @@ class SyncEngine:
         return await self._apply(page)
 
     async def _apply(self, page: wire.ChangesPage) -> list[wire.CasePublic]:
-        changed, withdrawn = self.store.apply_changes(page)
+        changed, withdrawn, mine = self.store.apply_changes(page)
         if any(c.kind == "reference" for c in page.changes):
             await self.refresh_reference()
-        self._changed(changed, withdrawn)
+        self._changed(changed, withdrawn, own=mine)
         return changed
 
     async def _read_stream(self) -> None:

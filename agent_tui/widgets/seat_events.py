@@ -32,6 +32,7 @@ def merge_cases(older: CasesChanged, newer: CasesChanged) -> CasesChanged:
         tuple(c for c in older.cases if c.uuid not in newer_uuids) + newer.cases,
         (older.withdrawn - newer.uuids) | newer.withdrawn,
         older.initial and newer.initial,
+        older.own | newer.own,  # this seat had a hand in it: no news toast
     )
 
 

@@ -21,16 +21,20 @@ from agent_tui.server.store import Store
 PASSWORD = "demo1234"
 
 
-def add_users(engine: Engine) -> None:
-    """Two agents, a shift lead and 城管局's liaison, all with ``PASSWORD``."""
+#: user id: (role, department) — two agents, a shift lead and 城管局's liaison.
+USERS: dict[str, tuple[Role, str]] = {
+    "agent01": (Role.AGENT, ""),
+    "agent02": (Role.AGENT, ""),
+    "lead01": (Role.LEAD, ""),
+    "cgj01": (Role.DEPARTMENT, "CGJ"),
+}
+
+
+def add_users(engine: Engine, users: dict[str, tuple[Role, str]] = USERS) -> None:
+    """``users`` (by default ``USERS``), all with ``PASSWORD``."""
     h = hash_password(PASSWORD)
     with Session(engine) as session, session.begin():
-        for user_id, role, department in (
-            ("agent01", Role.AGENT, ""),
-            ("agent02", Role.AGENT, ""),
-            ("lead01", Role.LEAD, ""),
-            ("cgj01", Role.DEPARTMENT, "CGJ"),  # 城管局's liaison
-        ):
+        for user_id, (role, department) in users.items():
             session.add(
                 UserRow(
                     user_id=user_id,

@@ -31,7 +31,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
 
 from agent_tui import wire
 from agent_tui.app import AgentTUI, make_app
@@ -45,15 +44,13 @@ from agent_tui.domain.queues import QUEUE_SETS, QueueDef
 from agent_tui.screens.board import BoardScreen
 from agent_tui.screens.case_detail import CaseScreen, steps_for
 from agent_tui.screens.queues import QueueScreen
-from agent_tui.server.auth import hash_password
 from agent_tui.server.db import make_engine, migrate
 from agent_tui.server.embedded import ServerProcess
-from agent_tui.server.models import UserRow
 from agent_tui.widgets.case_table import case_cells
+from tests.pilot.conftest import PASSWORD, add_users
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "demo1234"
 SEED = 12345
 STEPS = 210
 #: What a view may take to show a change (the issue's promise).
@@ -100,19 +97,7 @@ def central(tmp_path: Path) -> Iterator[ServerProcess]:
     url = f"sqlite:///{tmp_path / 'central.db'}"
     migrate(url)
     engine = make_engine(url)
-    password_hash = hash_password(PASSWORD)
-    with Session(engine) as session, session.begin():
-        for user_id, (role, department) in USERS.items():
-            session.add(
-                UserRow(
-                    user_id=user_id,
-                    name=user_id,
-                    role=role,
-                    department=department,
-                    password_hash=password_hash,
-                    created_at=datetime.now(UTC),
-                )
-            )
+    add_users(engine, USERS)
     engine.dispose()
     server = ServerProcess(url, tmp_path / "server")
     server.start()

@@ -162,3 +162,29 @@ async def test_queues_let_go_of_cases_that_moved_on(
         assert "未经中心库确认" not in status
     await asyncio.sleep(0)
     http.client.close()
+
+
+async def test_a_seat_is_not_told_of_its_own_steps_as_news(
+    central: EmbeddedServer, tmp_path: Path
+) -> None:
+    """The desk signs: the agent whose case it is gets "已派单 → 办理中"; the desk, which did
+    it, gets only its own "已提交" (the feed's echo of its own step is no news)."""
+    http = Http(central.url)
+    case = http.case(DISPATCH)
+    seat = Seat(central.url, "cgj01", PASSWORD, tmp_path / "desk")
+    await seat.api.login()
+    seat.logged_in_online()
+    app = make_app(Settings(data_dir=tmp_path / "ui"), seat)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        await wait_for(lambda: case["uuid"] in shown(screen))
+        app.open_case(case["uuid"])
+        await pilot.pause(0.3)
+        await pilot.press("1")  # 签收
+        await wait_for(lambda: seat.status.outbox == 0 and seat.case(case["uuid"]) is not None)
+        await wait_for(lambda: seat.case(case["uuid"]).case.status == "in_progress")  # type: ignore[union-attr]
+        await pilot.pause(1.0)  # the feed's echo has come by now
+        assert [t for t in toasts(app) if "→" in t] == []
+        assert any("已提交" in t for t in toasts(app))
+    http.client.close()
