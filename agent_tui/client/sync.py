@@ -319,10 +319,13 @@ class SyncEngine:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
                 self._wake.clear()
-            except ApiError as exc:
+            except ApiError as exc:  # refused for now (429, 503 busy): back off, but a new
+                # command of the agent's tries again at once
                 self._stop_reader()
                 self._publish(last_error=exc.message)
-                await asyncio.sleep(self.backoff.next_delay())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.backoff.next_delay())
+                self._wake.clear()
         self._stop_reader()
 
     async def _heartbeat(self) -> None:
