@@ -7,12 +7,12 @@ F4); a case opens over them (Enter in a queue, or the command palette, Ctrl+P). 
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -27,6 +27,7 @@ from agent_tui.screens.help import HelpScreen
 from agent_tui.screens.login import LoginScreen
 from agent_tui.screens.palette import PROVIDERS
 from agent_tui.widgets import compositor
+from agent_tui.widgets.collector import IdleCollector
 from agent_tui.widgets.times import display_zone, set_display_zone
 
 # Only the login form (and help) are imported to paint the first screen; the rest — the wire
@@ -126,6 +127,8 @@ class AgentTUI(App[None]):
         #: The seat's news (cases changed, sync status, refused commands) for whichever screen
         #: or widget follows it (``widgets.seat_events.follow_seat``).
         self.seat_events: Signal[SeatEvent] = Signal(self, "seat-events")
+        #: Full garbage collections between keystrokes, not during them (``widgets.collector``).
+        self.collector = IdleCollector()
 
     def on_mount(self) -> None:
         if self.settings.keymap:
@@ -142,9 +145,10 @@ class AgentTUI(App[None]):
             self.switch_mode("lookup")
 
     def _load_reference(self) -> None:
-        """Reference data and the search indexes (once), then ``gc.freeze``: the indexes are
-        hundreds of thousands of long-lived objects that a full collection would otherwise walk
-        again and again while the agent types (pauses of 0.3–1.5 s, docs/benchmarks.md)."""
+        """Reference data and the search indexes (once), then the collector takes over: the
+        indexes are frozen (hundreds of thousands of long-lived objects that a full collection
+        would otherwise walk again and again while the agent types, pauses of 0.3–1.5 s,
+        docs/benchmarks.md) and full collections wait for a pause in the typing."""
         if hasattr(self, "entry_context"):
             return
         from agent_tui.data.addresses import build_address_index, read_address_csv
@@ -171,7 +175,17 @@ class AgentTUI(App[None]):
             calendar=default_calendar(self.settings.calendar_overrides),
             router=Router(ref.categories, ref.departments),
         )
-        gc.freeze()
+        self._collect_between_keys()
+
+    def _collect_between_keys(self) -> None:
+        if not self.collector.running:
+            self.collector.start()  # collects and freezes what start-up built
+            self.set_interval(0.25, self.collector.tick, name="idle-collector")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.touch()
+        await super().on_event(event)
 
     def _logged_in(self, login: Login | None) -> None:
         if login is None:
@@ -374,6 +388,7 @@ class AgentTUI(App[None]):
             )
 
     async def on_unmount(self) -> None:
+        self.collector.stop()
         if self.seat is not None:
             await self.seat.stop()
 

@@ -29,7 +29,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Label,
     Static,
@@ -47,6 +46,7 @@ from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.rules import short_deadline
 from agent_tui.i18n import N_, t
 from agent_tui.widgets.case_table import countdown, local, short
+from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
 from agent_tui.widgets.tables import Cell, fill_table
@@ -190,7 +190,7 @@ class BoardScreen(Screen[None]):
                                 id=f"board-{key}", cursor_type="row", zebra_stripes=True
                             )
         yield SeatBar(self.seat)
-        yield Footer()
+        yield SteadyFooter()
 
     @staticmethod
     def _hour_chart() -> Any:
@@ -638,7 +638,7 @@ class TextScreen(ModalScreen[None]):
         with Vertical(id="text-box"):
             yield Label(self._title, classes="section-title")
             yield TextArea(self._text, read_only=True, id="text-body")
-        yield Footer()
+        yield SteadyFooter()
 
     def action_close(self) -> None:
         self.dismiss()
@@ -684,7 +684,7 @@ class KpiCasesScreen(Screen[None]):
         yield Header()
         yield Static("", id="kpi-head")
         yield DataTable(id="kpi-cases", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = self.heading

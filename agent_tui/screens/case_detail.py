@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from agent_tui import wire
 from agent_tui.client.model import CachedCase, CaseView, HeldCommand, domain_case
@@ -31,6 +31,7 @@ from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.screens.step_form import NOT_ASKED, StepForm
 from agent_tui.widgets.case_table import local, number_of, short
+from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, SeatCommandsHeld, follow_seat
 from agent_tui.widgets.timeline import Timeline, TimelineEvent
@@ -163,6 +164,9 @@ class CaseScreen(Screen[None]):
         self.actions: list[Action] = []
         self.events: list[wire.EventPublic] | None = None
         self._events_version = -1  # the case version the timeline was read at
+        #: The version being read now: reading refreshes the seat's cache, which tells this
+        #: screen the case changed; without this it read again, and again (~100 reads a second).
+        self._reading_version = -1
         #: The other cases of its related group (关联工单), and whether steps go to them too.
         self.related: list[CachedCase] = []
         self.together = True
@@ -183,7 +187,7 @@ class CaseScreen(Screen[None]):
                 yield Static("", id="case-conflict")
                 yield Static("", id="case-status", classes="hint")
         yield SeatBar(self.seat)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#case-main", VerticalScroll).focus()  # the keys scroll the case
@@ -254,7 +258,8 @@ class CaseScreen(Screen[None]):
         self._show_conflict()
         self._show_timeline()
         self.refresh_bindings()
-        if self._events_version != case.version and cached.confirmed:
+        if cached.confirmed and case.version not in (self._events_version, self._reading_version):
+            self._reading_version = case.version
             self.action_reload()  # a newer version than the timeline: read its events
 
     @work(exclusive=True, group="case-fetch", exit_on_error=False)
@@ -264,13 +269,14 @@ class CaseScreen(Screen[None]):
         try:
             case = await self.seat.fetch_case(self.case_uuid)
         except SeatError as exc:
+            self._reading_version = -1  # read again at the next change (or Ctrl+R)
             self.query_one("#case-status", Static).update(
                 t("显示本机缓存，办理过程需联网读取（{error}）", error=exc.message)
             )
             return
-        await self.seat.refresh_group(case.uuid, case.related_to)
         self.events = list(case.events or [])
         self._events_version = case.version
+        await self.seat.refresh_group(case.uuid, case.related_to)
         self.query_one("#case-status", Static).update("")
         self.refresh_case()
 

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import Checkbox, DataTable, Header, Input, Label, Static, TextArea
 
 from agent_tui import wire
 from agent_tui.client.model import CachedCase
@@ -47,6 +47,7 @@ from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, either, english, t
 from agent_tui.widgets.case_table import local, number_of, short
 from agent_tui.widgets.choice import ChoiceBar
+from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.hits import address_hits, category_hits, department_hit, department_hits
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
@@ -187,7 +188,7 @@ class CaseEntryScreen(Screen[None]):
                     yield Static("", id="related")
         if self.seat is not None:
             yield SeatBar(self.seat)
-        yield Footer()
+        yield SteadyFooter()
 
     def _field(self, label: str, widget: Any) -> ComposeResult:
         with Vertical(classes="cell"):

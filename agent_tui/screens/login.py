@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from agent_tui.client.last_login import LoginForm, remembered_login
 from agent_tui.i18n import N_, t
+from agent_tui.widgets.footer import SteadyFooter
 
 if TYPE_CHECKING:
     from agent_tui.client.session import Login  # noqa: F401 (named in the base class below)
@@ -53,7 +54,7 @@ class LoginScreen(Screen["Login"]):
                 yield Static("", id=f"login-{field}-error", classes="field-error")
             yield Static(self.form.hint, id="login-hint", classes="hint")
             yield Static("", id="login-status", classes="hint")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = t("驻马店 12345 · 登录")

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData
@@ -21,6 +21,7 @@ from agent_tui.domain.address import AddressEntry, AddressIndex
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry
 from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, t
+from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.hits import address_hits, category_hits, knowledge_hits
 from agent_tui.widgets.search_list import Hit, SearchList
 from agent_tui.widgets.seat_bar import SeatBar
@@ -211,7 +212,7 @@ class LookupScreen(Screen[None]):
             yield Static("", id="lookup-detail")
         if self.seat is not None:
             yield SeatBar(self.seat)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = t("驻马店 12345 · 资料查询")

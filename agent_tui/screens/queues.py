@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData
@@ -29,6 +29,7 @@ from agent_tui.domain.case import Role
 from agent_tui.domain.queues import QUEUE_SETS, QueueDef
 from agent_tui.i18n import N_, t
 from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, local, short
+from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
 from agent_tui.widgets.tables import Cell, fill_table
@@ -131,7 +132,7 @@ class QueueScreen(Screen[None]):
             yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="queue-status", classes="hint")
         yield SeatBar(self.seat)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = t("驻马店 12345 · 工单队列")

@@ -188,3 +188,38 @@ async def test_a_seat_is_not_told_of_its_own_steps_as_news(
         assert [t for t in toasts(app) if "→" in t] == []
         assert any("已提交" in t for t in toasts(app))
     http.client.close()
+
+
+async def test_an_open_case_is_read_once_per_version(
+    central: EmbeddedServer, tmp_path: Path
+) -> None:
+    """An open case screen reads the case's timeline from the store once for each version it
+    sees, not in a loop (reading it refreshed the cache, which told the screen to read again:
+    ~30 reads a second for as long as the case stayed open)."""
+    http = Http(central.url)
+    seat = Seat(central.url, "agent01", PASSWORD, tmp_path / "seat")
+    await seat.api.login()
+    seat.logged_in_online()
+    case = http.case(DISPATCH)
+    app = make_app(Settings(data_dir=tmp_path / "ui"), seat)
+    reads: list[str] = []
+    fetch = seat.fetch_case
+
+    async def counted(uuid: str) -> Any:
+        reads.append(uuid)
+        return await fetch(uuid)
+
+    seat.fetch_case = counted  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: seat.case(case["uuid"]) is not None, 5)
+        app.open_case(case["uuid"])
+        await wait_for(lambda: len(reads) >= 1, 5)
+        await asyncio.sleep(2)
+        assert len(reads) <= 2, f"{len(reads)} reads of one unchanged case in 2 s"
+        count = len(reads)
+        http.call_step(case, "sign", "cgj01")  # a new version: read once more
+        await wait_for(lambda: len(reads) > count, 3)
+        await asyncio.sleep(1.5)
+        assert len(reads) <= count + 2
+        await pilot.pause()
+    http.client.close()
