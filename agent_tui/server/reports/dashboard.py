@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from agent_tui import wire as S
-from agent_tui.domain.case import OPEN_STATUSES, Status, SupervisionLevel
+from agent_tui.domain.case import OPEN_STATUSES, Status
 from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.rules import FINISHED_STATUSES
 from agent_tui.server.context import StoreContext
@@ -107,7 +107,6 @@ class LeadBoard:
             by_hour, by_type = _volume_today(session, visible, day_start)
             seats = self.seats.statuses(session, now, viewer)
             urges = _urges_today(session, visible, day_start)
-            hotspots = _with_supervised(session, self.hotspots.hotspots(viewer))
         # The tiles ready within ``kpi_wait_seconds`` (together); the others are named pending
         # and come with a later answer (their replays go on meanwhile).
         tiles, pending = [], []
@@ -145,7 +144,7 @@ class LeadBoard:
             volume_by_type=by_type,
             kpis=tiles,
             kpis_pending=pending,
-            hotspots=hotspots,
+            hotspots=self.hotspots.current(viewer),
             urges_today=urges,
         )
 
@@ -160,26 +159,6 @@ def _urges_today(session: Session, visible: Any, day_start: datetime) -> dict[st
         .group_by(col(CaseRow.department))
     ).all()
     return {department: int(n) for department, n in rows}
-
-
-def _with_supervised(session: Session, hotspots: list[S.Hotspot]) -> list[S.Hotspot]:
-    """The hot spots (cached) with their open cases under supervision now (read fresh: a
-    hot spot supervised a moment ago says so at once, and a repeat supervises none again)."""
-    uuids = {u for h in hotspots for u in h.open_cases}
-    if not uuids:
-        return hotspots
-    supervised = set(
-        session.execute(
-            sa.select(col(CaseRow.uuid)).where(
-                col(CaseRow.uuid).in_(sorted(uuids)),
-                col(CaseRow.supervision) >= int(SupervisionLevel.SUPERVISED),
-            )
-        ).scalars()
-    )
-    return [
-        h.model_copy(update={"supervised": [u for u in h.open_cases if u in supervised]})
-        for h in hotspots
-    ]
 
 
 def _aware(value: datetime | None) -> datetime | None:
