@@ -22,14 +22,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("urges", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("last_urged_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("supplements", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("cases", sa.Column("urges", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("cases", sa.Column("last_urged_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "cases", sa.Column("supplements", sa.Integer(), nullable=False, server_default="0")
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("supplements")
-        batch.drop_column("last_urged_at")
-        batch.drop_column("urges")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of ``cases`` would drop
+    # the table the audit log's rows point at, which the foreign keys refuse.
+    for column in ("supplements", "last_urged_at", "urges"):
+        op.drop_column("cases", column)
