@@ -24,7 +24,7 @@ from agent_tui import wire
 from agent_tui.client.model import CachedCase, CaseView, HeldCommand, domain_case
 from agent_tui.client.seat import Seat, SeatError, StepRefused
 from agent_tui.data.reference import ReferenceData
-from agent_tui.domain.case import Role, Satisfaction, Status
+from agent_tui.domain.case import OPEN_STATUSES, Role, Satisfaction, Status
 from agent_tui.domain.lifecycle import (
     REPEAT_CALL_STEPS,
     Step,
@@ -158,6 +158,7 @@ class CaseScreen(Screen[None]):
             "repeat_call('urge')",
             "催办",
             tooltip="重复来电：记下来电人所说，催承办单位（已办结的：可重办时重办）",
+            show=False,  # no room in the Footer at 100 columns: the pane names it
             id="case.urge",
         ),
         Binding(
@@ -165,6 +166,7 @@ class CaseScreen(Screen[None]):
             "repeat_call('supplement')",
             "补充",
             tooltip="重复来电：给在办工单补充来电人提供的新情况",
+            show=False,  # no room in the Footer at 100 columns: the pane names it
             id="case.supplement",
         ),
     ]
@@ -354,6 +356,13 @@ class CaseScreen(Screen[None]):
             text = t("（当前状态下本角色无可办理步骤）")
         else:
             text = "\n".join(f"[b]{i}[/b]  {t(a.label)}" for i, a in enumerate(self.actions, 1))
+        case = self.case
+        if (
+            case is not None
+            and case.status in OPEN_STATUSES
+            and self.check_action("repeat_call", ())
+        ):
+            text += "\n" + t("重复来电：F7 催办 · F8 补充")
         self.query_one("#case-steps", Static).update(text)
 
     def _together(self, action: Action | None = None) -> list[CachedCase]:

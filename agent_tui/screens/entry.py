@@ -112,6 +112,7 @@ class CaseEntryScreen(Screen[None]):
             "repeat_call('urge')",
             "催办",
             tooltip="重复来电：来电历史中所选的在办工单记一次催办（已办结的：可重办时重办）",
+            show=False,  # no room in the Footer at 100 columns: the pane names it
             id="entry.urge",
         ),
         Binding(
@@ -119,6 +120,7 @@ class CaseEntryScreen(Screen[None]):
             "repeat_call('supplement')",
             "补充",
             tooltip="重复来电：给来电历史中所选的在办工单补充新情况",
+            show=False,  # no room in the Footer at 100 columns: the pane names it
             id="entry.supplement",
         ),
     ]
