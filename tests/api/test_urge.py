@@ -111,9 +111,7 @@ def test_a_retried_urge_is_applied_once(http: Api) -> None:
 
 
 @pytest.mark.parametrize("status", [Status.RESOLVED, Status.ARCHIVED, Status.CALLBACK_PENDING])
-def test_a_closed_case_refuses_a_repeat_call_with_a_readable_409(
-    http: Api, status: Status
-) -> None:
+def test_a_closed_case_refuses_a_repeat_call_with_a_readable_409(http: Api, status: Status) -> None:
     case = case_in(http, status)
     for s in (Step.URGE, Step.SUPPLEMENT):
         body = {"command_id": str(uuid.uuid4()), "version": case["version"], "reason": SAID}

@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from agent_tui.app import AgentTUI, make_app
 from agent_tui.client.seat import Seat
 from agent_tui.config import Settings
+from agent_tui.domain.lifecycle import Step
 from agent_tui.screens.board import BoardScreen
 from agent_tui.screens.case_detail import CaseScreen
 from agent_tui.screens.entry import CaseEntryScreen
@@ -132,7 +133,17 @@ async def test_a_closed_case_is_not_urged_and_a_dissatisfied_one_is_reopened(
     central: EmbeddedServer, central_store: Store, tmp_path: Path
 ) -> None:
     http = Http(central.url)
-    answered = http.case(("resolve", "agent01", {"result": "已告知办理流程", "sample_callback": False}))
+    answered = http.case(
+        ("resolve", "agent01", {"result": "已告知办理流程", "sample_callback": False})
+    )
+    dissatisfied = http.case(
+        DISPATCH,
+        ("sign", "cgj01", {}),
+        ("reply", "cgj01", {"result": "已清理"}),
+        ("review_pass", "agent01", {}),
+        ("callback", "agent01", {"reached": True}),
+        ("rate", "agent01", {"satisfaction": "dissatisfied"}),
+    )
     async with running(central, tmp_path, "agent01") as t:
         agent = t["agent01"]
         with agent.context():
@@ -141,6 +152,19 @@ async def test_a_closed_case_is_not_urged_and_a_dissatisfied_one_is_reopened(
             await agent.pilot.press("f7")
             await wait_for(lambda: any("不能催办或补充" in x for x in agent.toasts()))
             assert isinstance(agent.app.screen, CaseScreen)  # no form: nothing to urge
+            await agent.pilot.press("escape")
+            # Rated dissatisfied, with a department: F7 opens 重办 instead.
+            agent.app.open_case(dissatisfied["uuid"])
+            await wait_for(lambda: isinstance(agent.app.screen, CaseScreen))
+            await agent.pilot.press("f7")
+            await wait_for(lambda: isinstance(agent.app.screen, StepForm))
+            form = agent.app.screen
+            assert isinstance(form, StepForm) and form.step is Step.REOPEN
+            await agent.pilot.press(*"来电人说问题仍在", "enter")
+        await wait_for(
+            lambda: central_store.get_case(LEAD, dissatisfied["uuid"]).status == "in_progress"
+        )
+    assert central_store.get_case(LEAD, dissatisfied["uuid"]).urges == 0
     assert central_store.get_case(LEAD, answered["uuid"]).urges == 0
     http.client.close()
 
