@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App
@@ -122,8 +122,9 @@ class AgentTUI(App[None]):
         self.login_form = login
         #: The time every screen shows and computes deadlines from (tests freeze it).
         self.clock = clock or (lambda: datetime.now(UTC))
-        #: Status and supervision level of the cases that concern this user (for toasts).
-        self._watched: dict[str, tuple[Status, int]] = {}
+        #: Status, supervision level, urges and supplements of the cases that concern this
+        #: user (for toasts).
+        self._watched: dict[str, tuple[Status, int, int, int]] = {}
         #: The seat's news (cases changed, sync status, refused commands) for whichever screen
         #: or widget follows it (``widgets.seat_events.follow_seat``).
         self.seat_events: Signal[SeatEvent] = Signal(self, "seat-events")
@@ -215,7 +216,7 @@ class AgentTUI(App[None]):
             lambda: QueueScreen(seat, ctx.reference, self.open_case, self.open_drafts),
         )
         self._watched = {
-            c.uuid: (c.case.status, int(c.case.supervision))
+            c.uuid: _watch(c.case)
             for c in seat.recent(limit=2000)
             if self._concerns_me(c.case.agent, c.case.department)
         }
@@ -293,11 +294,13 @@ class AgentTUI(App[None]):
         new_to_sign: list[str] = []
         moved: list[tuple[str, Status, Status]] = []
         supervised: list[str] = []
+        urged: list[str] = []
+        supplemented: list[str] = []
         for case in event.cases:
             if not self._concerns_me(case.agent, case.department):
                 continue
             before = self._watched.get(case.uuid)
-            self._watched[case.uuid] = (case.status, int(case.supervision))
+            self._watched[case.uuid] = _watch(case)
             if case.uuid in event.own:
                 continue  # this seat did it: the screen that did it already said so
             if before is None:
@@ -308,6 +311,10 @@ class AgentTUI(App[None]):
                 moved.append((case.number, before[0], case.status))
             if int(case.supervision) > before[1]:
                 supervised.append(case.number)
+            if case.urges > before[2]:
+                urged.append(case.number)
+            if case.supplements > before[3]:
+                supplemented.append(case.number)
         if new_to_sign:
             self.notify(
                 t("{count} 件新派单待签收", count=len(new_to_sign))
@@ -339,6 +346,26 @@ class AgentTUI(App[None]):
                 if len(supervised) == 1
                 else t("督办"),
                 severity="warning",
+            )
+
+        if urged:  # the caller rang again: the desk sees which case (it rises in the queue)
+            self.notify(
+                t("催办：{number}", number=urged[0])
+                if len(urged) == 1
+                else t("{count} 件工单被催办：{numbers}", count=len(urged), numbers=_list(urged)),
+                title=t("催办"),
+                severity="warning",
+            )
+        if supplemented:
+            self.notify(
+                t("补充：{number}", number=supplemented[0])
+                if len(supplemented) == 1
+                else t(
+                    "{count} 件工单有补充材料：{numbers}",
+                    count=len(supplemented),
+                    numbers=_list(supplemented),
+                ),
+                title=t("补充"),
             )
 
     # -- navigation -----------------------------------------------------------------------------
@@ -401,8 +428,21 @@ class AgentTUI(App[None]):
 
 def _numbers(moved: list[tuple[str, Status, Status]], shown: int = 3) -> str:
     """``ZMD-…-0041、ZMD-…-0042 等``: the first few case numbers of a batch."""
-    numbers = t("、").join(number for number, _b, _n in moved[:shown])
-    return numbers + (t(" 等") if len(moved) > shown else "")
+    return _list([number for number, _b, _n in moved], shown)
+
+
+def _list(numbers: list[str], shown: int = 3) -> str:
+    return t("、").join(numbers[:shown]) + (t(" 等") if len(numbers) > shown else "")
+
+
+def _watch(case: Any) -> tuple[Status, int, int, int]:
+    """What the toasts compare: status, supervision, urges (催办), supplements (补充)."""
+    return (
+        case.status,
+        int(case.supervision),
+        int(getattr(case, "urges", 0)),
+        int(getattr(case, "supplements", 0)),
+    )
 
 
 def key_rows() -> list[KeyRow]:

@@ -181,6 +181,10 @@ class CasePublic(BaseModel):
     reopens: int
     supervision: int
     archived_at: datetime | None
+    #: Repeat calls about the open case: urges (催办) and when the last came; supplements (补充).
+    urges: int = 0
+    last_urged_at: datetime | None = None
+    supplements: int = 0
     version: int
     updated_at: datetime
     #: The group of related cases it belongs to (its first case's uuid); "" when not linked.
@@ -232,6 +236,9 @@ def domain_case(public: CasePublic) -> Case:
         reopens=public.reopens,
         supervision=SupervisionLevel(public.supervision),
         archived_at=public.archived_at,
+        urges=public.urges,
+        last_urged_at=public.last_urged_at,
+        supplements=public.supplements,
         version=public.version,
     )
 
@@ -252,6 +259,15 @@ class StepBody(Strict):
 
 
 class ReasonBody(StepBody):
+    reason: Reason
+
+
+class RepeatCallBody(StepBody):
+    """A repeat call about an open case: an urge (催办, ``reason``: what the caller said) or a
+    supplement (补充, ``reason``: the information added). ``version`` is the version the seat
+    saw; the store adds the call to the case as it is now (it decides nothing about the case,
+    so a newer version is no conflict), and refuses it (409) once the case is closed."""
+
     reason: Reason
 
 
@@ -307,6 +323,8 @@ STEP_BODIES: dict[Step, type[StepBody]] = {
     Step.CALLBACK: CallbackBody,
     Step.RATE: RateBody,
     Step.REOPEN: ReasonBody,
+    Step.URGE: RepeatCallBody,
+    Step.SUPPLEMENT: RepeatCallBody,
     Step.REMIND: StepBody,
     Step.SUPERVISE: ReasonBody,
     Step.NOTICE: StepBody,
@@ -407,6 +425,9 @@ class Hotspot(BaseModel):
     last_24h: int
     baseline_per_day: float  # mean daily count over the 7 days before the last 24 h
     open_cases: list[str]  # uuids of its open cases (for "supervise all", max 50)
+    #: Those of ``open_cases`` already under supervision (督办 or higher), read fresh with
+    #: every dashboard (the hot spots themselves are cached): a repeat supervises none of them.
+    supervised: list[str] = Field(default_factory=list)
     rule: str  # the rule in plain Chinese, e.g. "24小时内 5 件，前7日日均 0.6 件"
 
 
@@ -431,6 +452,8 @@ class Dashboard(BaseModel):
     #: Periods whose tile is still being computed (a first replay takes seconds at 1M cases).
     kpis_pending: list[str] = Field(default_factory=list)
     hotspots: list[Hotspot]
+    #: Urges (催办, repeat calls) today by the case's lead department ("" not dispatched).
+    urges_today: dict[str, int] = Field(default_factory=dict)
 
 
 class RatioOut(BaseModel):

@@ -51,6 +51,9 @@ class PendingCase:
     refusal_reason: ClassVar[str] = ""
     satisfaction: ClassVar[Satisfaction | None] = None
     supervision: ClassVar[int] = 0
+    urges: ClassVar[int] = 0
+    last_urged_at: ClassVar[datetime | None] = None
+    supplements: ClassVar[int] = 0
     events: ClassVar[list[wire.EventPublic] | None] = None
     handling_deadline: ClassVar[datetime | None] = None
     sign_deadline: ClassVar[datetime | None] = None

@@ -187,6 +187,17 @@ def replay(case: DemoCase) -> tuple[Case, list[Event]]:
 
 # --- content ------------------------------------------------------------------------------------
 
+_URGE_TEXTS = (
+    "来电人称反映已过去好几天，仍无人处理，要求尽快解决",
+    "来电人再次来电催办，情况仍未改善",
+    "来电人说问题越来越严重，请承办单位尽快到现场",
+)
+_SUPPLEMENT_TEXTS = (
+    "来电人补充：晚上八点以后情况最明显",
+    "来电人补充了具体位置：靠近路口的第三家门面",
+    "来电人补充：附近居民也可以作证",
+)
+
 # Templates per category leaf: (code, weight, templates). Placeholders: {place} (a road, crossing
 # or landmark with a direction, or a village), {village} (a village or community by name),
 # {community} (an urban 社区), {estate} (a 小区 in a 社区: 中山街社区幸福家园小区), {county}.
@@ -1003,6 +1014,7 @@ class _Generator:
             at = s.at + self._reply_delay(s, cls)
             if not fast:
                 at = _office_hours(at, rng)
+            self._repeat_calls(s, plan, at)
             s.step(
                 Status.REPLIED,
                 self._dept_command(
@@ -1024,6 +1036,25 @@ class _Generator:
                 continue
             s.step(Status.CALLBACK_PENDING, self._centre(Step.REVIEW_PASS, review_at))
             return
+
+    def _repeat_calls(self, s: _Script, plan: _Plan, reply_at: datetime) -> None:
+        """The caller rings again while the department works (催办 ~5%, 补充 ~2%), between now
+        and the reply. A generator of its own: the draws of every other step stay as they were
+        (the demo's figures and the tests built on them do not move)."""
+        rng = random.Random(f"repeat:{plan.agent}:{s.at.isoformat()}:{reply_at.isoformat()}")
+        roll = rng.random()
+        if roll >= 0.07:
+            return
+        step, texts = (
+            (Step.URGE, _URGE_TEXTS) if roll < 0.05 else (Step.SUPPLEMENT, _SUPPLEMENT_TEXTS)
+        )
+        at = s.at + (reply_at - s.at) * rng.uniform(0.3, 0.9)
+        if at <= s.at + timedelta(minutes=1) or at >= reply_at - timedelta(minutes=1):
+            return
+        if at > self.now:
+            return  # not yet: the script must not stop here
+        actor = rng.choice(self.agents)
+        s.step(s.status, Command(step, actor, Role.AGENT, at, reason=rng.choice(texts)))
 
     def _reply_text(self, plan: _Plan, department: str) -> str:
         dept = self.world.ref.department(department)

@@ -226,6 +226,10 @@ class Case:
     reopens: int = 0
     supervision: SupervisionLevel = SupervisionLevel.NONE
     archived_at: datetime | None = None
+    # repeat calls about the open case (催办 by the citizen, 补充 information)
+    urges: int = 0
+    last_urged_at: datetime | None = None
+    supplements: int = 0
     version: int = 0
 
     @property

@@ -53,6 +53,8 @@ class Step(LabelledEnum):
     CALLBACK = "callback", "回访"
     RATE = "rate", "评价"
     REOPEN = "reopen", "重办"
+    URGE = "urge", "来电催办"
+    SUPPLEMENT = "supplement", "补充"
     REMIND = "remind", "催办"
     SUPERVISE = "supervise", "督办"
     NOTICE = "notice", "督办通报"
@@ -66,6 +68,13 @@ SUPERVISORS = frozenset({Role.LEAD, Role.SYSTEM})
 
 #: Steps that never change the status (supervision runs beside the lifecycle).
 SUPERVISION_STEPS = frozenset({Step.REMIND, Step.SUPERVISE, Step.NOTICE, Step.PUBLIC_NOTICE})
+#: A repeat call about an open case (重复来电): the caller urges it (催办) or adds information
+#: (补充). They add to the case and decide nothing about it, so they never conflict with a step
+#: taken meanwhile: the store adds them to the case as it is now, whatever version the seat saw
+#: (still only while the case is open). The seat gives them their own keys, not a digit.
+REPEAT_CALL_STEPS = frozenset({Step.URGE, Step.SUPPLEMENT})
+#: The text a repeat call carries (what the caller said; the information added).
+NOTE_MAX = REASON_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,8 @@ RULES: Mapping[Step, Rule] = {
     Step.CALLBACK: Rule(frozenset({Status.CALLBACK_PENDING}), CENTRE),
     Step.RATE: Rule(frozenset({Status.CALLED_BACK}), CENTRE),
     Step.REOPEN: Rule(frozenset({Status.RATED}), CENTRE),
+    Step.URGE: Rule(OPEN_STATUSES, CENTRE),
+    Step.SUPPLEMENT: Rule(OPEN_STATUSES, CENTRE),
     Step.REMIND: Rule(OPEN_STATUSES, SUPERVISORS),
     Step.SUPERVISE: Rule(OPEN_STATUSES, frozenset({Role.LEAD})),
     Step.NOTICE: Rule(OPEN_STATUSES, SUPERVISORS),
@@ -450,9 +461,30 @@ def _reopen(case: Case, cmd: Command) -> Case:
     )
 
 
+def _need_note(cmd: Command, message: str, message_en: str) -> None:
+    _need(cmd.reason.strip(), "reason", message, message_en)
+    if len(cmd.reason) > NOTE_MAX:
+        raise ValidationFailed(
+            [FieldError("reason", "too_long", f"最多 {NOTE_MAX} 个字", f"At most {NOTE_MAX}")]
+        )
+
+
+def _urge(case: Case, cmd: Command) -> Case:
+    _need_note(cmd, "请填写来电人所说（催办内容）", "What the caller said is required")
+    return replace(case, urges=case.urges + 1, last_urged_at=cmd.at)
+
+
+def _supplement(case: Case, cmd: Command) -> Case:
+    _need_note(cmd, "请填写补充内容", "The additional information is required")
+    return replace(case, supplements=case.supplements + 1)
+
+
 def _raise_supervision(level: SupervisionLevel) -> Callable[[Case, Command], Case]:
     def step(case: Case, cmd: Command) -> Case:
         if cmd.step is Step.SUPERVISE:
+            if case.supervision >= SupervisionLevel.SUPERVISED:
+                # Supervised once: a second 督办 (a hot spot supervised again) adds nothing.
+                raise _illegal(case, cmd, "已在督办中", "already under supervision")
             _need_reason(cmd)
         return replace(case, supervision=max(case.supervision, level))
 
@@ -480,6 +512,8 @@ HANDLERS: Mapping[Step, Callable[[Case, Command], Case]] = {
     Step.CALLBACK: _callback,
     Step.RATE: _rate,
     Step.REOPEN: _reopen,
+    Step.URGE: _urge,
+    Step.SUPPLEMENT: _supplement,
     Step.REMIND: _raise_supervision(SupervisionLevel.REMINDED),
     Step.SUPERVISE: _raise_supervision(SupervisionLevel.SUPERVISED),
     Step.NOTICE: _raise_supervision(SupervisionLevel.NOTICE),
@@ -501,6 +535,15 @@ def check(case: Case, cmd: Command) -> None:
             role=cmd.role.label,
             why=f"只有{allowed}可以执行此步骤",
             why_en=f"only {', '.join(sorted(r.value for r in rule.roles))} may do this",
+        )
+    if case.status not in rule.sources and cmd.step in REPEAT_CALL_STEPS:
+        raise _illegal(
+            case,
+            cmd,
+            "工单已办结，不能催办或补充"
+            + ("；不满意的可重办" if Step.REOPEN in available_steps(case, cmd.role) else "")
+            + "（或重新受理为新工单）",
+            "the case is closed: reopen it where allowed, or register a new case",
         )
     if case.status not in rule.sources:
         allowed = "、".join(sorted(s.label for s in rule.sources))
@@ -546,5 +589,21 @@ def available_steps(case: Case, role: Role, actor_department: str = "") -> list[
             case.satisfaction is not Satisfaction.DISSATISFIED or not case.department
         ):
             continue  # as ``_reopen`` refuses it: only a dissatisfied case with a department
+        if step is Step.SUPERVISE and already_supervised(case):
+            continue  # as ``_raise_supervision`` refuses it: supervised once
         steps.append(step)
     return steps
+
+
+def already_supervised(case: Case) -> bool:
+    """Under supervision (督办) already: a second 督办 is refused (``Step.SUPERVISE``)."""
+    return case.supervision >= SupervisionLevel.SUPERVISED
+
+
+def repeat_call_steps(case: Case, role: Role) -> list[Step]:
+    """What a repeat call about ``case`` may do for ``role`` now: urge and supplement while
+    the case is open; on a closed case, reopen (重办) where the lifecycle allows it (a rated,
+    dissatisfied case with a department); else nothing (a new case is registered)."""
+    if case.is_open:
+        return [s for s in (Step.URGE, Step.SUPPLEMENT) if role in RULES[s].roles]
+    return [s for s in available_steps(case, role) if s is Step.REOPEN]

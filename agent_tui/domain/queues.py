@@ -59,6 +59,8 @@ class QueueDef:
     overdue: bool = False
     #: Open cases due before now + this (the supervision queue: near and past the deadline).
     due_within: timedelta | None = None
+    #: Cases the caller urged (催办) come first, then the queue's order (the department desk).
+    urged_first: bool = False
 
     def holds(self, case: QueueFacts, user_id: str, now: datetime, tz: tzinfo = SHANGHAI) -> bool:
         """Whether ``case`` belongs in this queue for ``user_id`` at ``now``."""
@@ -82,7 +84,14 @@ class QueueDef:
         """``cases`` (QueueFacts) in the queue's order. By deadline: the deadline running now
         (the sign deadline of a case waiting to be signed), soonest first, then the earliest
         registered; oldest: the least recently touched first; newest: registered, newest
-        first. The number (then the uuid) settles ties, so every view orders alike."""
+        first. The number (then the uuid) settles ties, so every view orders alike. With
+        ``urged_first`` the urged cases (催办) come before the others, each part in that order."""
+        ordered = self._sort(cases)
+        if self.urged_first:  # a stable sort keeps each part in the queue's order
+            ordered.sort(key=lambda c: not getattr(c, "urges", 0))
+        return ordered
+
+    def _sort(self, cases: Sequence[Any]) -> list[Any]:
         if self.order == Order.DEADLINE:
             far = datetime.max.replace(tzinfo=SHANGHAI)
 
@@ -136,10 +145,14 @@ CALLBACKS = QueueDef("callbacks", (Status.CALLBACK_PENDING, Status.CALLED_BACK),
 OVERDUE = QueueDef("overdue", OPEN, order=Order.DEADLINE, overdue=True)
 SUPERVISION = QueueDef("supervision", OPEN, order=Order.DEADLINE, due_within=timedelta(hours=24))
 # The department desk (承办单位): the central store scopes every query to its department.
-INCOMING = QueueDef("incoming", (Status.DISPATCHED,), order=Order.DEADLINE)
-HANDLING = QueueDef("handling", (Status.IN_PROGRESS,), order=Order.DEADLINE)
+# Urged cases (催办: the caller rang again) first, then by deadline.
+INCOMING = QueueDef("incoming", (Status.DISPATCHED,), order=Order.DEADLINE, urged_first=True)
+HANDLING = QueueDef("handling", (Status.IN_PROGRESS,), order=Order.DEADLINE, urged_first=True)
 REQUESTED = QueueDef(
-    "requested", (Status.RETURN_REQUESTED, Status.EXTENSION_REQUESTED), order=Order.DEADLINE
+    "requested",
+    (Status.RETURN_REQUESTED, Status.EXTENSION_REQUESTED),
+    order=Order.DEADLINE,
+    urged_first=True,
 )
 ANSWERED = QueueDef("answered", (Status.REPLIED, Status.CALLBACK_PENDING, Status.CALLED_BACK))
 

@@ -38,11 +38,12 @@ from textual.widgets import (
 )
 
 from agent_tui import wire
+from agent_tui.client.model import domain_case
 from agent_tui.client.seat import Seat, SeatError
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import AppealType, Status
-from agent_tui.domain.lifecycle import Step
+from agent_tui.domain.lifecycle import Step, already_supervised
 from agent_tui.domain.rules import short_deadline
 from agent_tui.i18n import N_, t
 from agent_tui.widgets.case_table import countdown, local, short
@@ -166,6 +167,9 @@ class BoardScreen(Screen[None]):
         self.fetch_ms = 0.0
         self.render_ms = 0.0
         self.shown_at = 0.0  # perf_counter() when ``show`` finished (the benchmark paints after)
+        #: Cases this board queued a 督办 for (a repeat press skips them before the store
+        #: has confirmed the first; supervision only ever goes up).
+        self._supervising: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -398,18 +402,32 @@ class BoardScreen(Screen[None]):
         name: Callable[[str], str],
         table_id: str,
         first: str,
+        urges: dict[str, int] | None = None,
     ) -> None:
+        """Open cases by status group per department (or platform); with ``urges``, a last
+        column of today's urges (今日催办), where a department urged but with nothing open
+        still gets its row."""
         by: dict[str, dict[Status, int]] = defaultdict(lambda: defaultdict(int))
         for status, key, count in pairs:
             by[key][status] += count
+        for key in urges or {}:
+            by.setdefault(key, defaultdict(int))  # a row of its own
         rows: list[list[Cell]] = []
-        ordered = sorted(by.items(), key=lambda kv: -sum(kv[1].values()))
+        ordered = sorted(
+            by.items(), key=lambda kv: (-sum(kv[1].values()), -(urges or {}).get(kv[0], 0))
+        )
         for key, counts in ordered:
             cells = [sum(counts[s] for s in statuses) for _, statuses in STATUS_COLUMNS]
-            if not any(cells):
+            urged = (urges or {}).get(key, 0)
+            if not any(cells) and not urged:
                 continue
-            rows.append([name(key), *(str(c) if c else "·" for c in cells), str(sum(cells))])
+            row: list[Cell] = [name(key), *(str(c) if c else "·" for c in cells), str(sum(cells))]
+            if urges is not None:
+                row.append(Text(str(urged), style="bold yellow") if urged else "·")
+            rows.append(row)
         titles = [t(first), *(t(label) for label, _ in STATUS_COLUMNS), t("合计")]
+        if urges is not None:
+            titles.append(t("今日催办"))
         fill_table(self.query_one(table_id, DataTable), titles, rows)
 
     def _show_counts(self, d: wire.Dashboard) -> None:
@@ -418,6 +436,7 @@ class BoardScreen(Screen[None]):
             self._department,
             "#board-departments",
             N_("承办单位"),
+            d.urges_today,
         )
         self._counts(
             [(c.status, c.platform, c.count) for c in d.by_status_platform],
@@ -481,6 +500,7 @@ class BoardScreen(Screen[None]):
                     str(h.last_24h),
                     f"{h.baseline_per_day:.1f}",
                     str(len(h.open_cases)),
+                    self._supervised_text(h),
                     h.rule,
                 ]
             )
@@ -493,10 +513,24 @@ class BoardScreen(Screen[None]):
                 N_("24小时"),
                 N_("前7日日均"),
                 N_("在办"),
+                N_("督办"),
                 N_("规则"),
             )
         ]
         fill_table(self.query_one("#board-hotspots", DataTable), titles, rows)
+
+    def _supervised(self, hotspot: wire.Hotspot) -> set[str]:
+        """Its open cases under supervision: as the central store said, and those this board
+        has queued a 督办 for and the store has not confirmed yet."""
+        return set(hotspot.supervised) | (set(hotspot.open_cases) & self._supervising)
+
+    def _supervised_text(self, hotspot: wire.Hotspot) -> Cell:
+        done = len(self._supervised(hotspot))
+        if not hotspot.open_cases or not done:
+            return ""
+        if done >= len(hotspot.open_cases):
+            return Text(t("已督办"), style="bold green")
+        return t("已督办 {done}/{total}", done=done, total=len(hotspot.open_cases))
 
     # -- keys ----------------------------------------------------------------------------------
 
@@ -572,26 +606,44 @@ class BoardScreen(Screen[None]):
 
     @work(group="board-supervise", exit_on_error=False)
     async def _supervise(self, hotspot: wire.Hotspot) -> None:
-        """Each open case of the hot spot under supervision, through the outbox on the version
-        read now (a conflict is held like any other)."""
+        """Each open case of the hot spot not yet under supervision goes under it, through the
+        outbox on the version read now (a conflict is held like any other). A case is
+        supervised once: a hot spot already supervised only says so."""
+        place = hotspot.place or hotspot.county
+        todo = [u for u in hotspot.open_cases if u not in self._supervised(hotspot)]
+        if not todo:
+            self.notify(t("{place}：已在督办中", place=place), title=t("督办"))
+            return
         reason = t(
             "热点督办：{category} @ {place}，{rule}",
             category=self._category(hotspot.category),
-            place=hotspot.place or hotspot.county,
+            place=place,
             rule=hotspot.rule,
         )
-        queued = 0
-        for case_uuid in hotspot.open_cases:
+        self._supervising.update(todo)  # a second press meanwhile finds them taken
+        queued = already = 0
+        for case_uuid in todo:
             try:
                 await self.seat.fetch_case(case_uuid)
             except SeatError:
+                self._supervising.discard(case_uuid)
                 continue
             cached = self.seat.case(case_uuid)
             if cached is None:
+                self._supervising.discard(case_uuid)
+                continue
+            if already_supervised(domain_case(cached.case)):
+                already += 1  # supervised meanwhile (another lead, the clock's notice)
                 continue
             self.seat.take_step(cached, Step.SUPERVISE, {"reason": reason})
             queued += 1
-        self.notify(t("已将 {count} 件列入督办（待发送到中心库）", count=queued), title=t("督办"))
+        skipped = len(hotspot.open_cases) - len(todo) + already
+        message = t("已将 {count} 件列入督办（待发送到中心库）", count=queued)
+        if skipped:
+            message += t("；{count} 件已在督办中", count=skipped)
+        self.notify(message, title=t("督办"))
+        if self.data is not None:
+            self._show_hotspots(self.data)
 
     def _today(self) -> date:
         now: datetime = getattr(self.app, "clock", lambda: datetime.now(UTC))()

@@ -24,8 +24,13 @@ from agent_tui import wire
 from agent_tui.client.model import CachedCase, CaseView, HeldCommand, domain_case
 from agent_tui.client.seat import Seat, SeatError, StepRefused
 from agent_tui.data.reference import ReferenceData
-from agent_tui.domain.case import Role, Satisfaction, Status
-from agent_tui.domain.lifecycle import Step, available_steps
+from agent_tui.domain.case import OPEN_STATUSES, Role, Satisfaction, Status
+from agent_tui.domain.lifecycle import (
+    REPEAT_CALL_STEPS,
+    Step,
+    available_steps,
+    repeat_call_steps,
+)
 from agent_tui.domain.rules import short_deadline
 from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
@@ -37,8 +42,9 @@ from agent_tui.widgets.seat_events import SeatCasesChanged, SeatCommandsHeld, fo
 from agent_tui.widgets.timeline import Timeline, TimelineEvent
 from agent_tui.widgets.times import display_zone
 
-#: Steps the system takes on its own (clock jobs), never offered at a seat.
-NOT_AT_SEAT = frozenset({Step.REGISTER, Step.NOTICE, Step.PUBLIC_NOTICE})
+#: Steps the system takes on its own (clock jobs), never offered at a seat; and the repeat
+#: calls (催办, 补充), which have keys of their own (F7, F8), not a digit.
+NOT_AT_SEAT = frozenset({Step.REGISTER, Step.NOTICE, Step.PUBLIC_NOTICE}) | REPEAT_CALL_STEPS
 MAX_STEP_KEYS = 9
 
 
@@ -147,6 +153,22 @@ class CaseScreen(Screen[None]):
             "一并办理",
             tooltip="关联工单：同状态的是否随本件一并办理（开/关）",
             id="case.together",
+        ),
+        Binding(
+            "f7",
+            "repeat_call('urge')",
+            "催办",
+            tooltip="重复来电：记下来电人所说，催承办单位（已办结的：可重办时重办）",
+            show=False,  # no room in the Footer at 100 columns: the pane names it
+            id="case.urge",
+        ),
+        Binding(
+            "f8",
+            "repeat_call('supplement')",
+            "补充",
+            tooltip="重复来电：给在办工单补充来电人提供的新情况",
+            show=False,  # no room in the Footer at 100 columns: the pane names it
+            id="case.supplement",
         ),
     ]
 
@@ -321,6 +343,8 @@ class CaseScreen(Screen[None]):
             (N_("答复"), b.result),
             (N_("不予受理理由"), b.refusal_reason),
             (N_("满意度"), t(b.satisfaction.label) if b.satisfaction else ""),
+            (N_("催办"), _urges_text(b)),
+            (N_("补充"), t("{count} 次", count=b.supplements) if b.supplements else ""),
             (N_("诉求内容"), b.content),
         ]
         grid = Table.grid(padding=(0, 2))
@@ -338,6 +362,13 @@ class CaseScreen(Screen[None]):
             text = t("（当前状态下本角色无可办理步骤）")
         else:
             text = "\n".join(f"[b]{i}[/b]  {t(a.label)}" for i, a in enumerate(self.actions, 1))
+        case = self.case
+        if (
+            case is not None
+            and case.status in OPEN_STATUSES
+            and self.check_action("repeat_call", ())
+        ):
+            text += "\n" + t("重复来电：F7 催办 · F8 补充")
         self.query_one("#case-steps", Static).update(text)
 
     def _together(self, action: Action | None = None) -> list[CachedCase]:
@@ -427,6 +458,8 @@ class CaseScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("reapply", "discard"):
             return bool(self._held())
+        if action == "repeat_call":
+            return self.role in (Role.AGENT, Role.LEAD)  # the centre takes the calls
         if action == "together":
             return bool(self._together())
         return True
@@ -456,6 +489,16 @@ class CaseScreen(Screen[None]):
                 self._queue(action, (form, params))
 
         self.app.push_screen(StepForm(form, self.cached.case, self.ctx, self._now()), done)
+
+    def action_repeat_call(self, kind: str) -> None:
+        """F7 催办 / F8 补充 for a repeat call about this case: what the caller said, into the
+        outbox; a closed case offers 重办 where the lifecycle allows it."""
+        if self.cached is None:
+            return
+        if self._held():
+            self.notify(t("请先处理与中心库的冲突（Ctrl+Y 或 Ctrl+D）"), severity="warning")
+            return
+        repeat_call(self, self.seat, self.ctx, self.cached, Step(kind), self._now())
 
     def _queue(self, action: Action, last: tuple[Step, dict[str, Any]] | None) -> None:
         """Into the outbox, in order: the first on the version shown, the rest chained."""
@@ -500,3 +543,56 @@ class CaseScreen(Screen[None]):
 
     def _number(self) -> str:
         return number_of(self.cached.case) if self.cached else ""
+
+
+def _urges_text(case: CaseView) -> str:
+    """``2 次，最近 11-26 10:00``; '' when the caller never urged it."""
+    if not case.urges:
+        return ""
+    text = t("{count} 次", count=case.urges)
+    if case.last_urged_at is not None:
+        text += t("，最近 {at}", at=local(case.last_urged_at))
+    return text
+
+
+def repeat_call(
+    screen: Screen[Any],
+    seat: Seat,
+    ctx: EntryContext,
+    cached: CachedCase,
+    step: Step,
+    now: datetime,
+) -> None:
+    """A repeat call about ``cached`` (the case screen's and case entry's F7/F8): the form
+    asks what the caller said and the step goes to the outbox. A closed case cannot be urged:
+    the reopen (重办) form opens instead where the lifecycle allows it, else it says why."""
+    user = seat.user
+    role = user.role if user else Role.AGENT
+    offered = repeat_call_steps(domain_case(cached.case), role)
+    number = number_of(cached.case)
+    if step not in offered:
+        if Step.REOPEN in offered:
+            screen.notify(t("工单已办结，不能催办：改为重办"), title=number, severity="warning")
+            step = Step.REOPEN
+        else:
+            screen.notify(
+                t(
+                    "工单已办结（{status}），不能催办或补充；请重新受理为新工单",
+                    status=t(cached.case.status.label),
+                ),
+                title=number,
+                severity="warning",
+            )
+            return
+
+    def done(params: dict[str, Any] | None) -> None:
+        if params is None:
+            return
+        try:
+            seat.take_step(cached, step, params)
+        except StepRefused as exc:
+            screen.notify(str(exc), title=t("这一步不能提交"), severity="error")
+            return
+        screen.notify(t("{step}：已提交（待发送到中心库）", step=t(step.label)), title=number)
+
+    screen.app.push_screen(StepForm(step, cached.case, ctx, now), done)

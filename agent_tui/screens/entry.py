@@ -28,6 +28,7 @@ from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.address import AddressEntry, AddressIndex, AddressLevel
 from agent_tui.domain.calendar import WorkCalendar
 from agent_tui.domain.case import (
+    OPEN_STATUSES,
     Address,
     AppealType,
     Gender,
@@ -52,6 +53,7 @@ from agent_tui.widgets.hits import address_hits, category_hits, department_hit, 
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
 from agent_tui.widgets.seat_bar import SeatBar
+from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
 
 DRAFT_ID = "entry"
 FIELDS = ("caller_phone", "caller_name", "anonymous", "category", "address", "content")
@@ -106,6 +108,22 @@ class CaseEntryScreen(Screen[None]):
             tooltip="关联同类同地的未办结工单（再按换下一件，最后取消）",
             id="entry.link",
         ),
+        Binding(
+            "f7",
+            "repeat_call('urge')",
+            "催办",
+            tooltip="重复来电：来电历史中所选的在办工单记一次催办（已办结的：可重办时重办）",
+            show=False,  # no room in the Footer at 100 columns: the pane names it
+            id="entry.urge",
+        ),
+        Binding(
+            "f8",
+            "repeat_call('supplement')",
+            "补充",
+            tooltip="重复来电：给来电历史中所选的在办工单补充新情况",
+            show=False,  # no room in the Footer at 100 columns: the pane names it
+            id="entry.supplement",
+        ),
     ]
 
     def __init__(self, ctx: EntryContext, seat: Seat | None) -> None:
@@ -117,6 +135,8 @@ class CaseEntryScreen(Screen[None]):
         #: Related open cases offered for linking (newest first), and the group linked to.
         self._related: list[CachedCase] = []
         self._related_to = ""
+        #: The caller's cases as the history pane shows them (F7/F8 act on the selected one).
+        self._history: list[CachedCase] = []
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -205,6 +225,19 @@ class CaseEntryScreen(Screen[None]):
         self.query_one("#related-box").display = False
         self._restore_draft()
         self.query_one("#caller_phone", Input).focus()
+        follow_seat(self)
+
+    def on_seat_cases_changed(self, message: SeatCasesChanged) -> None:
+        """A case of the caller's history changed (an urge delivered, a step elsewhere): the
+        pane shows it from the seat's cache at once."""
+        if self.seat is None or not self._history:
+            return
+        if message.event.uuids & {c.uuid for c in self._history}:
+            try:
+                phone = normalize_phone(self.query_one("#caller_phone", Input).value)
+            except ValueError:
+                return
+            self._show_history(self.seat.cached_caller_history(phone))
 
     def _now(self) -> datetime:
         now: datetime = getattr(self.app, "clock", lambda: datetime.now(UTC))()
@@ -359,7 +392,9 @@ class CaseEntryScreen(Screen[None]):
             phone = normalize_phone(raw)
         except ValueError:
             table.clear()
+            self._history = []
             warning.update("")
+            self.refresh_bindings()
             return
         if self.seat is None:
             return
@@ -368,7 +403,9 @@ class CaseEntryScreen(Screen[None]):
 
     def _show_history(self, cases: list[CachedCase]) -> None:
         table = self.query_one("#history", DataTable)
+        selected = self._selected_history()
         table.clear()
+        self._history = list(cases)
         open_count = 0
         for cached in cases:
             c = cached.case
@@ -376,25 +413,55 @@ class CaseEntryScreen(Screen[None]):
             open_count += is_open
             style = "bold yellow" if is_open else ""
             number = number_of(c)
+            urged = t("·催办{count}", count=c.urges) if c.urges else ""
             table.add_row(
                 f"[{style}]{number}[/]" if style else number,
                 local(c.registered_at),
-                t(c.status.label),
+                t(c.status.label) + urged,
                 short(c.content, 18),
+                key=cached.uuid,
             )
-        warning = self.query_one("#history-warning", Static)
+        # The cursor stays on its case; else it goes to the newest open one (what a repeat
+        # call is most likely about: F7 urges it).
+        keep = selected.uuid if selected else ""
+        at = next((i for i, c in enumerate(cases) if c.uuid == keep), None)
+        if at is None:
+            at = next((i for i, c in enumerate(cases) if c.case.status in OPEN_STATUSES), 0)
+        if cases:
+            table.move_cursor(row=at)
         if len(cases) >= 2:
-            warning.update(
-                t(
-                    "[b]重复来电[/b]：共 {count} 件，其中未办结 {open} 件",
-                    count=len(cases),
-                    open=open_count,
-                )
+            text = t(
+                "[b]重复来电[/b]：共 {count} 件，其中未办结 {open} 件",
+                count=len(cases),
+                open=open_count,
             )
         elif cases:
-            warning.update(t("曾来电 1 次（未办结 {open} 件）", open=open_count))
+            text = t("曾来电 1 次（未办结 {open} 件）", open=open_count)
         else:
-            warning.update(t("首次来电"))
+            text = t("首次来电")
+        if any(c.case.status in OPEN_STATUSES for c in cases):
+            text += "\n" + t("F7 催办 · F8 补充（所选工单）")
+        self.query_one("#history-warning", Static).update(text)
+        self.refresh_bindings()  # F7/F8 are shown while there is a case to urge
+
+    def _selected_history(self) -> CachedCase | None:
+        """The case under the history pane's cursor."""
+        table = self.query_one("#history", DataTable)
+        if not self._history or table.row_count == 0:
+            return None
+        row = min(max(table.cursor_row, 0), len(self._history) - 1)
+        return self._history[row]
+
+    def action_repeat_call(self, kind: str) -> None:
+        """F7 催办 / F8 补充: a repeat call about the case selected in the caller's history."""
+        from agent_tui.screens.case_detail import repeat_call
+
+        cached = self._selected_history()
+        if cached is None or self.seat is None:
+            self.notify(t("来电历史中没有工单：先输入来电号码"), severity="warning")
+            return
+        fresh = self.seat.case(cached.uuid) or cached
+        repeat_call(self, self.seat, self.ctx, fresh, Step(kind), self._now())
 
     # -- related cases -------------------------------------------------------------------------
 
@@ -445,6 +512,8 @@ class CaseEntryScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "link":
             return bool(self._related)
+        if action == "repeat_call":
+            return bool(self._history)
         return True
 
     def action_link(self) -> None:
@@ -568,6 +637,7 @@ class CaseEntryScreen(Screen[None]):
         self.query_one("#gender", ChoiceBar).value = Gender.UNKNOWN
         self.query_one("#route-info", Static).update("")
         self.query_one("#history", DataTable).clear()
+        self._history = []
         self.query_one("#history-warning", Static).update("")
         self._related_to = ""
         self._show_related([])

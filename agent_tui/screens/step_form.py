@@ -41,6 +41,17 @@ FIELD_LABELS = {
     "reached": N_("是否接通"),
     "satisfaction": N_("满意度（数字键）"),
 }
+#: A field named alike in every body, said as the step means it (a repeat call's ``reason``
+#: is what the caller said).
+STEP_FIELD_LABELS = {
+    (Step.URGE, "reason"): N_("来电人所说（催办内容）"),
+    (Step.SUPPLEMENT, "reason"): N_("补充内容"),
+}
+#: The message when such a field is left empty.
+STEP_FIELD_REQUIRED = {
+    (Step.URGE, "reason"): N_("请填写来电人所说"),
+    (Step.SUPPLEMENT, "reason"): N_("请填写补充内容"),
+}
 #: Body fields the form does not ask for (filled from routing or left to the server).
 NOT_ASKED = frozenset({"command_id", "version", "co_departments", "platform", "sample_callback"})
 
@@ -75,7 +86,8 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 classes="section-title",
             )
             for name in self.fields:
-                yield Label(t(FIELD_LABELS.get(name, name)), classes="field-label")
+                label = STEP_FIELD_LABELS.get((self.step, name)) or FIELD_LABELS.get(name, name)
+                yield Label(t(label), classes="field-label")
                 yield self._widget(name)
                 yield Static("", id=f"step-{name}-error", classes="field-error")
             if not self.fields:
@@ -180,7 +192,7 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
             else:
                 text = self.query_one(f"#step-{name}", Input).value.strip()
                 if not text:
-                    errors[name] = t("请填写理由")
+                    errors[name] = t(STEP_FIELD_REQUIRED.get((self.step, name), N_("请填写理由")))
                 params[name] = text
         if not errors:
             errors = self._server_rules(params)

@@ -101,6 +101,9 @@ def row_to_case(row: Any) -> Case:
         reopens=row.reopens,
         supervision=SupervisionLevel(row.supervision),
         archived_at=row.archived_at,
+        urges=row.urges,
+        last_urged_at=row.last_urged_at,
+        supplements=row.supplements,
         version=row.version,
     )
 

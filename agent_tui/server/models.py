@@ -231,6 +231,11 @@ class CaseRow(SQLModel, table=True):
     reopens: int = 0
     supervision: int = 0
     archived_at: datetime | None = _ts(default=None)
+    #: Repeat calls about the open case (migration 0011): urges (催办), the last one's time,
+    #: supplements (补充). The department's queue puts urged cases first.
+    urges: int = 0
+    last_urged_at: datetime | None = _ts(default=None)
+    supplements: int = 0
     version: int = 1
     updated_at: datetime = _ts()
     last_seq: int = 0

@@ -48,9 +48,11 @@ CASE_COLUMNS = (
 
 
 def status_text(cached: CachedCase, now: datetime) -> str:
-    """``已派单·待发送·超期``: the status, whether this seat's command on it is unconfirmed,
-    and whether it is overdue (the domain's rule)."""
+    """``办理中·催办2·待发送·超期``: the status, how often the caller urged it (催办), whether
+    this seat's command on it is unconfirmed, and whether it is overdue (the domain's rule)."""
     text = t(cached.case.status.label)
+    if cached.case.urges:
+        text += t("·催办{count}", count=cached.case.urges)
     if cached.pending:
         text += t("·待发送")
     if cached.overdue(now):

@@ -99,6 +99,8 @@ def good_body(step: Step, case: dict[str, Any]) -> dict[str, Any]:
         Step.RATE: {"satisfaction": "satisfied"},
         Step.REOPEN: {"reason": "群众反映问题仍存在"},
         Step.SUPERVISE: {"reason": "领导交办"},
+        Step.URGE: {"reason": "来电人说三天了还没人处理"},
+        Step.SUPPLEMENT: {"reason": "来电人补充：每天早上六点张贴"},
     }.get(step, {})
     if step is Step.REQUEST_EXTENSION:
         params = {

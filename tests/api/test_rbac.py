@@ -58,6 +58,8 @@ SOURCE: dict[Step, Status] = {
     Step.CALLBACK: Status.CALLBACK_PENDING,
     Step.RATE: Status.CALLED_BACK,
     Step.REOPEN: Status.RATED,
+    Step.URGE: Status.IN_PROGRESS,
+    Step.SUPPLEMENT: Status.DISPATCHED,
     Step.REMIND: Status.IN_PROGRESS,
     Step.SUPERVISE: Status.IN_PROGRESS,
     Step.NOTICE: Status.IN_PROGRESS,

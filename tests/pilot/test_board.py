@@ -128,7 +128,8 @@ async def test_the_board_shows_the_store_and_its_kpis_are_the_domain_formulas(
         departments = board.query_one("#board-departments", DataTable)
         rows = [[str(c) for c in departments.get_row_at(i)] for i in range(departments.row_count)]
         cgj = next(r for r in rows if r[0] == "市城管局")
-        assert cgj[2:4] == ["4", "1"] and cgj[-1] == "5"
+        assert cgj[2:4] == ["4", "1"] and cgj[7] == "5"
+        assert cgj[-1] == "·"  # 今日催办: no urge today
 
         # Drill-down: 直办率 today, the cases that were not resolved on the call, then the one.
         kpis.focus()

@@ -4,7 +4,8 @@ Three seat terminals — an agent (agent01), a department liaison (城管局's c
 (lead01) — run against one ``agent-tui serve`` process. A seeded random walk takes 200+ steps
 across roles (register, dispatch, sign, return asked/approved/refused, extension
 asked/approved/refused, reply, review pass/fail, callback reached/unreached, every rating, reopen,
-supervision, archive): a seat's own steps go through its seat (outbox, then the feed), the rest
+supervision, repeat calls (urge, supplement), archive): a seat's own steps go through its
+seat (outbox, then the feed), the rest
 (公安局's liaison, agent02) straight over HTTP. After every step, within 1 s, what each seat shows
 equals what the central store's API says to that user now:
 
@@ -88,6 +89,8 @@ MUST_COVER = {
     "rate:dissatisfied",
     "reopen",
     "supervise",
+    "urge",
+    "supplement",
     "archive",
 }
 

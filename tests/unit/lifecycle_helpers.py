@@ -67,6 +67,8 @@ def good_command(step: Step, role: Role, case: Case, at: datetime | None = None)
         Step.RATE: {"satisfaction": Satisfaction.SATISFIED},
         Step.REOPEN: {"reason": "群众反映问题仍存在", "handling_deadline": deadline},
         Step.SUPERVISE: {"reason": "领导交办"},
+        Step.URGE: {"reason": "来电人说已过去三天仍无人处理"},
+        Step.SUPPLEMENT: {"reason": "来电人补充：小广告在每天早上六点张贴"},
     }.get(step, {})  # type: ignore[assignment]
     return replace(base, **params)  # type: ignore[arg-type]
 

@@ -38,7 +38,14 @@ from agent_tui.domain.case import (
 )
 from agent_tui.domain.deadlines import dispatch_deadlines, extended_deadline, reopen_deadline
 from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
-from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
+from agent_tui.domain.lifecycle import (
+    REPEAT_CALL_STEPS,
+    Command,
+    Event,
+    Step,
+    apply,
+    register,
+)
 from agent_tui.domain.related import group_of
 from agent_tui.server.codec import case_columns, encode_changes, row_to_case, to_public
 from agent_tui.server.context import StoreContext
@@ -169,12 +176,19 @@ class Writer:
         raise NotImplementedError
 
     def _step_target(
-        self, connection: Any, actor: Actor, case_uuid: str, key: str, version: int, now: datetime
+        self,
+        connection: Any,
+        actor: Actor,
+        case_uuid: str,
+        key: str,
+        version: int | None,
+        now: datetime,
     ) -> Any:
         """The case row a step applies to, or the answer already given to its command id.
 
         Raises what the step cannot get past: the command id used by someone else, no such case
-        (or not visible), a stale version (409 with the current case)."""
+        (or not visible), a stale version (409 with the current case). ``version`` None: the
+        step is taken on the case as it is now (a repeat call, ``step_version``)."""
         # The case and any answer already given to this command id, in one statement.
         row = connection.execute(_SELECT_CASE_AND_DONE, {"uuid": case_uuid, "key": key}).first()
         done = row if row is not None and row.done_user is not None else None
@@ -212,7 +226,7 @@ class Writer:
             return done.done_response, answered
         if row is None or not can_see(actor, row):
             raise NotFound(f"没有编号为 {case_uuid} 的工单", f"No case {case_uuid}")
-        if version != row.version:
+        if version is not None and version != row.version:
             current = to_public(row, actor, now)
             connection.rollback()
             raise VersionConflict(current, version)
@@ -333,6 +347,12 @@ class Writer:
             **params,
         )
         return command, deadline
+
+
+def step_version(step: Step, body: S.StepBody) -> int | None:
+    """The version a step must find the case at; None for a repeat call (催办, 补充), which
+    adds to the case as it is now (``lifecycle.REPEAT_CALL_STEPS``)."""
+    return None if step in REPEAT_CALL_STEPS else body.version
 
 
 def number_day(at: datetime) -> str:

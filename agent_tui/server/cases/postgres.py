@@ -24,7 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from agent_tui import wire as S
 from agent_tui.domain.case import Intake
 from agent_tui.domain.lifecycle import Step
-from agent_tui.server.cases.common import Writer, append_params, number_prefix, registration
+from agent_tui.server.cases.common import (
+    Writer,
+    append_params,
+    number_prefix,
+    registration,
+    step_version,
+)
 from agent_tui.server.codec import encode_changes, to_public
 from agent_tui.server.tables import CASES
 from agent_tui.server.visibility import Actor
@@ -92,7 +98,9 @@ class PostgresWriter(Writer):
         nothing, and the step is read again (a 409, or a retry's stored answer)."""
         for _ in range(2):
             with self.ctx.write_turn(), self.ctx.autocommit.connect() as connection:
-                target = self._step_target(connection, actor, case_uuid, key, body.version, now)
+                target = self._step_target(
+                    connection, actor, case_uuid, key, step_version(step, body), now
+                )
                 if isinstance(target, tuple):
                     return target
                 work = self._stepped(actor, step, body, target, now, key)

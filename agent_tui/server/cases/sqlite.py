@@ -27,7 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from agent_tui import wire as S
 from agent_tui.domain.case import Intake
 from agent_tui.domain.lifecycle import Event, Step
-from agent_tui.server.cases.common import Writer, append_params, number_prefix, registration
+from agent_tui.server.cases.common import (
+    Writer,
+    append_params,
+    number_prefix,
+    registration,
+    step_version,
+)
 from agent_tui.server.codec import to_public
 from agent_tui.server.tables import CASES, CHANGES, EVENTS, IDEMPOTENCY, NEXT_SEQ
 from agent_tui.server.visibility import Actor
@@ -73,7 +79,9 @@ class SqliteWriter(Writer):
         self, actor: Actor, case_uuid: str, step: Step, body: S.StepBody, key: str, now: datetime
     ) -> tuple[str, S.CasePublic]:
         with self._write_core() as (connection, seq, _):
-            target = self._step_target(connection, actor, case_uuid, key, body.version, now)
+            target = self._step_target(
+                connection, actor, case_uuid, key, step_version(step, body), now
+            )
             if isinstance(target, tuple):  # the answer this command id already got
                 return target
             work = self._stepped(actor, step, body, target, now, key)

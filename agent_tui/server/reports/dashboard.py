@@ -19,13 +19,14 @@ from sqlmodel import Session, col
 
 from agent_tui import wire as S
 from agent_tui.domain.case import OPEN_STATUSES, Status
+from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.rules import FINISHED_STATUSES
 from agent_tui.server.context import StoreContext
 from agent_tui.server.models import CaseRow
 from agent_tui.server.reports.hotspots import Hotspots
 from agent_tui.server.reports.kpis import KpiReports, kpi_out, kpi_periods, today
 from agent_tui.server.seats import Seats
-from agent_tui.server.tables import CASES, status_in
+from agent_tui.server.tables import CASES, EVENTS, status_in
 from agent_tui.server.visibility import Actor, visible_cases
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class LeadBoard:
             due_soon = _briefs(session, visible, now, now, now + _DUE_SOON)
             by_hour, by_type = _volume_today(session, visible, day_start)
             seats = self.seats.statuses(session, now, viewer)
+            urges = _urges_today(session, visible, day_start)
         # The tiles ready within ``kpi_wait_seconds`` (together); the others are named pending
         # and come with a later answer (their replays go on meanwhile).
         tiles, pending = [], []
@@ -142,8 +144,21 @@ class LeadBoard:
             volume_by_type=by_type,
             kpis=tiles,
             kpis_pending=pending,
-            hotspots=self.hotspots.hotspots(viewer),
+            hotspots=self.hotspots.current(viewer),
+            urges_today=urges,
         )
+
+
+def _urges_today(session: Session, visible: Any, day_start: datetime) -> dict[str, int]:
+    """Urges (催办) since the start of today by the case's lead department: today's events
+    (``ix_case_events_at``) joined to their cases (≈ a day's events, a few thousand rows)."""
+    rows = session.execute(
+        sa.select(col(CaseRow.department), sa.func.count())
+        .select_from(EVENTS.join(CASES, EVENTS.c.case_id == CASES.c.id))
+        .where(EVENTS.c.at >= day_start, EVENTS.c.step == str(Step.URGE), visible)
+        .group_by(col(CaseRow.department))
+    ).all()
+    return {department: int(n) for department, n in rows}
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from agent_tui import wire as S
-from agent_tui.domain.case import OPEN_STATUSES
+from agent_tui.domain.case import OPEN_STATUSES, SupervisionLevel
 from agent_tui.domain.hotspots import (
     BASELINE_DAYS,
     MIN_CASES,
@@ -58,6 +58,28 @@ class Hotspots:
         if ttl > 0:
             self._cache[key] = (made, found)
         return found
+
+    def current(self, viewer: Actor) -> list[S.Hotspot]:
+        """``hotspots`` with the open cases under supervision now (``Hotspot.supervised``),
+        read fresh by uuid (≤ 50 a spot): a hot spot supervised a moment ago says so at once,
+        though the hot spots themselves are cached."""
+        found = self.hotspots(viewer)
+        uuids = {u for h in found for u in h.open_cases}
+        if not uuids:
+            return found
+        with Session(self.ctx.engine) as session:
+            supervised = set(
+                session.execute(
+                    sa.select(col(CaseRow.uuid)).where(
+                        col(CaseRow.uuid).in_(sorted(uuids)),
+                        col(CaseRow.supervision) >= int(SupervisionLevel.SUPERVISED),
+                    )
+                ).scalars()
+            )
+        return [
+            h.model_copy(update={"supervised": [u for u in h.open_cases if u in supervised]})
+            for h in found
+        ]
 
     def _hotspots(self, viewer: Actor) -> list[S.Hotspot]:
         now = self.ctx.now()

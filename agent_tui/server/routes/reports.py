@@ -62,7 +62,7 @@ def dashboard(actor: LeadDep, board: BoardDep) -> S.Dashboard:
 
 @router.get("/reports/hotspots", name="hotspots", response_model=list[S.Hotspot])
 def hotspots(actor: LeadDep, spots: HotspotsDep) -> list[S.Hotspot]:
-    return spots.hotspots(actor)
+    return spots.current(actor)
 
 
 @router.get("/reports/kpi-cases", name="kpi_cases", response_model=S.CasePage)
