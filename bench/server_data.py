@@ -327,9 +327,7 @@ def bulk_load(engine: Engine, n: int, now: datetime, batch: int = 10_000) -> Loa
             name = f"number:{p}:{d[:4]}"
             years[name] = max(years.get(name, 0), v)
         conn.execute(sa.delete(counters).where(counters.c.name.in_(list(years))))
-        conn.execute(
-            sa.insert(counters), [{"name": n, "value": v} for n, v in years.items()]
-        )
+        conn.execute(sa.insert(counters), [{"name": n, "value": v} for n, v in years.items()])
     result.statuses = dict(sorted(maker.statuses.items(), key=lambda kv: -kv[1]))
     result.open_overdue = maker.open_overdue
     result.total_seconds = time.perf_counter() - t_total

@@ -2,8 +2,9 @@
 
 A case at a seat is either the central store's (``wire.CasePublic``, as the feed or a fetch
 last brought it) or a case saved here and not yet confirmed (``PendingCase``: the create request
-itself, with no deadline yet, and the number this seat gave it at save, if any). ``CachedCase`` carries one of them and whether this
-seat has commands on it that the central store has not confirmed. ``PendingCase`` reads like
+itself, with no deadline yet, and the number this seat gave it at save, if any). ``CachedCase``
+carries one of them and whether this seat has commands on it that the central store has not
+confirmed. ``PendingCase`` reads like
 ``CasePublic`` for everything a view shows, so screens never branch on the type, and
 ``domain_case`` is the one conversion to the state machine's ``Case``.
 """

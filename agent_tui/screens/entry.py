@@ -551,9 +551,7 @@ class CaseEntryScreen(Screen[None]):
         params = {"department": department.code, "co_departments": co}
         case_uuid = self._save(Step.DISPATCH, params)
         if case_uuid is not None:
-            self._saved(
-                case_uuid, t("已受理并派往 {name}", name=department.short_name), t("派单")
-            )
+            self._saved(case_uuid, t("已受理并派往 {name}", name=department.short_name), t("派单"))
             self._clear()
 
     def action_resolve(self) -> None:

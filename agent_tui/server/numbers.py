@@ -33,17 +33,15 @@ _TAKE = sa.text(
     "DO UPDATE SET value = counters.value + :count RETURNING value"
 )
 _PREFIX = sa.select(_PLATFORMS.c.number_prefix).where(_PLATFORMS.c.code == sa.bindparam("code"))
-_SEAT_BLOCKS = (
-    sa.select(NUMBER_BLOCKS.c.prefix, NUMBER_BLOCKS.c.year, NUMBER_BLOCKS.c.first,
-              NUMBER_BLOCKS.c.last)
-    .where(
-        NUMBER_BLOCKS.c.user_id == sa.bindparam("user_id"),
-        NUMBER_BLOCKS.c.seat_id == sa.bindparam("seat_id"),
-        NUMBER_BLOCKS.c.platform == sa.bindparam("platform"),
-        NUMBER_BLOCKS.c.year == sa.bindparam("year"),
-        NUMBER_BLOCKS.c.first <= sa.bindparam("running"),
-        NUMBER_BLOCKS.c.last >= sa.bindparam("running"),
-    )
+_SEAT_BLOCKS = sa.select(
+    NUMBER_BLOCKS.c.prefix, NUMBER_BLOCKS.c.year, NUMBER_BLOCKS.c.first, NUMBER_BLOCKS.c.last
+).where(
+    NUMBER_BLOCKS.c.user_id == sa.bindparam("user_id"),
+    NUMBER_BLOCKS.c.seat_id == sa.bindparam("seat_id"),
+    NUMBER_BLOCKS.c.platform == sa.bindparam("platform"),
+    NUMBER_BLOCKS.c.year == sa.bindparam("year"),
+    NUMBER_BLOCKS.c.first <= sa.bindparam("running"),
+    NUMBER_BLOCKS.c.last >= sa.bindparam("running"),
 )
 
 
@@ -89,7 +87,7 @@ class Numbers:
                 last = connection.execute(
                     _TAKE, {"name": series_name(actor.platform, year), "count": body.count}
                 ).scalar_one()
-                values = {
+                values: dict[str, Any] = {
                     "platform": actor.platform,
                     "year": year,
                     "prefix": prefix_of(connection, actor.platform),

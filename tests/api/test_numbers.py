@@ -87,7 +87,9 @@ def test_a_case_keeps_the_number_its_seat_gave_it(http: Api, clock: FrozenClock)
     clock.advance(days=1)
     late = http.post(
         "/api/cases",
-        json=case_body(number=numbered(block, 4), seat_id="seat-a", registered_at=saved.isoformat()),
+        json=case_body(
+            number=numbered(block, 4), seat_id="seat-a", registered_at=saved.isoformat()
+        ),
     )
     assert late.status_code == 201 and late.json()["number"] == numbered(block, 4)
 
@@ -126,9 +128,7 @@ def test_a_number_needs_its_seat(http: Api) -> None:
     assert "seat_id" in refused["message"]
 
 
-def test_a_year_old_block_does_not_number_a_new_years_case(
-    http: Api, clock: FrozenClock
-) -> None:
+def test_a_year_old_block_does_not_number_a_new_years_case(http: Api, clock: FrozenClock) -> None:
     clock.now = clock.now.replace(month=12, day=31, hour=15)  # 23:00 in Zhumadian
     block = reserve(http)
     clock.advance(hours=2)  # 2027-01-01 01:00

@@ -43,7 +43,7 @@ from agent_tui.domain.numbers import check_seat_number, number_day, parse_number
 from agent_tui.domain.related import group_of
 from agent_tui.server.codec import case_columns, encode_changes, row_to_case, to_public
 from agent_tui.server.context import StoreContext
-from agent_tui.server.errors import NotFound, NumberTaken, VersionConflict
+from agent_tui.server.errors import NotFound, VersionConflict
 from agent_tui.server.numbers import prefix_of, seat_blocks
 from agent_tui.server.tables import CASES, IDEMPOTENCY, SELECT_CASE
 from agent_tui.server.visibility import Actor, can_see, withdrawn_from
@@ -100,7 +100,14 @@ class Writer:
         if body.number:
             self._check_seat_number(actor, body, at)
         return self._create(
-            actor, intake, case_uuid, at, now, related_to, number_day(at), body.number,
+            actor,
+            intake,
+            case_uuid,
+            at,
+            now,
+            related_to,
+            number_day(at),
+            body.number,
             body.seat_id,
         )
 
@@ -369,7 +376,6 @@ def number_series(platform: str, day: str) -> str:
     """The counter a case registered on ``day`` takes its running number from (the
     platform's year: ``domain.numbers``)."""
     return series_name(platform, int(day[:4]))
-
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,12 @@ class SqliteWriter(Writer):
                         given = self._number(connection, actor.platform, day, n)
                     else:
                         given = number
-                        if connection.execute(_NUMBER_OF_ANOTHER, {
-                            "number": number, "uuid": case_uuid
-                        }).first() is not None:
+                        if (
+                            connection.execute(
+                                _NUMBER_OF_ANOTHER, {"number": number, "uuid": case_uuid}
+                            ).first()
+                            is not None
+                        ):
                             connection.rollback()
                             raise NumberTaken(number)
                     case, event, values = registration(
