@@ -171,7 +171,7 @@ class CachedCase:
 
     @property
     def confirmed(self) -> bool:
-        """The central store has the case (it has a number); False: saved here only."""
+        """The central store has the case; False: saved here only (it may have its number)."""
         return isinstance(self.case, wire.CasePublic)
 
     @property
