@@ -360,6 +360,8 @@ class NumberReserve(Strict):
 
     seat_id: str = Field(min_length=1, max_length=64)
     count: int = Field(default=20, ge=1, le=200)
+    #: The series' year (default: this year; the next one only in the last week of December).
+    year: int | None = Field(default=None, ge=2000, le=2999)
 
 
 class NumberBlock(BaseModel):

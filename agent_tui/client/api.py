@@ -321,11 +321,14 @@ class ApiClient:
             "POST", "/api/seats/heartbeat", json={"seat_id": seat_id, "outbox": outbox}
         )
 
-    async def reserve_numbers(self, seat_id: str, count: int) -> wire.NumberBlock:
+    async def reserve_numbers(
+        self, seat_id: str, count: int, year: int | None = None
+    ) -> wire.NumberBlock:
         """A block of case numbers for this seat to hand out at save (online or offline)."""
-        response = await self.request(
-            "POST", "/api/numbers/reserve", json={"seat_id": seat_id, "count": count}
-        )
+        body: dict[str, Any] = {"seat_id": seat_id, "count": count}
+        if year is not None:
+            body["year"] = year
+        response = await self.request("POST", "/api/numbers/reserve", json=body)
         return wire.NumberBlock.model_validate_json(response.content)
 
     async def reference_sets(self) -> list[wire.ReferenceInfo]:

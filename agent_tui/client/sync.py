@@ -28,7 +28,7 @@ from agent_tui.client.model import (
 )
 from agent_tui.client.store import OutboxEntry, SeatStore
 from agent_tui.domain.case import Role
-from agent_tui.domain.numbers import number_year
+from agent_tui.domain.numbers import reservable_years
 from agent_tui.i18n import t
 
 #: Case numbers a seat keeps in hand by default (the setting ``number_pool``).
@@ -105,9 +105,9 @@ class SyncEngine:
         #: Case numbers this seat keeps in hand to give at save, online or offline: a block of
         #: this many is reserved whenever fewer are left (0: never; the store numbers cases).
         self.number_pool = number_pool
-        #: The store refused this seat numbers (its role does not register cases) or answered
-        #: a block of another year than the seat's clock: ask again only when that changes.
-        self._numbers_paused: tuple[str, int] | None = None
+        #: (user, year) the store refused numbers to (a role that does not register cases, a
+        #: year the store's clock does not allow yet): not asked again.
+        self._numbers_paused: set[tuple[str, int]] = set()
 
     # -- telling the terminal ------------------------------------------------------------------
 
@@ -288,27 +288,28 @@ class SyncEngine:
         return fetched
 
     async def refill_numbers(self) -> int:
-        """Reserve a block of case numbers when fewer than ``number_pool`` of this year are
-        left; returns how many were added. Raises ``Offline``; a refusal pauses it."""
+        """Reserve a block of case numbers for each year a case may be saved in soon (this
+        one; in the last week of December the next one too) when fewer than ``number_pool``
+        are left; returns how many were added. Raises ``Offline``; a refusal pauses it."""
         user = self.api.user
         if self.number_pool <= 0 or user is None or user.role not in INTAKE_ROLES:
             return 0
-        year = number_year(datetime.now(UTC))
-        if self._numbers_paused == (user.user_id, year):
-            return 0
-        if self.store.numbers_left(year, user.platform) >= self.number_pool:
-            return 0
-        try:
-            block = await self.api.reserve_numbers(self.seat_id, self.number_pool)
-        except Offline:
-            raise
-        except ApiError:
-            self._numbers_paused = (user.user_id, year)
-            return 0
-        self.store.add_numbers(block)
-        if block.year != year:  # the seat's clock and the store's disagree on the year
-            self._numbers_paused = (user.user_id, year)
-        return block.last - block.first + 1
+        added = 0
+        for year in reservable_years(datetime.now(UTC)):
+            if (user.user_id, year) in self._numbers_paused:
+                continue
+            if self.store.numbers_left(year, user.platform) >= self.number_pool:
+                continue
+            try:
+                block = await self.api.reserve_numbers(self.seat_id, self.number_pool, year)
+            except Offline:
+                raise
+            except ApiError:  # not this role's, or not this year's (the clocks disagree)
+                self._numbers_paused.add((user.user_id, year))
+                continue
+            self.store.add_numbers(block)
+            added += block.last - block.first + 1
+        return added
 
     async def sync_once(self, wait: float = 0) -> list[wire.CasePublic]:
         """Push then pull once; raises ``Offline``."""

@@ -11,7 +11,9 @@ store or to one block, so a number can never be doubled across seats, and two nu
 year differ in their running part whatever their days.
 
 A number is only accepted from the seat that holds its block, dated on the case's
-registration day, in the block's year (``check_seat_number``). Numbers of a block that are
+registration day, in the block's year (``check_seat_number``). In the last week of December
+a seat also reserves a block of the next year (``reservable_years``), so an outage over New
+Year does not leave it without numbers. Numbers of a block that are
 never used leave gaps in the series: a gap is not a lost case (the blocks' record says which
 seat held which numbers).
 """
@@ -27,6 +29,8 @@ from agent_tui.domain.errors import FieldError, ValidationFailed
 
 #: The city's prefix; a county platform's is ``ZMD-<its prefix>``.
 CITY_PREFIX = "ZMD"
+#: From this day (month, day) a seat also keeps numbers of the next year in hand.
+NEXT_YEAR_FROM = (12, 24)
 _NUMBER = re.compile(r"(ZMD(?:-[0-9A-Z]{1,16})?)-(\d{8})-(\d{4,9})")
 
 
@@ -81,6 +85,16 @@ def number_day(at: datetime) -> str:
 def number_year(at: datetime) -> int:
     """The year whose series a case registered ``at`` takes its running number from."""
     return at.astimezone(SHANGHAI).year
+
+
+def reservable_years(at: datetime) -> tuple[int, ...]:
+    """The years a seat may reserve numbers of at ``at``: this year, and from
+    ``NEXT_YEAR_FROM`` (the last week of December) the next one too, so that a seat offline
+    over New Year still has numbers for the cases of January's first days."""
+    local = at.astimezone(SHANGHAI)
+    if (local.month, local.day) >= NEXT_YEAR_FROM:
+        return (local.year, local.year + 1)
+    return (local.year,)
 
 
 def series_name(platform: str, year: int) -> str:

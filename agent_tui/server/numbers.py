@@ -17,7 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from agent_tui import wire as S
-from agent_tui.domain.numbers import NumberBlock, number_year, platform_prefix, series_name
+from agent_tui.domain.errors import FieldError, ValidationFailed
+from agent_tui.domain.numbers import (
+    NumberBlock,
+    number_year,
+    platform_prefix,
+    reservable_years,
+    series_name,
+)
 from agent_tui.server.context import StoreContext
 from agent_tui.server.models import NumberBlockRow, PlatformRow
 from agent_tui.server.visibility import Actor
@@ -77,10 +84,23 @@ class Numbers:
         self.ctx = ctx
 
     def reserve(self, actor: Actor, body: S.NumberReserve) -> S.NumberBlock:
-        """The next ``body.count`` running numbers of the actor's platform's current year,
-        for the seat ``body.seat_id``."""
+        """The next ``body.count`` running numbers of the actor's platform's year (this one
+        unless ``body.year`` names the next, in the last week of December), for the seat
+        ``body.seat_id``."""
         now = self.ctx.now()
-        year = number_year(now)
+        allowed = reservable_years(now)
+        year = body.year or number_year(now)
+        if year not in allowed:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "year",
+                        "not_reservable",
+                        f"现在只能领取 {'、'.join(map(str, allowed))} 年的工单编号",
+                        f"Numbers can be reserved now for {', '.join(map(str, allowed))} only",
+                    )
+                ]
+            )
         with self.ctx.write_turn() as deadline, self.ctx.engine.connect() as connection:
             self.ctx.bound_busy(connection, deadline)
             with connection.begin():

@@ -143,6 +143,28 @@ def test_a_year_old_block_does_not_number_a_new_years_case(http: Api, clock: Fro
     assert new_case(http)["number"] == "ZMD-20270101-0001"
 
 
+def test_in_the_last_week_of_december_a_seat_reserves_next_years_numbers_too(
+    http: Api, clock: FrozenClock
+) -> None:
+    r = http.post("/api/numbers/reserve", json={"seat_id": "seat-a", "year": 2027})
+    refused = assert_error(r, 422)
+    assert refused["errors"][0]["field"] == "year" and "2026" in refused["errors"][0]["message"]
+    clock.now = clock.now.replace(month=12, day=28)
+    r = http.post("/api/numbers/reserve", json={"seat_id": "seat-a", "count": 5, "year": 2027})
+    assert r.status_code == 201, r.text
+    block = r.json()
+    assert (block["year"], block["first"], block["last"]) == (2027, 1, 5)
+    # Offline over New Year: a case saved on 1 January keeps its number from that block.
+    clock.now = clock.now.replace(day=31, hour=16, minute=30)  # 2027-01-01 00:30
+    body = case_body(
+        number=numbered(block, 0, "20270101"), seat_id="seat-a", registered_at=clock.now.isoformat()
+    )
+    created = http.post("/api/cases", json=body)
+    assert created.status_code == 201 and created.json()["number"] == "ZMD-20270101-0001"
+    # The store's own numbers of 2027 begin after the block.
+    assert new_case(http)["number"] == "ZMD-20270101-0006"
+
+
 async def test_two_seats_reserving_at_once_get_disjoint_blocks(
     app: FastAPI,
     server: str,  # noqa: F811

@@ -17,6 +17,7 @@ from agent_tui.domain.numbers import (
     number_year,
     parse_number,
     platform_prefix,
+    reservable_years,
     series_name,
 )
 
@@ -93,3 +94,19 @@ def test_a_seats_number_is_checked_against_prefix_day_and_blocks(
     (error,) = refused.value.errors
     assert (error.field, error.code) == ("number", code)
     assert text in error.message and error.message_en
+
+
+@pytest.mark.parametrize(
+    ("at", "years"),
+    [
+        (datetime(2026, 11, 26, 2, 0, tzinfo=UTC), (2026,)),
+        (datetime(2026, 12, 23, 15, 59, tzinfo=UTC), (2026,)),  # 23:59 on the 23rd
+        (datetime(2026, 12, 23, 16, 0, tzinfo=UTC), (2026, 2027)),  # the 24th in Zhumadian
+        (NEW_YEARS_EVE, (2026, 2027)),
+        (datetime(2026, 12, 31, 16, 0, tzinfo=UTC), (2027,)),
+    ],
+)
+def test_the_next_years_numbers_are_reservable_in_the_last_week_of_december(
+    at: datetime, years: tuple[int, ...]
+) -> None:
+    assert reservable_years(at) == years

@@ -108,7 +108,7 @@ class Writer:
             related_to,
             number_day(at),
             body.number,
-            body.seat_id,
+            body.seat_id if body.number else "",
         )
 
     def _check_seat_number(self, actor: Actor, body: S.CaseCreate, at: datetime) -> None:
