@@ -233,6 +233,7 @@ class AgentTUI(App[None]):
         elif self.start == "board" and self._is_lead():
             first = "board"
         self.switch_mode(first)
+        seat.keep_numbers(self.settings.number_pool)
         seat.start()
 
     def _is_lead(self) -> bool:

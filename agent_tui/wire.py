@@ -114,6 +114,16 @@ class CaseCreate(Strict):
     registered_at: AwareDatetime | None = None
     #: Link to a related open case (关联工单): the new case joins that case's group.
     related_to: UUID | None = None
+    #: The number the seat gave the case at save (from a block reserved for ``seat_id``):
+    #: the case's number for ever. Empty: the store numbers the case itself.
+    number: str = Field(default="", max_length=40)
+    seat_id: str = Field(default="", max_length=64)
+
+    @model_validator(mode="after")
+    def _number_from_a_seat(self) -> CaseCreate:
+        if self.number and not self.seat_id:
+            raise ValueError("带编号的工单须注明坐席（seat_id）")
+        return self
 
 
 class AddressOut(BaseModel):
@@ -361,6 +371,30 @@ class ReferenceInfo(BaseModel):
 class SeatHeartbeat(Strict):
     seat_id: str = Field(min_length=1, max_length=64)
     outbox: int = Field(default=0, ge=0, le=10_000_000)
+
+
+class NumberReserve(Strict):
+    """A block of case numbers for a seat to hand out at save, online or offline."""
+
+    seat_id: str = Field(min_length=1, max_length=64)
+    count: int = Field(default=20, ge=1, le=200)
+    #: The series' year (default: this year; the next one only in the last week of December).
+    year: int | None = Field(default=None, ge=2000, le=2999)
+
+
+class NumberBlock(BaseModel):
+    """Running numbers ``first``..``last`` of ``platform``'s ``year`` series, reserved for
+    ``seat_id``: the seat makes ``{prefix}-{yyyymmdd}-{running:04d}`` of them."""
+
+    id: int
+    platform: str
+    prefix: str
+    year: int
+    first: int
+    last: int
+    seat_id: str
+    user_id: str
+    reserved_at: datetime
 
 
 class SeatStatus(BaseModel):

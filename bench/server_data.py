@@ -6,7 +6,7 @@ SQLite, checked against the types' own bind processors), so what the server read
 it would have written. Only the driver call and the commit are timed: that is the "raw SQL
 insert" reference rate. Events and change rows are *not* inserted for the bulk cases (the queue
 and summary endpoints read ``cases`` only); the ``change_seq`` counter is advanced past every
-``last_seq`` given out, and the per-day ``number:<platform>:<yyyymmdd>`` counters are set to the
+``last_seq`` given out, and the per-year ``number:<platform>:<yyyy>`` counters are set to the
 highest number used, so cases created over HTTP afterwards get fresh numbers and sequence values.
 """
 
@@ -321,12 +321,13 @@ def bulk_load(engine: Engine, n: int, now: datetime, batch: int = 10_000) -> Loa
             sa.text("UPDATE counters SET value = :v WHERE name = 'change_seq'"),
             {"v": seq_base + n},
         )
-        names = [f"number:{p}:{d}" for (p, d) in maker.numbers]
-        conn.execute(sa.delete(counters).where(counters.c.name.in_(names)))
-        conn.execute(
-            sa.insert(counters),
-            [{"name": f"number:{p}:{d}", "value": v} for (p, d), v in maker.numbers.items()],
-        )
+        # The year series (``domain.numbers``) go on past the highest number of their year.
+        years: dict[str, int] = {}
+        for (p, d), v in maker.numbers.items():
+            name = f"number:{p}:{d[:4]}"
+            years[name] = max(years.get(name, 0), v)
+        conn.execute(sa.delete(counters).where(counters.c.name.in_(list(years))))
+        conn.execute(sa.insert(counters), [{"name": n, "value": v} for n, v in years.items()])
     result.statuses = dict(sorted(maker.statuses.items(), key=lambda kv: -kv[1]))
     result.open_overdue = maker.open_overdue
     result.total_seconds = time.perf_counter() - t_total

@@ -241,7 +241,11 @@ class ApiClient:
 
     async def create_case(self, request: wire.CaseCreate) -> tuple[wire.CasePublic, bool]:
         """Returns the case and whether this call created it (False: it already existed)."""
-        response = await self.request("POST", "/api/cases", json=request.model_dump(mode="json"))
+        body = request.model_dump(mode="json")
+        if not body.get("number"):  # the store numbers it: say nothing of numbers
+            body.pop("number", None)
+            body.pop("seat_id", None)
+        response = await self.request("POST", "/api/cases", json=body)
         return wire.CasePublic.model_validate_json(response.content), response.status_code == 201
 
     async def step(self, case_uuid: str, step: str, request: wire.StepBody) -> wire.CasePublic:
@@ -316,6 +320,16 @@ class ApiClient:
         await self.request(
             "POST", "/api/seats/heartbeat", json={"seat_id": seat_id, "outbox": outbox}
         )
+
+    async def reserve_numbers(
+        self, seat_id: str, count: int, year: int | None = None
+    ) -> wire.NumberBlock:
+        """A block of case numbers for this seat to hand out at save (online or offline)."""
+        body: dict[str, Any] = {"seat_id": seat_id, "count": count}
+        if year is not None:
+            body["year"] = year
+        response = await self.request("POST", "/api/numbers/reserve", json=body)
+        return wire.NumberBlock.model_validate_json(response.content)
 
     async def reference_sets(self) -> list[wire.ReferenceInfo]:
         response = await self.request("GET", "/api/reference")

@@ -2,8 +2,9 @@
 
 A case at a seat is either the central store's (``wire.CasePublic``, as the feed or a fetch
 last brought it) or a case saved here and not yet confirmed (``PendingCase``: the create request
-itself, with no number or deadline yet). ``CachedCase`` carries one of them and whether this
-seat has commands on it that the central store has not confirmed. ``PendingCase`` reads like
+itself, with no deadline yet, and the number this seat gave it at save, if any). ``CachedCase``
+carries one of them and whether this seat has commands on it that the central store has not
+confirmed. ``PendingCase`` reads like
 ``CasePublic`` for everything a view shows, so screens never branch on the type, and
 ``domain_case`` is the one conversion to the state machine's ``Case``.
 """
@@ -39,8 +40,8 @@ class PendingCase:
     agent: str
     saved_at: datetime
 
-    # -- read like a CasePublic (not yet on the central store: no number, no deadline) ------
-    number: ClassVar[str] = ""
+    # -- read like a CasePublic (not yet on the central store: no deadline; a number only
+    # when this seat gave it one from its reserved blocks) --------------------------------
     status: ClassVar[Status] = Status.REGISTERED
     version: ClassVar[int] = 0
     department: ClassVar[str] = ""
@@ -66,6 +67,11 @@ class PendingCase:
     @property
     def uuid(self) -> str:
         return str(self.request.uuid)
+
+    @property
+    def number(self) -> str:
+        """The number given at save (the case's for ever), or '' (the store will number it)."""
+        return self.request.number
 
     @property
     def appeal_type(self) -> AppealType:
@@ -168,7 +174,7 @@ class CachedCase:
 
     @property
     def confirmed(self) -> bool:
-        """The central store has the case (it has a number); False: saved here only."""
+        """The central store has the case; False: saved here only (it may have its number)."""
         return isinstance(self.case, wire.CasePublic)
 
     @property

@@ -38,11 +38,12 @@ from agent_tui.client.model import (
     SeatEvent,
 )
 from agent_tui.client.store import SeatStore, store_path
-from agent_tui.client.sync import SyncEngine, SyncStatus
+from agent_tui.client.sync import DEFAULT_NUMBER_POOL, SyncEngine, SyncStatus
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import Address
 from agent_tui.domain.errors import FieldError
 from agent_tui.domain.lifecycle import Step
+from agent_tui.domain.numbers import number_year
 from agent_tui.domain.queues import Order, QueueDef
 from agent_tui.domain.related import RELATED_WINDOW, group_of
 
@@ -75,6 +76,7 @@ class Seat:
         store_key: str = "",
         seat_id: str = "",
         tz: tzinfo = SHANGHAI,
+        number_pool: int = DEFAULT_NUMBER_POOL,
     ) -> None:
         """``store_key`` names the seat store instead of the URL (the demo's port changes)."""
         self.server_url = server_url
@@ -87,7 +89,7 @@ class Seat:
         )
         self.store.set_meta("seat_id", seat_id)
         self.seat_id = seat_id
-        self.sync = SyncEngine(self.api, self.store, seat_id=seat_id)
+        self.sync = SyncEngine(self.api, self.store, seat_id=seat_id, number_pool=number_pool)
         self.drafts = DraftWriter(self.store)
         self._task: asyncio.Task[None] | None = None
 
@@ -301,6 +303,15 @@ class Seat:
         """The unsaved forms of this seat: (draft id, the form's fields, last change)."""
         return self.store.drafts()
 
+    def keep_numbers(self, pool: int) -> None:
+        """Keep ``pool`` case numbers in hand for saving offline (0: the store numbers)."""
+        self.sync.number_pool = pool
+
+    def numbers_left(self, now: datetime) -> int:
+        """Case numbers this seat can still give at save (of ``now``'s year)."""
+        platform = self.user.platform if self.user is not None else ""
+        return self.store.numbers_left(number_year(now), platform)
+
     def held(self, case_uuid: str | None = None) -> list[HeldCommand]:
         """Commands the central store refused, kept for the agent (of one case, or all)."""
         return [
@@ -317,7 +328,9 @@ class Seat:
         then: tuple[Step, Mapping[str, Any]] | None = None,
     ) -> str:
         """Queue a new case — and the step that follows it at once (a dispatch, a direct
-        answer) — and drop the draft it came from; returns its uuid at once."""
+        answer) — and drop the draft it came from; returns its uuid at once. The case takes
+        the next number this seat holds (``case(uuid).case.number``; '' when none is left:
+        the central store numbers it on arrival)."""
         follow = None
         if then is not None:
             follow = (then[0], self._step_request(then[0], then[1], version=1))
@@ -325,7 +338,10 @@ class Seat:
             # A draft write still in flight must not bring the draft back after the save.
             self.drafts.discard(draft_id)
             self.drafts.flush()
-        case_uuid = self.store.save_new_case(request, self.user_id, draft_id, follow)
+        platform = self.user.platform if self.user is not None else ""
+        case_uuid = self.store.save_new_case(
+            request, self.user_id, draft_id, follow, platform=platform
+        )
         self._tell({case_uuid})
         self.sync.kick()
         return case_uuid

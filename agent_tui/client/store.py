@@ -26,6 +26,7 @@ from agent_tui import wire
 from agent_tui.client.model import CachedCase, HeldCommand, PendingCase
 from agent_tui.domain.case import Address
 from agent_tui.domain.lifecycle import Step
+from agent_tui.domain.numbers import format_number, number_day
 from agent_tui.domain.related import RELATED_WINDOW, is_candidate
 
 SCHEMA = """
@@ -65,6 +66,20 @@ CREATE TABLE IF NOT EXISTS cases (
 );
 CREATE INDEX IF NOT EXISTS ix_cases_status ON cases (status, handling_deadline);
 CREATE INDEX IF NOT EXISTS ix_cases_phone ON cases (caller_phone, registered_at);
+-- Case numbers reserved for this seat (blocks from POST /api/numbers/reserve), one row per
+-- number; a number given to a case keeps its row (case_uuid set): never handed out again.
+CREATE TABLE IF NOT EXISTS numbers (
+    prefix TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    running INTEGER NOT NULL,
+    platform TEXT NOT NULL,
+    seat_id TEXT NOT NULL,
+    block_id INTEGER NOT NULL,
+    case_uuid TEXT,
+    used_at TEXT,
+    PRIMARY KEY (prefix, year, running)
+);
+CREATE INDEX IF NOT EXISTS ix_numbers_free ON numbers (year, case_uuid, running);
 CREATE TABLE IF NOT EXISTS reference (
     name TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -212,22 +227,31 @@ class SeatStore:
         agent: str,
         draft_id: str | None = None,
         then: tuple[Step, wire.StepBody] | None = None,
+        *,
+        platform: str = "",
     ) -> str:
         """Queue a new case (and the step that follows it, e.g. a dispatch) with the case
-        itself marked pending, and drop the draft it came from: one transaction."""
+        itself marked pending, and drop the draft it came from: one transaction. The case
+        takes the next free number of this seat's blocks for its registration day's year
+        (of ``platform`` when given): its number for ever. No number left: the central store
+        numbers it when it arrives."""
         case_uuid = str(request.uuid)
         registered = request.registered_at or datetime.now(UTC)
         with self._tx() as db:
+            if not request.number:
+                request = self._numbered(db, request, registered, platform)
             db.execute(
                 "INSERT INTO outbox (command_id, kind, case_uuid, body, created_at) "
                 "VALUES (?, 'create', ?, ?, ?)",
                 (case_uuid, case_uuid, request.model_dump_json(), _now()),
             )
             db.execute(
-                "INSERT OR IGNORE INTO cases (uuid, status, version, pending, caller_phone, "
-                "agent, registered_at, body) VALUES (?, 'registered', 0, 1, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO cases (uuid, number, status, version, pending, "
+                "caller_phone, agent, registered_at, body) "
+                "VALUES (?, ?, 'registered', 0, 1, ?, ?, ?, ?)",
                 (
                     case_uuid,
+                    request.number,
                     request.caller_phone,
                     agent,
                     registered.astimezone(UTC).isoformat(),
@@ -239,6 +263,59 @@ class SeatStore:
             if draft_id:
                 db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
         return case_uuid
+
+    @staticmethod
+    def _numbered(
+        db: sqlite3.Connection, request: wire.CaseCreate, registered: datetime, platform: str
+    ) -> wire.CaseCreate:
+        """The request with the next free number of its year (and the seat that holds it),
+        dated on its registration day; unchanged when none is left."""
+        day = number_day(registered)
+        row = db.execute(
+            "SELECT prefix, year, running, seat_id FROM numbers WHERE year = ? "
+            "AND case_uuid IS NULL AND (? = '' OR platform = ?) ORDER BY running LIMIT 1",
+            (int(day[:4]), platform, platform),
+        ).fetchone()
+        if row is None:
+            return request
+        prefix, year, running, seat_id = row
+        db.execute(
+            "UPDATE numbers SET case_uuid = ?, used_at = ? "
+            "WHERE prefix = ? AND year = ? AND running = ?",
+            (str(request.uuid), _now(), prefix, year, running),
+        )
+        return request.model_copy(
+            update={
+                "number": format_number(prefix, day, running),
+                "seat_id": seat_id,
+                "registered_at": registered,
+            }
+        )
+
+    # -- case numbers --------------------------------------------------------------------------
+
+    def add_numbers(self, block: wire.NumberBlock) -> None:
+        """A block the central store reserved for this seat: its numbers join the pool."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO numbers (prefix, year, running, platform, seat_id, "
+                "block_id) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (block.prefix, block.year, n, block.platform, block.seat_id, block.id)
+                    for n in range(block.first, block.last + 1)
+                ],
+            )
+
+    def numbers_left(self, year: int, platform: str = "") -> int:
+        """Free numbers of ``year`` in the pool (of ``platform`` when given)."""
+        with self._lock:
+            return int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM numbers WHERE year = ? AND case_uuid IS NULL "
+                    "AND (? = '' OR platform = ?)",
+                    (year, platform, platform),
+                ).fetchone()[0]
+            )
 
     def queue_step(self, case_uuid: str, step: Step, request: wire.StepBody) -> str:
         """Queue a lifecycle step (``request`` names the version it was decided on); returns

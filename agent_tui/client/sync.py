@@ -1,4 +1,5 @@
-"""The sync engine: pushes the outbox in order, pulls the change feed, survives outages.
+"""The sync engine: pushes the outbox in order, pulls the change feed, survives outages, and
+keeps a pool of case numbers reserved for this seat (``refill_numbers``) while online.
 
 Each command goes out with its id (the case uuid for a create, a command id for a step): the
 server applies it once however often it is sent, so a retry after a timeout or a crash is
@@ -26,7 +27,14 @@ from agent_tui.client.model import (
     SyncStatusChanged,
 )
 from agent_tui.client.store import OutboxEntry, SeatStore
+from agent_tui.domain.case import Role
+from agent_tui.domain.numbers import reservable_years
 from agent_tui.i18n import t
+
+#: Case numbers a seat keeps in hand by default (the setting ``number_pool``).
+DEFAULT_NUMBER_POOL = 20
+#: The roles that register cases, and so give them numbers at save.
+INTAKE_ROLES = frozenset({Role.AGENT, Role.LEAD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,7 @@ class SyncEngine:
         poll_wait: float = 20.0,
         backoff: Backoff | None = None,
         stream: bool = True,
+        number_pool: int = DEFAULT_NUMBER_POOL,
     ) -> None:
         self.api = api
         self.store = store
@@ -93,6 +102,12 @@ class SyncEngine:
         self.stream = stream
         self._reader: asyncio.Task[None] | None = None
         self._pages: asyncio.Queue[wire.ChangesPage | BaseException] = asyncio.Queue()
+        #: Case numbers this seat keeps in hand to give at save, online or offline: a block of
+        #: this many is reserved whenever fewer are left (0: never; the store numbers cases).
+        self.number_pool = number_pool
+        #: (user, year) the store refused numbers to (a role that does not register cases, a
+        #: year the store's clock does not allow yet): not asked again.
+        self._numbers_paused: set[tuple[str, int]] = set()
 
     # -- telling the terminal ------------------------------------------------------------------
 
@@ -272,9 +287,34 @@ class SyncEngine:
                 fetched += 1
         return fetched
 
+    async def refill_numbers(self) -> int:
+        """Reserve a block of case numbers for each year a case may be saved in soon (this
+        one; in the last week of December the next one too) when fewer than ``number_pool``
+        are left; returns how many were added. Raises ``Offline``; a refusal pauses it."""
+        user = self.api.user
+        if self.number_pool <= 0 or user is None or user.role not in INTAKE_ROLES:
+            return 0
+        added = 0
+        for year in reservable_years(datetime.now(UTC)):
+            if (user.user_id, year) in self._numbers_paused:
+                continue
+            if self.store.numbers_left(year, user.platform) >= self.number_pool:
+                continue
+            try:
+                block = await self.api.reserve_numbers(self.seat_id, self.number_pool, year)
+            except Offline:
+                raise
+            except ApiError:  # not this role's, or not this year's (the clocks disagree)
+                self._numbers_paused.add((user.user_id, year))
+                continue
+            self.store.add_numbers(block)
+            added += block.last - block.first + 1
+        return added
+
     async def sync_once(self, wait: float = 0) -> list[wire.CasePublic]:
         """Push then pull once; raises ``Offline``."""
         await self.push()
+        await self.refill_numbers()
         changed = await self.pull(wait=wait)
         self._publish(online=True, last_sync=datetime.now(UTC), last_error="")
         return changed
@@ -292,6 +332,7 @@ class SyncEngine:
                     ready = True
                 await self.push()
                 await self._heartbeat()
+                await self.refill_numbers()
                 self._publish(online=True, last_sync=datetime.now(UTC), last_error="")
                 self.backoff.reset()
                 pull = asyncio.ensure_future(

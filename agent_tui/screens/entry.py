@@ -56,6 +56,8 @@ from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
 
 DRAFT_ID = "entry"
+#: The toast after a save stays long enough to read the number to the caller.
+SAVED_TOAST_SECONDS = 20.0
 FIELDS = ("caller_phone", "caller_name", "anonymous", "category", "address", "content")
 
 
@@ -587,9 +589,25 @@ class CaseEntryScreen(Screen[None]):
         follow = (then, params or {}) if then is not None else None
         return self.seat.register(request, draft_id=DRAFT_ID, then=follow)
 
+    def _saved(self, case_uuid: str, done: str, title: str) -> None:
+        """The toast after a save: what was done, and the case's number to tell the caller
+        (given at save from this seat's numbers, online or offline; none left: the central
+        store numbers it when the case arrives, and the toast says so)."""
+        assert self.seat is not None
+        cached = self.seat.case(case_uuid)
+        number = cached.case.number if cached is not None else ""
+        said = t("编号 {number}", number=number) if number else t("编号待同步后分配")
+        self.notify(
+            t("{done}，{said}", done=done, said=said),
+            title=title,
+            severity="information" if number else "warning",
+            timeout=SAVED_TOAST_SECONDS,
+        )
+
     def action_save(self) -> None:
-        if self._save() is not None:
-            self.notify(t("已受理（待发送到中心库）"), title=t("保存"))
+        case_uuid = self._save()
+        if case_uuid is not None:
+            self._saved(case_uuid, t("已受理"), t("保存"))
             self._clear()
 
     def action_dispatch(self) -> None:
@@ -601,8 +619,9 @@ class CaseEntryScreen(Screen[None]):
         self._error("department", "")
         co = [c for c in self._co_departments if c != department.code]
         params = {"department": department.code, "co_departments": co}
-        if self._save(Step.DISPATCH, params) is not None:
-            self.notify(t("已受理并派往 {name}", name=department.short_name), title=t("派单"))
+        case_uuid = self._save(Step.DISPATCH, params)
+        if case_uuid is not None:
+            self._saved(case_uuid, t("已受理并派往 {name}", name=department.short_name), t("派单"))
             self._clear()
 
     def action_resolve(self) -> None:
@@ -612,8 +631,9 @@ class CaseEntryScreen(Screen[None]):
             return
 
         def done(answer: str | None) -> None:
-            if answer and self._save(Step.RESOLVE, {"result": answer}) is not None:
-                self.notify(t("已直接办结"), title=t("办结"))
+            case_uuid = self._save(Step.RESOLVE, {"result": answer}) if answer else None
+            if case_uuid is not None:
+                self._saved(case_uuid, t("已直接办结"), t("办结"))
                 self._clear()
 
         self.app.push_screen(AnswerScreen(), done)

@@ -29,10 +29,10 @@ from agent_tui.domain.errors import (
 )
 from agent_tui.server.auth import Accounts, RoleForbidden, Throttled, Unauthorized
 from agent_tui.server.db import make_engine, migrate
-from agent_tui.server.errors import NotFound, StoreBusy, VersionConflict
+from agent_tui.server.errors import NotFound, NumberTaken, StoreBusy, VersionConflict
 from agent_tui.server.hashing import Busy
 from agent_tui.server.login_limit import LoginRateLimit
-from agent_tui.server.routes import auth, cases, changes, reference, reports
+from agent_tui.server.routes import auth, cases, changes, numbers, reference, reports
 from agent_tui.server.store import Store
 
 log = logging.getLogger("agent_tui.server")
@@ -223,6 +223,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VersionConflict)
     async def _conflict(_: Request, exc: VersionConflict) -> JSONResponse:
         return _error(409, exc, case=exc.current.model_dump(mode="json"))
+
+    @app.exception_handler(NumberTaken)
+    async def _number_taken(_: Request, exc: NumberTaken) -> JSONResponse:
+        return _error(409, exc)
 
     @app.exception_handler(StepForbidden)
     async def _forbidden(_: Request, exc: StepForbidden) -> JSONResponse:
@@ -419,7 +423,7 @@ def create_app(
     )
 
     _install_error_handlers(app)
-    for module in (auth, cases, changes, reference, reports):
+    for module in (auth, cases, changes, numbers, reference, reports):
         app.include_router(module.router, prefix="/api")
     return app
 

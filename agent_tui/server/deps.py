@@ -18,6 +18,7 @@ from agent_tui.server.auth import Accounts, RoleForbidden, Unauthorized
 from agent_tui.server.cases.common import Writer
 from agent_tui.server.cases.reads import CaseReads
 from agent_tui.server.feed import Feed
+from agent_tui.server.numbers import Numbers
 from agent_tui.server.reference_sets import ReferenceSets
 from agent_tui.server.reports.dashboard import LeadBoard
 from agent_tui.server.reports.hotspots import Hotspots
@@ -57,6 +58,10 @@ async def get_reference_sets(request: Request) -> ReferenceSets:
 
 async def get_seats(request: Request) -> Seats:
     return _store(request).seats
+
+
+async def get_numbers(request: Request) -> Numbers:
+    return _store(request).numbers
 
 
 async def get_board(request: Request) -> LeadBoard:
@@ -116,6 +121,7 @@ CaseReadsDep = Annotated[CaseReads, Depends(get_case_reads)]
 FeedDep = Annotated[Feed, Depends(get_feed)]
 ReferenceSetsDep = Annotated[ReferenceSets, Depends(get_reference_sets)]
 SeatsDep = Annotated[Seats, Depends(get_seats)]
+NumbersDep = Annotated[Numbers, Depends(get_numbers)]
 BoardDep = Annotated[LeadBoard, Depends(get_board)]
 HotspotsDep = Annotated[Hotspots, Depends(get_hotspots)]
 KpisDep = Annotated[KpiReports, Depends(get_kpis)]

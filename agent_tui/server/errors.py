@@ -1,5 +1,6 @@
 """The store's own refusals, which ``app`` turns into HTTP answers: no such case (404), a
-step decided on an older version (409 with the current case) and a write that could not get
+step decided on an older version (409 with the current case), a seat's case number that
+another case has (409) and a write that could not get
 the database's write lock in time (503). The domain's refusals (``domain.errors``) are
 answered the same way."""
 
@@ -37,4 +38,16 @@ class StoreBusy(DomainError):
         super().__init__(
             f"数据库正忙（等待写入 {waited:g} 秒未果），未做任何修改，请稍后重试（坐席会自动重发）",
             f"The database is busy (waited {waited:g} s to write): nothing was written; retry",
+        )
+
+
+class NumberTaken(DomainError):
+    """A seat's number that another case already has (HTTP 409)."""
+
+    code = "number_taken"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(
+            f"工单编号 {number} 已被另一件工单使用",
+            f"Case number {number} is already another case's",
         )

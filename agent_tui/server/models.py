@@ -109,7 +109,9 @@ class SeatRow(SQLModel, table=True):
 
 
 class CounterRow(SQLModel, table=True):
-    """Named counters: ``change_seq`` and ``number:<platform>:<yyyymmdd>``.
+    """Named counters: ``change_seq`` and each platform's year of case numbers,
+    ``number:<platform>:<yyyy>`` (``domain.numbers.series_name``; before migration 0010 the
+    series was per day, ``number:<platform>:<yyyymmdd>``).
 
     Taking the next change number is an UPDATE of one row: its lock is held to the end of the
     transaction, so sequence order is commit order and a reader never skips a change.
@@ -118,6 +120,28 @@ class CounterRow(SQLModel, table=True):
     __tablename__ = "counters"
     name: str = Field(primary_key=True, max_length=64)
     value: int = 0
+
+
+class NumberBlockRow(SQLModel, table=True):
+    """A block of case numbers reserved for a seat (``POST /api/numbers/reserve``): running
+    numbers ``first``..``last`` of the platform's ``year`` series, for ``seat_id`` of
+    ``user_id``. Append-only (triggers, migration 0010): the record of which seat held which
+    numbers, so a gap in the series can be told from a lost case."""
+
+    __tablename__ = "number_blocks"
+    __table_args__ = (
+        sa.Index("ix_number_blocks_seat", "user_id", "seat_id", "platform", "year", "first"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    year: int
+    prefix: str = Field(max_length=24)
+    first: int
+    last: int
+    seat_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=32)
+    reserved_at: datetime = _ts()
 
 
 #: The open statuses as the partial indexes state them (sorted, literal; see migration 0003).

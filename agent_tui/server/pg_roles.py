@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 #: Tables the runtime role may read and append to, and those it may only read.
-APPEND_ONLY = ("case_events",)
+APPEND_ONLY = ("case_events", "number_blocks")
 READ_ONLY = ("audit_chain", "audit_chain_head", "alembic_version")
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")

@@ -186,14 +186,18 @@ def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
         session.execute(
             sa.text("UPDATE counters SET value = :v WHERE name = 'change_seq'"), {"v": seq}
         )
+        # Each platform's year series goes on past the demo's numbers (``domain.numbers``).
+        years: dict[tuple[str, str], int] = defaultdict(int)
         for (platform, day), value in numbers.items():
+            years[(platform, day[:4])] = max(years[(platform, day[:4])], value)
+        for (platform, year), value in years.items():
             session.execute(
                 sa.text(
                     "INSERT INTO counters (name, value) VALUES (:n, :v) ON CONFLICT (name) "
                     "DO UPDATE SET value = CASE WHEN counters.value > :v THEN counters.value "
                     "ELSE :v END"
                 ),
-                {"n": f"number:{platform}:{day}", "v": value},
+                {"n": f"number:{platform}:{year}", "v": value},
             )
     return dict(statuses)
 

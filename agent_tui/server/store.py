@@ -6,6 +6,7 @@ It owns nothing but their wiring. Each concern is its own module:
 - ``feed`` — the change feed, its shared page cache and its head;
 - ``reference_sets`` — the reference data the seats cache;
 - ``seats`` — heartbeats and seat status;
+- ``numbers`` — blocks of case numbers reserved for seats (and their record);
 - ``reports`` — the lead's board, hot spots and the KPIs (replayed on their own runner);
 - ``clock`` — the supervision steps the store takes by itself;
 - ``visibility`` (who may see what), ``codec`` (rows ↔ domain ↔ wire), ``context`` (what they
@@ -31,6 +32,7 @@ from agent_tui.server.cases.reads import CaseReads
 from agent_tui.server.clock import ClockJobs
 from agent_tui.server.context import StoreContext
 from agent_tui.server.feed import Feed
+from agent_tui.server.numbers import Numbers
 from agent_tui.server.reference_sets import ReferenceSets
 from agent_tui.server.reports.dashboard import LeadBoard
 from agent_tui.server.reports.hotspots import Hotspots
@@ -69,6 +71,7 @@ class Store:
         self.feed = Feed(ctx)
         self.references = ReferenceSets(ctx)
         self.seats = Seats(ctx)
+        self.numbers = Numbers(ctx)
         self.kpi_reports = KpiReports(ctx)
         self.hotspot_reports = Hotspots(ctx)
         self.board = LeadBoard(ctx, self.seats, self.kpi_reports, self.hotspot_reports)
@@ -92,6 +95,7 @@ class Store:
         self.reference_set = self.references.reference_set
         self.put_reference_set = self.references.put_reference_set
         self.heartbeat = self.seats.heartbeat
+        self.reserve_numbers = self.numbers.reserve
         self.lead_summary = self.board.lead_summary
         self.dashboard = self.board.dashboard
         self.hotspots = self.hotspot_reports.hotspots

@@ -1,8 +1,9 @@
 """How a case reads in a table row: one place for queues, caller history and the palette.
 
 Rows come from the seat as typed cases (``CachedCase``): the central store's, or one saved here
-and not yet confirmed (pending), which has no number or deadline yet. The rules (overdue, which
-deadline runs, how a deadline reads) are the domain's (``domain.rules``); this module only says
+and not yet confirmed (pending), which has no deadline yet and a number only if this seat gave
+it one at save (``（待发送）`` otherwise). The rules (overdue, which deadline runs, how a deadline
+reads) are the domain's (``domain.rules``); this module only says
 them in cells.
 """
 

@@ -127,7 +127,7 @@ def test_the_register_event_and_the_feed_carry_the_case_as_created(http: Api) ->
     assert register["changes"]["related_to"] == ["", first["uuid"]]
 
 
-def test_numbers_are_sequential_per_day_and_platform_and_never_reused(
+def test_numbers_run_per_platform_and_year_dated_on_the_registration_day_never_reused(
     http: Api, clock: FrozenClock
 ) -> None:
     assert new_case(http)["number"] == f"{CITY}-0001"
@@ -142,14 +142,16 @@ def test_numbers_are_sequential_per_day_and_platform_and_never_reused(
     assert prefix not in ("ZMD", "") and prefix.isupper()
     assert new_case(http, "by_agent")["number"] == f"{prefix}-20261126-0002"
 
+    # The running number goes on through the year (the day is the registration day): a
+    # number handed out by a seat's block can never meet one the store gives (domain.numbers).
     clock.advance(days=1)
-    assert new_case(http)["number"] == "ZMD-20261127-0001"
-    assert new_case(http, "by_agent")["number"] == f"{prefix}-20261127-0001"
-    # A seat that was offline yesterday sends its case now: it continues yesterday's sequence.
+    assert new_case(http)["number"] == "ZMD-20261127-0004"
+    assert new_case(http, "by_agent")["number"] == f"{prefix}-20261127-0003"
+    # A seat that was offline yesterday sends its case now: dated yesterday, next running.
     yesterday = (clock.now - timedelta(days=1)).isoformat()
     late = new_case(http, registered_at=yesterday)
-    assert late["number"] == f"{CITY}-0004"
-    assert new_case(http)["number"] == "ZMD-20261127-0002"
+    assert late["number"] == f"{CITY}-0005"
+    assert new_case(http)["number"] == "ZMD-20261127-0006"
 
     numbers = [c["number"] for c in listing(http)]
     assert len(numbers) == len(set(numbers)) == 9

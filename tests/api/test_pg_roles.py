@@ -72,7 +72,10 @@ def test_create_roles_migrate_grant_and_check(pg_cluster: PgCluster, names: dict
         cli, ["migrate", "--db", owner_url, "--grant-to", names["runtime"]]
     )
     assert migrated.exit_code == 0, migrated.output
-    assert f"GRANT SELECT, INSERT ON public.case_events TO {names['runtime']}" in migrated.output
+    assert (
+        f"GRANT SELECT, INSERT ON public.case_events, public.number_blocks TO {names['runtime']}"
+        in migrated.output
+    )
     assert rights(owner_url) == (True, True, True)
     assert rights(runtime_url) == (False, False, True)
 

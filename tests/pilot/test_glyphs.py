@@ -61,18 +61,19 @@ async def test_toasts_over_the_split_entry_screen_show_every_character(
         with terminal(app) as seen:
             await _fill(pilot, "13912345671")
             assert "ZMD-20261126-0001" in "\n".join(s.text for s in frame(app))  # the history
-            await pilot.press("f9")  # 已受理并派往 市城管局
+            await pilot.press("f9")  # 已受理并派往 市城管局，编号待同步后分配
             await _fill(pilot, "13912345671")
-            await pilot.press("ctrl+s")  # 已受理（待发送到中心库）
+            await pilot.press("ctrl+s")  # 已受理，编号待同步后分配 (no numbers in hand)
             app.notify(CONFLICT, title=t("冲突"), severity="error", timeout=10)
             await until(pilot, lambda: len(app.screen.query(Toast)) == 3)
             await pilot.pause(0.2)
 
             lines = frame(app)
             toasts = list(app.screen.query(Toast))
+            later = t("编号待同步后分配")
             texts = [
-                t("已受理并派往 {name}", name="市城管局"),
-                t("已受理（待发送到中心库）"),
+                t("{done}，{said}", done=t("已受理并派往 {name}", name="市城管局"), said=later),
+                t("{done}，{said}", done=t("已受理"), said=later),
                 CONFLICT,
             ]
             assert sorted(toast._notification.message for toast in toasts) == sorted(texts)

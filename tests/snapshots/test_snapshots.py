@@ -446,8 +446,17 @@ async def _still(pilot) -> None:  # type: ignore[no-untyped-def]
 def test_toasts_over_the_entry_screen_with_caller_history(  # type: ignore[no-untyped-def]
     snap_compare, tmp_path: Path, size: tuple[int, int]
 ) -> None:
+    from agent_tui import wire
+
     seat = _offline_seat(tmp_path)
     seat.store.put_cases([_case(1, "北侧人行道有商户占道摆摊，影响通行", "dispatched")])
+    # Numbers reserved while it was online: the dispatch toast gives the case's number.
+    block = {"id": 1, "platform": "city", "prefix": "ZMD", "year": 2026, "first": 41}
+    seat.store.add_numbers(
+        wire.NumberBlock(
+            **block, last=60, seat_id="seat-07", user_id="agent01", reserved_at=_frozen()
+        )
+    )
     app = make_app(Settings(data_dir=tmp_path / "data"), seat, _frozen)
     app.NOTIFICATION_TIMEOUT = 60  # still up when the capture is taken, however slow
 

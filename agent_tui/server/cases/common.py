@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from agent_tui import wire as S
-from agent_tui.domain.calendar import SHANGHAI, Deadline, DeadlineUnit
+from agent_tui.domain.calendar import Deadline, DeadlineUnit
 from agent_tui.domain.case import (
     Address,
     AppealType,
@@ -46,11 +46,12 @@ from agent_tui.domain.lifecycle import (
     apply,
     register,
 )
+from agent_tui.domain.numbers import check_seat_number, number_day, parse_number, series_name
 from agent_tui.domain.related import group_of
 from agent_tui.server.codec import case_columns, encode_changes, row_to_case, to_public
 from agent_tui.server.context import StoreContext
 from agent_tui.server.errors import NotFound, VersionConflict
-from agent_tui.server.models import PlatformRow
+from agent_tui.server.numbers import prefix_of, seat_blocks
 from agent_tui.server.tables import CASES, IDEMPOTENCY, SELECT_CASE
 from agent_tui.server.visibility import Actor, can_see, withdrawn_from
 
@@ -103,8 +104,36 @@ class Writer:
             # Let the domain say it, with the state, step and role named.
             register(intake, uuid=case_uuid, actor=actor.user_id, role=actor.role, at=at)
         related_to = self._group_to_join(actor, case_uuid, body.related_to)
-        day = number_day(at)
-        return self._create(actor, intake, case_uuid, at, now, related_to, day)
+        if body.number:
+            self._check_seat_number(actor, body, at)
+        return self._create(
+            actor,
+            intake,
+            case_uuid,
+            at,
+            now,
+            related_to,
+            number_day(at),
+            body.number,
+            body.seat_id if body.number else "",
+        )
+
+    def _check_seat_number(self, actor: Actor, body: S.CaseCreate, at: datetime) -> None:
+        """A number given at a seat: of this platform, dated on the registration day, in a
+        block reserved for this seat and user (422 beside ``number`` otherwise)."""
+        parsed = parse_number(body.number)
+        with self.ctx.engine.connect() as connection:
+            prefix = prefix_of(connection, actor.platform)
+            blocks = (
+                seat_blocks(connection, actor, body.seat_id, parsed.year, parsed.running)
+                if parsed is not None
+                else []
+            )
+        check_seat_number(body.number, prefix, at, blocks)
+
+    def _number_taken(self, number: str) -> bool:
+        with self.ctx.engine.connect() as connection:
+            return connection.execute(_NUMBER_TAKEN, {"number": number}).first() is not None
 
     def _create(
         self,
@@ -115,8 +144,11 @@ class Writer:
         now: datetime,
         related_to: str,
         day: str,
+        number: str = "",
+        seat_id: str = "",
     ) -> tuple[S.CasePublic, bool]:
-        """Write the registered case, its event and its change row (the dialect's own)."""
+        """Write the registered case, its event and its change row (the dialect's own):
+        ``number`` when a seat gave it (checked), else the next of the platform's year."""
         raise NotImplementedError
 
     def _created_before(self, actor: Actor, case_uuid: str, now: datetime) -> S.CasePublic | None:
@@ -355,18 +387,15 @@ def step_version(step: Step, body: S.StepBody) -> int | None:
     return None if step in REPEAT_CALL_STEPS else body.version
 
 
-def number_day(at: datetime) -> str:
-    """The day a case's number counts in (``YYYYMMDD`` in the centre's zone)."""
-    return at.astimezone(SHANGHAI).strftime("%Y%m%d")
-
-
 def number_prefix(connection: Any, platform: str, day: str) -> str:
     """A day's case numbers of ``platform`` up to the running number: ``ZMD-XP-20261127-``."""
-    prefix = "ZMD"
-    if platform != "city":
-        p = connection.execute(_PLATFORM_PREFIX, {"code": platform}).first()
-        prefix = f"ZMD-{p.number_prefix}" if p and p.number_prefix else f"ZMD-{platform}"
-    return f"{prefix}-{day}-"
+    return f"{prefix_of(connection, platform)}-{day}-"
+
+
+def number_series(platform: str, day: str) -> str:
+    """The counter a case registered on ``day`` takes its running number from (the
+    platform's year: ``domain.numbers``)."""
+    return series_name(platform, int(day[:4]))
 
 
 @dataclass(frozen=True)
@@ -435,6 +464,7 @@ def registration(
     related_to: str,
     number: str,
     seq: int,
+    seat_id: str = "",
 ) -> tuple[Case, Event, dict[str, Any]]:
     """A new case, its register event and its ``cases`` row (with the store's bookkeeping)."""
     case, event = register(
@@ -462,6 +492,8 @@ def registration(
         event = dataclasses.replace(
             event, changes={**event.changes, "related_to": ("", related_to)}
         )
+    if seat_id:  # the seat that gave the number, in the audit log with the registration
+        event = dataclasses.replace(event, changes={**event.changes, "seat_id": ("", seat_id)})
     return case, event, values
 
 
@@ -478,7 +510,4 @@ _SELECT_CASE_AND_DONE = sa.select(
         )
     ),
 ).where(CASES.c.uuid == sa.bindparam("uuid"))
-_PLATFORM: Any = sa.inspect(PlatformRow).local_table
-_PLATFORM_PREFIX = sa.select(_PLATFORM.c.number_prefix).where(
-    _PLATFORM.c.code == sa.bindparam("code")
-)
+_NUMBER_TAKEN = sa.select(CASES.c.id).where(CASES.c.number == sa.bindparam("number"))

@@ -1,6 +1,7 @@
 """The PostgreSQL writer: each write is one statement in its own transaction (one round trip).
 
-A create's statement takes the change number and the day's running number, inserts the case
+A create's statement takes the change number and the year's running number (unless a seat
+gave the number), inserts the case
 (as one JSON parameter), its register event and its change row (``_CREATE_PG``). A step reads
 its case without a lock, works the step out with the domain (``Writer._stepped``), then writes
 the case at the version it read, its event, the command's answer and its change row in one
@@ -28,10 +29,12 @@ from agent_tui.server.cases.common import (
     Writer,
     append_params,
     number_prefix,
+    number_series,
     registration,
     step_version,
 )
 from agent_tui.server.codec import encode_changes, to_public
+from agent_tui.server.errors import NumberTaken
 from agent_tui.server.tables import CASES
 from agent_tui.server.visibility import Actor
 
@@ -48,18 +51,22 @@ class PostgresWriter(Writer):
         now: datetime,
         related_to: str,
         day: str,
+        number: str = "",
+        seat_id: str = "",
     ) -> tuple[S.CasePublic, bool]:
         """``create_case`` on PostgreSQL: one statement in its own transaction (one round trip).
 
-        The statement takes the change number and the day's running number, writes the case,
-        its register event and its change row (``_CREATE_PG``). The counters' row locks are
-        held only while PostgreSQL runs it, never across a round trip. A uuid already taken
-        makes the whole statement fail (so no number is spent) and the first case is answered.
+        The statement takes the change number and (no ``number`` from a seat) the next running
+        number of the platform's year, writes the case, its register event and its change row
+        (``_CREATE_PG``). The counters' row locks are held only while PostgreSQL runs it, never
+        across a round trip. A uuid already taken makes the whole statement fail (so no number
+        is spent) and the first case is answered; a seat's number already taken is a 409.
         """
-        # The number and the change number are the statement's to fill in.
-        case, event, values = registration(intake, actor, case_uuid, at, now, related_to, "", 0)
+        # The number (unless the seat gave one) and the change number are the statement's.
+        case, event, values = registration(
+            intake, actor, case_uuid, at, now, related_to, number, 0, seat_id
+        )
         params = {
-            "counter": f"number:{actor.platform}:{day}",
             "row": json.dumps(values, ensure_ascii=False, default=_row_json_default),
             "uuid": case_uuid,
             "step": str(event.step),
@@ -73,15 +80,24 @@ class PostgresWriter(Writer):
             "department": case.department,
             "now": now,
         }
+        if number:
+            params["number"] = number
+        else:
+            params["counter"] = number_series(actor.platform, day)
         for _ in range(3):
             try:
                 with self.ctx.write_turn(), self.ctx.autocommit.connect() as connection:
-                    prefix = number_prefix(connection, actor.platform, day)
-                    got = connection.execute(_CREATE_PG, {**params, "prefix": prefix}).one()
+                    if number:
+                        got = connection.execute(_CREATE_PG_NUMBERED, params).one()
+                    else:
+                        prefix = number_prefix(connection, actor.platform, day)
+                        got = connection.execute(_CREATE_PG, {**params, "prefix": prefix}).one()
             except IntegrityError:
                 existing = self._created_before(actor, case_uuid, now)
                 if existing is not None:
                     return existing, False
+                if number and self._number_taken(number):
+                    raise NumberTaken(number) from None
                 continue  # not the uuid: a number taken concurrently? try once more
             for listener in self.ctx.listeners:
                 listener()
@@ -166,12 +182,12 @@ def _step_sql(columns: frozenset[str]) -> Any:
 
 _CASE_COLUMNS_BUT = [c.name for c in CASES.columns if c.name not in ("id", "number", "last_seq")]
 #: A create on PostgreSQL, whole, in one statement (run on its own, autocommit): the change
-#: number and the day's running number (the counters, locked in that order as the SQLite
+#: number and the year's running number (the counters, locked in that order as the SQLite
 #: writer does), the case, its register event (its ``number`` filled in) and its change row.
 #: The case comes as one JSON parameter: a case has over 50 columns, and psycopg neither caches
 #: the parsing of a statement with more than 50 parameters nor adapts them cheaply. No ON
 #: CONFLICT for the uuid: a repeat fails whole, so it spends no number.
-_CREATE_PG = sa.text(
+_CREATE_PG_NUMBER = (
     "WITH n AS ("
     " INSERT INTO counters (name, value) VALUES ('change_seq', 1), (:counter, 1)"
     " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value"
@@ -181,7 +197,16 @@ _CREATE_PG = sa.text(
     "), k AS ("
     " SELECT seq, CAST(:prefix AS text) || lpad(running, greatest(4, length(running)), '0')"
     " AS number FROM v"
-    "), c AS ("
+    ")"
+)
+#: A seat gave the number (checked against its blocks): the change number alone is taken.
+_GIVEN_NUMBER = (
+    "WITH n AS ("
+    " UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value"
+    "), k AS (SELECT value AS seq, CAST(:number AS text) AS number FROM n)"
+)
+_CREATE_PG_REST = (
+    ", c AS ("
     f" INSERT INTO cases ({', '.join(_CASE_COLUMNS_BUT)}, number, last_seq)"
     f" SELECT {', '.join('r.' + c for c in _CASE_COLUMNS_BUT)}, k.number, k.seq"
     " FROM json_populate_record(NULL::cases, CAST(:row AS json)) AS r, k"
@@ -201,6 +226,8 @@ _CREATE_PG = sa.text(
     " CAST(:department AS text), CAST(:now AS timestamptz) FROM c"
     " RETURNING case_id AS id, seq, (SELECT number FROM c) AS number"
 )
+_CREATE_PG = sa.text(_CREATE_PG_NUMBER + _CREATE_PG_REST)
+_CREATE_PG_NUMBERED = sa.text(_GIVEN_NUMBER + _CREATE_PG_REST)
 
 
 def _row_json_default(value: Any) -> Any:

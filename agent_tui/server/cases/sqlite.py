@@ -6,7 +6,7 @@ held to commit: sequence order is commit order, and concurrent writers queue ins
 racing; in this process they also queue on ``StoreContext.write_turn``, for a bounded
 time), then the idempotency and version checks (``Writer._step_target``), the domain step,
 the case row, its event, its change row and (a step) the command's stored answer. A create
-takes the day's running number in the same statement as the change number and inserts the
+takes the year's running number in the same statement as the change number and inserts the
 case with ON CONFLICT DO NOTHING (a uuid already taken is a repeat: the first case is
 answered).
 """
@@ -31,10 +31,12 @@ from agent_tui.server.cases.common import (
     Writer,
     append_params,
     number_prefix,
+    number_series,
     registration,
     step_version,
 )
 from agent_tui.server.codec import to_public
+from agent_tui.server.errors import NumberTaken
 from agent_tui.server.tables import CASES, CHANGES, EVENTS, IDEMPOTENCY, NEXT_SEQ
 from agent_tui.server.visibility import Actor
 
@@ -51,13 +53,27 @@ class SqliteWriter(Writer):
         now: datetime,
         related_to: str,
         day: str,
+        number: str = "",
+        seat_id: str = "",
     ) -> tuple[S.CasePublic, bool]:
+        counter = "" if number else number_series(actor.platform, day)
         for _ in range(3):
             try:
-                with self._write_core(f"number:{actor.platform}:{day}") as (connection, seq, n):
-                    number = self._number(connection, actor.platform, day, n)
+                with self._write_core(counter) as (connection, seq, n):
+                    if not number:
+                        given = self._number(connection, actor.platform, day, n)
+                    else:
+                        given = number
+                        if (
+                            connection.execute(
+                                _NUMBER_OF_ANOTHER, {"number": number, "uuid": case_uuid}
+                            ).first()
+                            is not None
+                        ):
+                            connection.rollback()
+                            raise NumberTaken(number)
                     case, event, values = registration(
-                        intake, actor, case_uuid, at, now, related_to, number, seq
+                        intake, actor, case_uuid, at, now, related_to, given, seq, seat_id
                     )
                     # One round trip: a uuid already taken inserts nothing and returns no id.
                     case_id = connection.execute(_INSERT_NEW_CASE, values).scalar()
@@ -110,7 +126,7 @@ class SqliteWriter(Writer):
     def _write_core(self, counter: str = "") -> Iterator[tuple[Connection, int, int]]:
         """``StoreContext.write`` on a bare Core connection (the hot paths: no Session, no ORM).
 
-        With ``counter`` (a day's case numbers) the same statement also takes that counter's
+        With ``counter`` (a year's case numbers) the same statement also takes that counter's
         next value, the change number's row first (every writer locks in that order). The
         body may ``rollback()`` to give both back (nothing changed); it commits otherwise.
         Listeners hear only of commits.
@@ -139,7 +155,7 @@ class SqliteWriter(Writer):
                 listener()
 
     def _number(self, connection: Any, platform: str, day: str, value: int) -> str:
-        """The case number for the day's ``value``-th case of ``platform``."""
+        """The case number of ``platform``'s year's ``value``-th running number, on ``day``."""
         return f"{number_prefix(connection, platform, day)}{value:04d}"
 
     def _append(
@@ -177,7 +193,11 @@ _UPDATE_CASE = sa.update(CASES).where(
 _INSERT_NEW_CASE = (
     sqlite_insert(CASES).on_conflict_do_nothing(index_elements=["uuid"]).returning(CASES.c.id)
 )
-#: The change number and another counter (a day's case numbers) in one statement.
+#: A seat's number already given to another case (the writers' lock makes this check safe).
+_NUMBER_OF_ANOTHER = sa.select(CASES.c.id).where(
+    CASES.c.number == sa.bindparam("number"), CASES.c.uuid != sa.bindparam("uuid")
+)
+#: The change number and another counter (a year's case numbers) in one statement.
 _NEXT_SEQ_AND_COUNTER = sa.text(
     "INSERT INTO counters (name, value) VALUES ('change_seq', 1), (:name, 1) "
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value"

@@ -1,7 +1,7 @@
 """repeat calls about an open case: urges (催办) and supplements (补充)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05
 
 * ``cases.urges``, ``cases.last_urged_at``, ``cases.supplements``: how often the caller rang
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
