@@ -24,7 +24,7 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, S
 from agent_tui import wire
 from agent_tui.client.model import CachedCase
 from agent_tui.client.seat import Seat
-from agent_tui.data.reference import ReferenceData
+from agent_tui.data.reference import ReferenceData, county_rules_from_json
 from agent_tui.domain.address import AddressEntry, AddressIndex, AddressLevel
 from agent_tui.domain.calendar import WorkCalendar
 from agent_tui.domain.case import (
@@ -116,6 +116,10 @@ class CaseEntryScreen(Screen[None]):
         #: Related open cases offered for linking (newest first), and the group linked to.
         self._related: list[CachedCase] = []
         self._related_to = ""
+        #: Routing with the county table the store serves (an admin may have edited it), and
+        #: the ETag it was built from.
+        self._router = ctx.router
+        self._router_etag = ""
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -310,7 +314,7 @@ class CaseEntryScreen(Screen[None]):
         control_id = getattr(control, "id", "")
         if control_id == "caller_phone":
             self._lookup_history(event.value)
-        if control_id in ("category", "urgency"):
+        if control_id in ("category", "urgency", "address"):
             self._route()
         if control_id in ("category", "address"):
             self._find_related()
@@ -329,8 +333,13 @@ class CaseEntryScreen(Screen[None]):
             info.update("")
             return
         urgency = self.query_one("#urgency", ChoiceBar).value
+        place = self.query_one("#address", PickField).value
+        county, township = "", ""
+        if isinstance(place, AddressEntry):
+            county = place.county
+            township = place.name if place.level is AddressLevel.TOWNSHIP else place.township
         try:
-            route = self.ctx.router.route(category.code, urgency)
+            route = self._county_router().route(category.code, urgency, county, township)
         except DomainError as exc:
             info.update(either(exc.message, exc.message_en))
             return
@@ -340,15 +349,32 @@ class CaseEntryScreen(Screen[None]):
         department = route.department
         if department is not None:
             self.query_one("#department", PickField).pick(department_hit(department))
-        name = department.short_name if department else t("（未配置）")
         self._co_departments = [d.code for d in route.co_departments]
         co = t("、").join(d.short_name for d in route.co_departments)
         when = (describe_en if english() else describe)(deadline, now, self.ctx.calendar)
         info.update(
-            t("默认主办：{name}", name=name)
+            either(route.reason, route.reason_en)
             + (t(" · 协办：{co}", co=co) if co else "")
             + t(" · 办理期限：{deadline}", deadline=when)
         )
+
+    def _county_router(self) -> Router:
+        """The packaged routing, or the one with the county table this seat last fetched from
+        the store (rebuilt when its ETag moves; a table the seat cannot read is ignored)."""
+        cached = self.seat.reference_set("county_routing") if self.seat is not None else None
+        if cached is None:
+            return self.ctx.router
+        body, etag = cached
+        if etag != self._router_etag:
+            ref = self.ctx.reference
+            try:
+                rules = county_rules_from_json(body)
+            except ValidationFailed:
+                self._router = self.ctx.router
+            else:
+                self._router = Router(ref.categories, ref.departments, rules, ref.platforms)
+            self._router_etag = etag
+        return self._router
 
     @work(exclusive=True, group="caller-history", exit_on_error=False)
     async def _lookup_history(self, raw: str) -> None:

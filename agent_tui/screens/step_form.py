@@ -117,7 +117,10 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
         category = self.case.category
         if category:
             try:
-                route = self.ctx.router.route(category, self.case.urgency)
+                place = self.case.address
+                route = self.ctx.router.route(
+                    category, self.case.urgency, place.county, place.township
+                )
             except DomainError:
                 route = None
             if route is not None:
