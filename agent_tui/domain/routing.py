@@ -87,7 +87,7 @@ class Route:
 
     @property
     def reason_en(self) -> str:
-        name = _label(self.department)
+        name = _label(self.department, "(not set)")
         if self.basis is RouteBasis.COUNTY:
             return f"By {self.county}: {name} (the county's own unit)"
         if self.basis is RouteBasis.TOWNSHIP:
@@ -97,9 +97,9 @@ class Route:
         return f"Default lead: {name}"
 
 
-def _label(department: Department | None) -> str:
+def _label(department: Department | None, missing: str = "（未配置）") -> str:
     if department is None:
-        return "（未配置）"
+        return missing
     return department.short_name or department.name
 
 

@@ -25,7 +25,13 @@ from agent_tui import wire
 from agent_tui.client.model import CachedCase
 from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData, county_rules_from_json
-from agent_tui.domain.address import AddressEntry, AddressIndex, AddressLevel
+from agent_tui.domain.address import (
+    UNMATCHED_MARK,
+    AddressEntry,
+    AddressIndex,
+    AddressLevel,
+    UnmatchedAddress,
+)
 from agent_tui.domain.calendar import WorkCalendar
 from agent_tui.domain.case import (
     Address,
@@ -47,7 +53,13 @@ from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, either, english, t
 from agent_tui.widgets.case_table import local, number_of, short
 from agent_tui.widgets.choice import ChoiceBar
-from agent_tui.widgets.hits import address_hits, category_hits, department_hit, department_hits
+from agent_tui.widgets.hits import (
+    address_hits,
+    category_hits,
+    department_hit,
+    department_hits,
+    unmatched_hit,
+)
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
 from agent_tui.widgets.seat_bar import SeatBar
@@ -72,9 +84,16 @@ def _address_hits(index: AddressIndex, query: str) -> list[Hit]:
     return address_hits(index, query, 8)
 
 
-def _address_of(entry: AddressEntry | None, detail: str) -> Address:
+def _address_of(entry: AddressEntry | UnmatchedAddress | None, detail: str) -> Address:
     if entry is None:
         return Address(detail=detail)
+    if isinstance(entry, UnmatchedAddress):
+        # Kept as typed, marked: the department sees that nobody matched it to the book.
+        return Address(
+            county=entry.county,
+            township=entry.township,
+            detail=" ".join(p for p in (entry.detail, detail) if p),
+        )
     road = entry.name if entry.level in (AddressLevel.ROAD, AddressLevel.CROSSING) else ""
     village = entry.name if entry.level is AddressLevel.VILLAGE else entry.village
     township = entry.name if entry.level is AddressLevel.TOWNSHIP else entry.township
@@ -153,8 +172,10 @@ class CaseEntryScreen(Screen[None]):
                     t("发生地点"),
                     PickField(
                         lambda q: _address_hits(self.ctx.addresses, q),
-                        placeholder=t("县区、乡镇、村社区、道路（如 jsl → 金山路）"),
+                        placeholder=t("县区+地名（泌阳 王庄、by wz）、道路（jsl → 金山路）"),
                         id="address",
+                        empty=t("无匹配地址（回车：按所填文字记为未匹配地址）"),
+                        free_text=lambda text: unmatched_hit(self.ctx.addresses, text),
                     ),
                 )
                 yield Input(id="address_detail", placeholder=t("详细位置（如 北侧 50 米、门牌号）"))
@@ -338,6 +359,8 @@ class CaseEntryScreen(Screen[None]):
         if isinstance(place, AddressEntry):
             county = place.county
             township = place.name if place.level is AddressLevel.TOWNSHIP else place.township
+        elif isinstance(place, UnmatchedAddress):
+            county, township = place.county, place.township
         try:
             route = self._county_router().route(category.code, urgency, county, township)
         except DomainError as exc:
@@ -517,10 +540,14 @@ class CaseEntryScreen(Screen[None]):
             self.query_one("#content", TextArea).text = body.get("content", "")
             self.query_one("#address_detail", Input).value = body.get("_address_detail", "")
             pick = body.get("_address_pick", "")
-            if pick:
+            if pick.endswith(UNMATCHED_MARK):
+                kept = unmatched_hit(self.ctx.addresses, pick.removesuffix(UNMATCHED_MARK))
+                self.query_one("#address", PickField).pick(kept)
+            elif pick:
                 hits = _address_hits(self.ctx.addresses, pick)
-                if hits and hits[0].label == pick:
-                    self.query_one("#address", PickField).pick(hits[0])
+                found = next((h for h in hits if h.label == pick), None)
+                if found is not None:
+                    self.query_one("#address", PickField).pick(found)
             dept = self.ctx.reference.department(body.get("_department", ""))
             if dept is not None:
                 self.query_one("#department", PickField).pick(department_hit(dept))

@@ -16,10 +16,14 @@ if TYPE_CHECKING:
 
 
 def address_hits(index: AddressIndex, query: str, limit: int) -> list[Hit]:
-    return [
-        Hit(m.entry.name, f"{t(m.entry.level.label)} · {m.path}", m.entry)
-        for m in index.search(query, limit)
-    ]
+    """Each row reads as its path (泌阳县·官庄镇·王庄村): the city has a dozen 王庄村."""
+    return [Hit(m.entry.label, t(m.entry.level.label), m.entry) for m in index.search(query, limit)]
+
+
+def unmatched_hit(index: AddressIndex, text: str) -> Hit:
+    """Text the address book does not know, kept as typed and marked (泌阳县·王庄西头（未匹配）)."""
+    kept = index.unmatched(text)
+    return Hit(kept.label, t("未匹配地址"), kept)
 
 
 def category_hit(category: Category, ref: ReferenceData) -> Hit:
