@@ -23,7 +23,7 @@ from agent_tui.domain.case import DeadlineClass, Role
 from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.domain.pinyin import pinyin_keys
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry, Platform
-from agent_tui.domain.routing import TOWNSHIP, CountyRule
+from agent_tui.domain.routing import CITY, TOWNSHIP, CountyRule
 
 DEPARTMENT_KINDS = frozenset({"municipal", "utility", "county", "county_unit", "township"})
 #: Kinds that belong to a county platform (a county's government, its own units, townships).
@@ -480,7 +480,7 @@ def validate_reference(ref: ReferenceData) -> list[str]:
 def check_county_routing(rules: Iterable[CountyRule], ref: ReferenceData) -> list[FieldError]:
     """Every problem of a county routing table against ``ref``, one error per row and column:
     a known county platform, a category code or a city unit to match (once per county), and a
-    unit of that county's platform (or ``township``)."""
+    unit of that county's platform (or ``township``, or ``city``)."""
     errors: list[FieldError] = []
     seen: set[tuple[str, str]] = set()
 
@@ -516,7 +516,7 @@ def check_county_routing(rules: Iterable[CountyRule], ref: ReferenceData) -> lis
                 f"{row}：{rule.match!r} 既不是分类代码也不是市级单位代码",
                 f"Row {i + 1}: {rule.match!r} is neither a category nor a city unit",
             )
-        if rule.department == TOWNSHIP:
+        if rule.department in (TOWNSHIP, CITY):
             continue
         unit = ref.department(rule.department)
         if unit is None or unit.platform != rule.county:
@@ -524,7 +524,7 @@ def check_county_routing(rules: Iterable[CountyRule], ref: ReferenceData) -> lis
                 i,
                 "department",
                 f"{row}：{rule.department!r} 不是{platform.name}平台的单位"
-                f"（或填 {TOWNSHIP}：所在乡镇街道）",
+                f"（或填 {TOWNSHIP}：所在乡镇街道；{CITY}：市级单位）",
                 f"Row {i + 1}: {rule.department!r} is not a unit of {platform.name}",
             )
     return errors

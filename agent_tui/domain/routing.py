@@ -20,6 +20,9 @@ from agent_tui.domain.reference import Category, Department, Platform
 
 #: ``department`` of a county rule meaning "the government of the case's township".
 TOWNSHIP = "township"
+#: ``department`` of a county rule meaning "the city's unit itself": the central city (驿城区,
+#: the development zone) is served by the city's water company and city management.
+CITY = "city"
 
 
 class UnknownCategory(DomainError):
@@ -45,7 +48,8 @@ class CountyRule:
 
     ``match`` is a category code (a leaf, or a top-level node for all its leaves) or the code
     of the city unit the county unit stands in for (``GS`` → the county's water company);
-    ``department`` is the county unit's code, or ``TOWNSHIP``.
+    ``department`` is the county unit's code, ``TOWNSHIP``, or ``CITY`` (the city's unit
+    serves this county: said so, rather than left to "no row").
     """
 
     county: str  # the county platform's code, e.g. "411726"
@@ -59,6 +63,7 @@ class RouteBasis(StrEnum):
 
     CATEGORY = "category"  # no place yet: the category's default (a city unit)
     CITY = "city"  # a place in a county without a county unit for it: the city's unit
+    CENTRAL = "central"  # the table says the city's unit serves this county (the central city)
     COUNTY = "county"  # the county platform's own unit (县区对口单位)
     TOWNSHIP = "township"  # the government of the case's township (乡镇街道)
 
@@ -72,28 +77,37 @@ class Route:
     basis: RouteBasis = RouteBasis.CATEGORY
     county: str = ""  # the gazetteer county the place is in ("" without a place)
     township: str = ""
+    platform_name: str = ""  # its platform's name, as agents say it (经济开发区)
+
+    @property
+    def _where(self) -> str:
+        return self.platform_name or self.county
 
     @property
     def reason(self) -> str:
         """Why this department, in the agent's words (the entry form shows it)."""
         name = _label(self.department)
         if self.basis is RouteBasis.COUNTY:
-            return f"按{self.county}分派：{name}（县区对口单位）"
+            return f"按{self._where}分派：{name}（县区对口单位）"
         if self.basis is RouteBasis.TOWNSHIP:
-            return f"按{self.county}{self.township}分派：{name}（乡镇街道）"
+            return f"按{self._where}{self.township}分派：{name}（乡镇街道）"
         if self.basis is RouteBasis.CITY:
             return f"市级单位：县区无对口单位 · 主办：{name}"
+        if self.basis is RouteBasis.CENTRAL:
+            return f"按{self._where}分派：{name}（中心城区由市级单位办理）"
         return f"默认主办：{name}"
 
     @property
     def reason_en(self) -> str:
         name = _label(self.department, "(not set)")
         if self.basis is RouteBasis.COUNTY:
-            return f"By {self.county}: {name} (the county's own unit)"
+            return f"By {self._where}: {name} (the county's own unit)"
         if self.basis is RouteBasis.TOWNSHIP:
-            return f"By {self.county} {self.township}: {name} (township government)"
+            return f"By {self._where} {self.township}: {name} (township government)"
         if self.basis is RouteBasis.CITY:
             return f"City unit: the county has none for this · lead: {name}"
+        if self.basis is RouteBasis.CENTRAL:
+            return f"By {self._where}: {name} (the city's unit serves the central city)"
         return f"Default lead: {name}"
 
 
@@ -119,8 +133,8 @@ class Router:
         self._rules: dict[tuple[str, str], CountyRule] = {}
         for rule in county_rules:
             self._rules.setdefault((rule.county, rule.match), rule)
-        #: gazetteer county name → its platform's code
-        self._platform_of: dict[str, str] = {p.county: p.code for p in platforms if p.county}
+        #: gazetteer county name → its platform
+        self._platform_of: dict[str, Platform] = {p.county: p for p in platforms if p.county}
         self._townships: dict[tuple[str, str], Department] = {
             (d.platform, d.township): d for d in self._departments.values() if d.township
         }
@@ -152,7 +166,8 @@ class Router:
         co = tuple(self._departments[c] for c in category.co_departments if c in self._departments)
         if not county:
             return Route(category, city, co, deadline_class)
-        platform = self._platform_of.get(county, "")
+        found = self._platform_of.get(county)
+        platform, name = (found.code, found.name) if found is not None else ("", "")
         lead, basis = self._local(platform, township, category, city)
         local_co = tuple(
             dict.fromkeys(
@@ -162,7 +177,7 @@ class Router:
                 and found != lead
             )
         )
-        return Route(category, lead, local_co, deadline_class, basis, county, township)
+        return Route(category, lead, local_co, deadline_class, basis, county, township, name)
 
     def _local(
         self,
@@ -179,6 +194,8 @@ class Router:
             rule = self._rules.get((platform, key)) if key else None
             if rule is None:
                 continue
+            if rule.department == CITY:
+                return city, RouteBasis.CENTRAL
             if rule.department == TOWNSHIP:
                 found = self._townships.get((platform, township))
                 if found is not None:

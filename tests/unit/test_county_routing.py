@@ -23,9 +23,11 @@ from agent_tui.data.reference import (
 from agent_tui.domain.address import AddressLevel
 from agent_tui.domain.case import DeadlineClass, Urgency
 from agent_tui.domain.errors import ValidationFailed
-from agent_tui.domain.routing import TOWNSHIP, CountyRule, RouteBasis, Router
+from agent_tui.domain.routing import CITY, TOWNSHIP, CountyRule, RouteBasis, Router
 
 WATER, HOUSING, TOWNSHIP_MATTER, MARKET = "1001", "0201", "1106", "0502"
+#: The central city: the city's water company and city management serve it (the table says so).
+CENTRAL_CITY = {"411702", "411771"}
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,11 @@ def _townships() -> dict[str, list[str]]:
     return out
 
 
+def _platform_name(ref: ReferenceData, county: str) -> str:
+    """What the reason names: the platform (经济开发区), not the gazetteer's long name."""
+    return next(p.name for p in ref.platforms if p.county == county)
+
+
 def _counties(ref: ReferenceData) -> list[tuple[str, str]]:
     """(platform code, gazetteer county) of every county of the city's gazetteer."""
     gazetteer = {e.county for e in load_gazetteer() if e.level is AddressLevel.COUNTY}
@@ -63,6 +70,9 @@ def test_every_county_of_the_city_has_its_rows(ref: ReferenceData) -> None:
         assert {"GS", "ZJJ", TOWNSHIP_MATTER} <= set(rows), county
         assert rows[TOWNSHIP_MATTER].department == TOWNSHIP
         for match in ("GS", "ZJJ"):
+            if match == "GS" and platform in CENTRAL_CITY:
+                assert rows[match].department == CITY
+                continue
             unit = ref.department(rows[match].department)
             assert unit is not None and unit.platform == platform, (county, match)
             assert unit.name == rows[match].name  # the table says whom it names
@@ -80,15 +90,21 @@ def test_a_matter_in_each_county_goes_to_that_countys_unit(
         township = townships[county][0]
         route = router.route(category, Urgency.NORMAL, county, township)
         assert route.department is not None
+        if category == WATER and platform in CENTRAL_CITY:
+            assert route.department.code == "GS" and route.basis is RouteBasis.CENTRAL
+            assert route.reason.endswith("分派：供水公司（中心城区由市级单位办理）")
+            continue
         assert route.department.platform == platform, (county, route.department)
         assert route.basis is basis
         if basis is RouteBasis.TOWNSHIP:
             assert route.department.township == township
             assert route.department.kind == "township"
-            assert route.reason == f"按{county}{township}分派：{route.department.short_name}（乡镇街道）"
+            where = _platform_name(ref, county)
+            assert route.reason == f"按{where}{township}分派：{route.department.short_name}（乡镇街道）"
         else:
             assert route.department.kind == "county_unit"
-            assert route.reason == f"按{county}分派：{route.department.short_name}（县区对口单位）"
+            where = _platform_name(ref, county)
+            assert route.reason == f"按{where}分派：{route.department.short_name}（县区对口单位）"
 
 
 def test_every_township_has_its_government(ref: ReferenceData, router: Router) -> None:
@@ -117,6 +133,14 @@ def test_without_a_county_unit_the_city_unit_and_the_reason(router: Router) -> N
     plain = router.route(WATER)
     assert plain.department is not None and plain.department.code == "GS"
     assert plain.basis is RouteBasis.CATEGORY and plain.reason == "默认主办：供水公司"
+
+
+def test_city_management_in_the_central_city_stays_with_the_city(router: Router) -> None:
+    route = router.route("0101", Urgency.NORMAL, "河南驻马店经济开发区", "")  # 占道经营 at 金山路
+    assert route.department is not None and route.department.code == "CGJ"
+    assert route.basis is RouteBasis.CENTRAL
+    county = router.route("0101", Urgency.NORMAL, "泌阳县", "")
+    assert county.department is not None and county.department.code == "BYX-CGJ"
 
 
 def test_a_township_matter_without_a_township_goes_to_the_county_government(
