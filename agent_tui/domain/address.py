@@ -83,6 +83,9 @@ _SCOPE_KINDS = frozenset(
 )
 #: At most this many counties/townships one scope word may stand for ("by": 泌阳县, 柏苑街道 …).
 _MAX_SCOPES = 6
+#: At most this many entries outside the scope are looked at per scoped search: candidates come
+#: best first (villages before the address book's shops), so the cap only cuts a long tail.
+_SCOPE_BUDGET = 12_000
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 
 _CROSSING_RE = re.compile(r"^(.+?)(?:与|&|/)(.+?)(?:交叉口|交口|路口|十字路口)?$")
@@ -212,6 +215,16 @@ class AddressIndex:
             for e in self._entries
             if e.level in (AddressLevel.COUNTY, AddressLevel.TOWNSHIP)
         )
+        #: Every Han head (2+ characters) of a county/township name or alias: a query typed
+        #: without a space is split only where its head is one of these (a set lookup, so a
+        #: typo'd name pays next to nothing for the split).
+        self._scope_heads: frozenset[str] = frozenset(
+            name[:n]
+            for e in self._entries
+            if e.level in (AddressLevel.COUNTY, AddressLevel.TOWNSHIP)
+            for name in (e.name, *e.aliases)
+            for n in range(2, len(name) + 1)
+        )
         self._crossings: dict[frozenset[str], AddressEntry] = {}
         for e in self._entries:
             roads = crossing_roads(e.name) if e.level is AddressLevel.CROSSING else None
@@ -259,16 +272,20 @@ class AddressIndex:
         base = keep if scope or wanted else None
         words = [w for w in _QUERY_SEPARATORS.split(query) if w]
         text = "".join(words)
-        hits = self._index.search(text, limit, base, fuzzy=fuzzy)
         scoped: list[Match[AddressEntry]] = []
         if len(words) >= 2:
             scoped = self._scoped(words, limit, base)
-        elif (
-            len(text) >= 3
-            and _HAN_ONLY.match(text)
-            and all(m.kind is MatchKind.FUZZY for m in hits)
-        ):
-            scoped = self._split(text, limit, base)  # "泌阳王庄": the scope run into the name
+            # The words as one ("jsl jdl" is a crossing) still count; typo guesses do not
+            # once the scope found something.
+            hits = self._index.search(text, limit, base, fuzzy=fuzzy and not scoped)
+        else:
+            hits = self._index.search(text, limit, base, fuzzy=fuzzy)
+            if (
+                len(text) >= 3
+                and _HAN_ONLY.match(text)
+                and all(m.kind is MatchKind.FUZZY for m in hits)
+            ):
+                scoped = self._split(text, limit, base)  # "泌阳王庄": scope run into the name
         if scoped:
             hits = _merge(hits, scoped, limit)
         return [_to_address_match(m) for m in hits]
@@ -297,30 +314,28 @@ class AddressIndex:
         limit: int,
         base: Callable[[AddressEntry], bool] | None,
     ) -> list[Match[AddressEntry]]:
-        """``name`` searched in each scope in turn (the best-named scope's hits first)."""
-        out: list[Match[AddressEntry]] = []
-        seen: set[int] = set()
-        for s in scopes:
-            if s.level is AddressLevel.COUNTY:
+        """``name`` searched in the scopes at once (one walk of the index), the hits of the
+        best-named scope first."""
+        order: dict[tuple[str, str], int] = {}
+        for n, s in enumerate(scopes):
+            key = (s.county, "" if s.level is AddressLevel.COUNTY else s.name)
+            order.setdefault(key, n)
+        counties = {c for c, t in order if not t}
+        townships = {k for k in order if k[1]}
 
-                def keep(e: AddressEntry, s: AddressEntry = s) -> bool:
-                    return e.county == s.county and e is not s and (base is None or base(e))
-            else:
+        def keep(e: AddressEntry) -> bool:
+            return (
+                (e.county in counties or (e.county, e.township) in townships)
+                and e.level is not AddressLevel.COUNTY
+                and (base is None or base(e))
+            )
 
-                def keep(e: AddressEntry, s: AddressEntry = s) -> bool:
-                    return (
-                        e.county == s.county
-                        and e.township == s.name
-                        and (base is None or base(e))
-                    )
+        def rank(m: Match[AddressEntry]) -> int:
+            e = m.entry.payload
+            return min(order.get((e.county, e.township), 99), order.get((e.county, ""), 99))
 
-            for m in self._index.search(name, limit - len(out), keep, fuzzy=False):
-                if id(m.entry) not in seen:
-                    seen.add(id(m.entry))
-                    out.append(m)
-            if len(out) >= limit:
-                break
-        return out
+        found = self._index.search(name, limit, keep, fuzzy=False, budget=_SCOPE_BUDGET)
+        return sorted(found, key=rank)  # stable: the index's order within a scope
 
     def _scoped(
         self, words: list[str], limit: int, base: Callable[[AddressEntry], bool] | None
@@ -341,7 +356,9 @@ class AddressIndex:
         self, text: str, limit: int, base: Callable[[AddressEntry], bool] | None
     ) -> list[Match[AddressEntry]]:
         """Hanzi typed without a space: the longest head that names a scope, the tail within."""
-        for cut in range(len(text) - 1, 0, -1):
+        for cut in range(len(text) - 1, 1, -1):
+            if text[:cut] not in self._scope_heads:
+                continue
             scopes = self._resolve_scopes(text[:cut], None)
             if scopes:
                 found = self._within(scopes, text[cut:], limit, base)
