@@ -146,11 +146,27 @@ class CaseEntryScreen(Screen[None]):
         yield Header()
         with Horizontal(id="entry"):
             with VerticalScroll(id="entry-form"):
-                # Order = the call: number, what kind, what about, where, what; the optional
-                # identity fields last. Enter moves on; digits pick in the choices.
-                yield from self._field(
-                    t("来电号码"), Input(id="caller_phone", placeholder=t("手机或带区号固话"))
-                )
+                # Order = the call: who (the number, and the caller's name when given), what
+                # kind, what about, where, what. Enter on the number goes on to the appeal
+                # type (the identity fields are optional: Tab visits them); digits pick in the
+                # choices.
+                with Horizontal(classes="row", id="caller-row"):
+                    yield from self._field(
+                        t("来电号码"), Input(id="caller_phone", placeholder=t("手机或带区号固话"))
+                    )
+                    yield from self._field(
+                        t("姓名"), Input(id="caller_name", placeholder=t("可不填"))
+                    )
+                    with Vertical(classes="cell", id="gender-cell"):
+                        yield Label(t("性别"), classes="field-label")
+                        yield ChoiceBar(
+                            [(g, t(g.label)) for g in (Gender.UNKNOWN, Gender.MALE, Gender.FEMALE)],
+                            id="gender",
+                        )
+                with Horizontal(classes="row", id="caller-flags"):
+                    yield Checkbox(t("保密（对承办单位隐藏身份）"), id="confidential")
+                    yield Checkbox(t("匿名"), id="anonymous")
+                yield Static("", id="anonymous-error", classes="field-error")
                 yield Label(t("诉求类型（数字键选择）"), classes="field-label")
                 yield ChoiceBar(
                     [(a, t(a.label)) for a in AppealType],
@@ -188,20 +204,6 @@ class CaseEntryScreen(Screen[None]):
                         self._department_hits, placeholder=t("默认按分类派单"), id="department"
                     ),
                 )
-                with Horizontal(classes="row"):
-                    yield from self._field(
-                        t("姓名"), Input(id="caller_name", placeholder=t("可不填"))
-                    )
-                    with Vertical(classes="cell"):
-                        yield Label(t("性别"), classes="field-label")
-                        yield ChoiceBar(
-                            [(g, t(g.label)) for g in (Gender.UNKNOWN, Gender.MALE, Gender.FEMALE)],
-                            id="gender",
-                        )
-                with Horizontal(classes="row"):
-                    yield Checkbox(t("保密（对承办单位隐藏身份）"), id="confidential")
-                    yield Checkbox(t("匿名"), id="anonymous")
-                yield Static("", id="anonymous-error", classes="field-error")
                 yield Static("", id="entry-status", classes="hint")
             with Vertical(id="entry-side"):
                 yield Label(t("来电历史"), classes="section-title")
@@ -215,7 +217,7 @@ class CaseEntryScreen(Screen[None]):
         yield Footer()
 
     def _field(self, label: str, widget: Any) -> ComposeResult:
-        with Vertical(classes="cell"):
+        with Vertical(classes="cell", id=f"{widget.id}-cell"):
             yield Label(label, classes="field-label")
             yield widget
             yield Static("", id=f"{widget.id}-error", classes="field-error")
@@ -342,7 +344,10 @@ class CaseEntryScreen(Screen[None]):
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
-        if event.control.id in ("caller_phone", "caller_name", "address_detail"):
+        if event.control.id == "caller_phone":
+            event.stop()
+            self.query_one("#appeal_type", ChoiceBar).focus()  # identity: Tab, when given
+        elif event.control.id in ("caller_name", "address_detail"):
             event.stop()
             self.focus_next()
 
