@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -34,6 +34,7 @@ from agent_tui.domain.address import (
 )
 from agent_tui.domain.calendar import WorkCalendar
 from agent_tui.domain.case import (
+    CONTENT_MAX,
     Address,
     AppealType,
     Gender,
@@ -43,7 +44,7 @@ from agent_tui.domain.case import (
     validate_intake,
 )
 from agent_tui.domain.deadlines import DEFAULT_POLICY, describe, describe_en
-from agent_tui.domain.errors import DomainError, ValidationFailed
+from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
 from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.reference import Category, Department
 from agent_tui.domain.related import group_of
@@ -66,6 +67,18 @@ from agent_tui.widgets.seat_bar import SeatBar
 
 DRAFT_ID = "entry"
 FIELDS = ("caller_phone", "caller_name", "anonymous", "category", "address", "content")
+#: Fields in the order of the form (the first error gets the focus), with their names for
+#: the summary line at the top.
+_FIELD_ORDER = (*FIELDS, "department")
+_FIELD_LABELS = {
+    "caller_phone": N_("来电号码"),
+    "caller_name": N_("姓名"),
+    "anonymous": N_("匿名"),
+    "category": N_("诉求分类"),
+    "address": N_("发生地点"),
+    "content": N_("诉求内容"),
+    "department": N_("主办单位"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +152,10 @@ class CaseEntryScreen(Screen[None]):
         #: the ETag it was built from.
         self._router = ctx.router
         self._router_etag = ""
+        #: Errors are on show (after a refused save): every change counts them again.
+        self._errors_shown = False
+        #: Set by F9: the department is a blocking field too.
+        self._dispatching = False
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -150,6 +167,8 @@ class CaseEntryScreen(Screen[None]):
                 # kind, what about, where, what. Enter on the number goes on to the appeal
                 # type (the identity fields are optional: Tab visits them); digits pick in the
                 # choices.
+                # How many blocking errors remain (shown after a save or dispatch is refused).
+                yield Static("", id="entry-summary", classes="field-error")
                 with Horizontal(classes="row", id="caller-row"):
                     yield from self._field(
                         t("来电号码"), Input(id="caller_phone", placeholder=t("手机或带区号固话"))
@@ -198,6 +217,7 @@ class CaseEntryScreen(Screen[None]):
                 yield from self._field(
                     t("诉求内容"), TextArea(id="content", tab_behavior="focus", soft_wrap=True)
                 )
+                yield Static(self._count_text(0), id="content-count", classes="hint")
                 yield from self._field(
                     t("主办单位"),
                     PickField(
@@ -281,38 +301,89 @@ class CaseEntryScreen(Screen[None]):
         body["_department"] = dept.code if dept else ""
         return body
 
-    def _validate(self) -> dict[str, Any] | None:
-        """The create body, or None after showing every error beside its field."""
-        body = self._body()
-        for name in FIELDS:
-            self._error(name, "")
+    def _count_text(self, n: int) -> str:
+        return t("{n}/{limit} 字", n=n, limit=CONTENT_MAX)
+
+    def _problems(self) -> list[FieldError]:
+        """Every blocking error of the form as it stands (nothing shown, nothing focused)."""
         try:
-            a = body["address"]
-            intake = validate_intake(
-                Intake(
-                    appeal_type=AppealType(body["appeal_type"]),
-                    content=body["content"],
-                    urgency=Urgency(body["urgency"]),
-                    caller_phone=body["caller_phone"],
-                    caller_name=body["caller_name"],
-                    gender=Gender(body["gender"]),
-                    confidential=body["confidential"],
-                    anonymous=body["anonymous"],
-                    category=body["category"],
-                    address=Address(
-                        a["county"], a["township"], a["village"], a["road"], a["detail"]
-                    ),
-                )
-            )
+            self._intake(self._body())
         except ValidationFailed as exc:
-            for e in exc.errors:
-                self._error(e.field, either(e.message, e.message_en))
-            first = exc.errors[0].field
-            target = {"caller_name": "#caller_name", "address": "#address-input"}.get(
-                first, f"#{first}"
+            errors = list(exc.errors)
+        else:
+            errors = []
+        picker = self.query_one("#category", PickField)
+        typed = picker.input.value.strip()
+        if picker.value is None and typed:
+            # Text that matched no category: say so on the field, not "please pick one".
+            errors = [e for e in errors if e.field != "category"]
+            message = t("没有名为“{name}”的分类：请从列表中选择", name=typed)
+            errors.append(FieldError("category", "unknown", message, message))
+        return sorted(errors, key=lambda e: _FIELD_ORDER.index(e.field))
+
+    def _show_problems(self, errors: list[FieldError], *, focus: bool) -> None:
+        """Each error beside its field, the count at the top; the first gets the focus."""
+        for name in (*FIELDS, "department"):
+            self._error(name, "")
+        for e in errors:
+            self._error(e.field, either(e.message, e.message_en))
+        self._errors_shown = bool(errors)
+        summary = self.query_one("#entry-summary", Static)
+        if errors:
+            names = t("、").join(dict.fromkeys(t(_FIELD_LABELS[e.field]) for e in errors))
+            summary.update(t("还有 {n} 处需要修改：{fields}", n=len(errors), fields=names))
+        else:
+            summary.update("")
+        summary.set_class(bool(errors), "-shown")
+        if errors and focus:
+            first = errors[0].field
+            target = {
+                "address": "#address-input",
+                "category": "#category-input",
+                "department": "#department-input",
+            }.get(first, f"#{first}")
+            widget = self.query(target).first()
+            widget.focus()
+            widget.scroll_visible()
+
+    def _department_problem(self) -> list[FieldError]:
+        if not self._dispatching or self.query_one("#department", PickField).value is not None:
+            return []
+        message = t("请选择主办单位（或先选分类自动带出）")
+        return [FieldError("department", "required", message, message)]
+
+    def _recount(self) -> None:
+        if self._errors_shown:
+            self._show_problems([*self._problems(), *self._department_problem()], focus=False)
+
+    def _intake(self, body: dict[str, Any]) -> Intake:
+        a = body["address"]
+        return validate_intake(
+            Intake(
+                appeal_type=AppealType(body["appeal_type"]),
+                content=body["content"],
+                urgency=Urgency(body["urgency"]),
+                caller_phone=body["caller_phone"],
+                caller_name=body["caller_name"],
+                gender=Gender(body["gender"]),
+                confidential=body["confidential"],
+                anonymous=body["anonymous"],
+                category=body["category"],
+                address=Address(a["county"], a["township"], a["village"], a["road"], a["detail"]),
             )
-            self.query(target).first().focus()
+        )
+
+    def _validate(self, *extra: FieldError) -> dict[str, Any] | None:
+        """The create body, or None after showing every error beside its field."""
+        errors = sorted(
+            [*self._problems(), *extra], key=lambda e: _FIELD_ORDER.index(e.field)
+        )
+        if errors:
+            self._show_problems(errors, focus=True)
             return None
+        self._show_problems([], focus=False)
+        body = self._body()
+        intake = self._intake(body)
         body["caller_phone"] = intake.caller_phone
         body["registered_at"] = self._now().isoformat()
         return body
@@ -335,12 +406,29 @@ class CaseEntryScreen(Screen[None]):
             self.seat.save_draft(DRAFT_ID, self._draft())
         control = getattr(event, "control", None)
         control_id = getattr(control, "id", "")
+        if control_id == "content":
+            n = len(self.query_one("#content", TextArea).text.strip())
+            count = self.query_one("#content-count", Static)
+            count.update(self._count_text(n))
+            count.set_class(n > CONTENT_MAX, "-over")
+        if self._errors_shown and getattr(self, "_restoring", False) is False:
+            # How many remain, as the agent fixes them (no focus moves while typing).
+            self.call_after_refresh(self._recount)
         if control_id == "caller_phone":
             self._lookup_history(event.value)
         if control_id in ("category", "urgency", "address"):
             self._route()
         if control_id in ("category", "address"):
             self._find_related()
+
+    def on_key(self, event: events.Key) -> None:
+        # Tab on the appeal type keeps it and the default urgency and goes on to the category:
+        # digits typed next (a category code) belong there, not to 紧急程度. Enter, a digit or
+        # Shift+Tab from the category still reach the urgency.
+        if event.key == "tab" and self.focused is self.query_one("#appeal_type", ChoiceBar):
+            event.stop()
+            event.prevent_default()
+            self.query_one("#category-input", Input).focus()
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
@@ -576,17 +664,19 @@ class CaseEntryScreen(Screen[None]):
         return self.seat.register(request, draft_id=DRAFT_ID, then=follow)
 
     def action_save(self) -> None:
+        self._dispatching = False
         if self._save() is not None:
             self.notify(t("已受理（待发送到中心库）"), title=t("保存"))
             self._clear()
 
     def action_dispatch(self) -> None:
-        department = self.query_one("#department", PickField).value
-        if department is None:
-            self._error("department", t("请选择主办单位（或先选分类自动带出）"))
-            self.query_one("#department-input", Input).focus()
+        # Every blocking error at once, the form's first one focused (not the department
+        # alone, far below, while the category is wrong).
+        self._dispatching = True
+        if self._validate(*self._department_problem()) is None:
             return
-        self._error("department", "")
+        department = self.query_one("#department", PickField).value
+        assert department is not None
         co = [c for c in self._co_departments if c != department.code]
         params = {"department": department.code, "co_departments": co}
         if self._save(Step.DISPATCH, params) is not None:
@@ -596,6 +686,7 @@ class CaseEntryScreen(Screen[None]):
     def action_resolve(self) -> None:
         from agent_tui.screens.knowledge import AnswerScreen
 
+        self._dispatching = False
         if self._validate() is None:
             return
 
@@ -604,7 +695,8 @@ class CaseEntryScreen(Screen[None]):
                 self.notify(t("已直接办结"), title=t("办结"))
                 self._clear()
 
-        self.app.push_screen(AnswerScreen(), done)
+        category = self.query_one("#category", PickField).value
+        self.app.push_screen(AnswerScreen(category), done)
 
     def action_clear(self) -> None:
         self._clear()
@@ -628,7 +720,8 @@ class CaseEntryScreen(Screen[None]):
         self.query_one("#history-warning", Static).update("")
         self._related_to = ""
         self._show_related([])
-        for name in (*FIELDS, "department"):
-            self._error(name, "")
+        self._dispatching = False
+        self._show_problems([], focus=False)
+        self.query_one("#content-count", Static).update(self._count_text(0))
         self.query_one("#caller_phone", Input).focus()
         self.call_after_refresh(setattr, self, "_restoring", False)

@@ -239,4 +239,5 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
             if answer:
                 self.query_one("#step-result", TextArea).text = answer
 
-        self.app.push_screen(AnswerScreen(), fill)
+        category = self.ctx.reference.category(self.case.category)
+        self.app.push_screen(AnswerScreen(category), fill)

@@ -46,8 +46,9 @@ def department_hits(index: SearchIndex[Department], query: str, limit: int) -> l
     return [department_hit(m.entry.payload) for m in index.search(query, limit)]
 
 
+def knowledge_hit(entry: KnowledgeEntry) -> Hit:
+    return Hit(entry.title, t("、").join(entry.keywords[:3]), entry)
+
+
 def knowledge_hits(index: SearchIndex[KnowledgeEntry], query: str, limit: int) -> list[Hit]:
-    return [
-        Hit(m.entry.payload.title, t("、").join(m.entry.payload.keywords[:3]), m.entry.payload)
-        for m in index.search(query, limit)
-    ]
+    return [knowledge_hit(m.entry.payload) for m in index.search(query, limit)]
