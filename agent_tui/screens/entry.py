@@ -171,10 +171,12 @@ class CaseEntryScreen(Screen[None]):
                 yield Static("", id="entry-summary", classes="field-error")
                 with Horizontal(classes="row", id="caller-row"):
                     yield from self._field(
-                        t("来电号码"), Input(id="caller_phone", placeholder=t("手机或带区号固话"))
+                        t("来电号码"),
+                        Input(id="caller_phone", placeholder=t("手机或带区号固话")),
+                        error=False,
                     )
                     yield from self._field(
-                        t("姓名"), Input(id="caller_name", placeholder=t("可不填"))
+                        t("姓名"), Input(id="caller_name", placeholder=t("可不填")), error=False
                     )
                     with Vertical(classes="cell", id="gender-cell"):
                         yield Label(t("性别"), classes="field-label")
@@ -185,6 +187,9 @@ class CaseEntryScreen(Screen[None]):
                 with Horizontal(classes="row", id="caller-flags"):
                     yield Checkbox(t("保密（对承办单位隐藏身份）"), id="confidential")
                     yield Checkbox(t("匿名"), id="anonymous")
+                # The row's errors below it, full width: a cell is too narrow for them.
+                yield Static("", id="caller_phone-error", classes="field-error")
+                yield Static("", id="caller_name-error", classes="field-error")
                 yield Static("", id="anonymous-error", classes="field-error")
                 yield Label(t("诉求类型（数字键选择）"), classes="field-label")
                 yield ChoiceBar(
@@ -236,11 +241,12 @@ class CaseEntryScreen(Screen[None]):
             yield SeatBar(self.seat)
         yield Footer()
 
-    def _field(self, label: str, widget: Any) -> ComposeResult:
+    def _field(self, label: str, widget: Any, *, error: bool = True) -> ComposeResult:
         with Vertical(classes="cell", id=f"{widget.id}-cell"):
             yield Label(label, classes="field-label")
             yield widget
-            yield Static("", id=f"{widget.id}-error", classes="field-error")
+            if error:
+                yield Static("", id=f"{widget.id}-error", classes="field-error")
 
     def on_mount(self) -> None:
         self.title = t("驻马店 12345 · 受理")
