@@ -7,9 +7,10 @@ Builds ``AddressIndex`` over the real gazetteer, the starter roads and a determi
 address book (seeded combinations of road/community/building name parts), then times queries of
 four kinds with ``time.perf_counter_ns``: Chinese (1–4 characters, prefix or substring of real
 names), pinyin initials (2–4 letters), typo'd Chinese names that fall through to the fuzzy
-tier, and "county + name" queries (泌阳 王庄, biyang wangzhuang, by wz). Per kind it reports median, p95, p99 and max in microseconds as the median over rounds with
-the min–max spread, plus the build time and RSS growth, and times the naive baselines (substring
-scan and ``rapidfuzz.process.extract`` over every name) on a few queries in the same run.
+tier, and "county + name" queries (泌阳 王庄, biyang wangzhuang, by wz). Per kind it reports
+median, p95, p99 and max in microseconds as the median over rounds with the min–max spread,
+plus the build time and RSS growth, and times the naive baselines (substring scan and
+``rapidfuzz.process.extract`` over every name) on a few queries in the same run.
 Prints a markdown table and writes ``bench/results/address_search.json``.
 """
 
@@ -157,7 +158,7 @@ def make_queries(
 def make_scoped_queries(
     entries: Sequence[AddressEntry], rng: random.Random, count: int
 ) -> list[str]:
-    """"County + name" queries as agents type them (泌阳 王庄, biyang wangzhuang, by wz): the
+    """ "County + name" queries as agents type them (泌阳 王庄, biyang wangzhuang, by wz): the
     county's first two characters or its pinyin/initials, a space, then the start of a name in
     it (2–3 characters, its pinyin, or 2–3 initials)."""
     named = [e for e in entries if e.level is not AddressLevel.COUNTY and e.county and e.name]

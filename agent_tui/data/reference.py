@@ -51,7 +51,13 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     CATEGORIES_FILE: ("code", "name", "parent", "department", "deadline_class", "co_departments"),
     KNOWLEDGE_FILE: ("id", "title", "answer", "keywords", "category", "department", "phone"),
     COUNTY_DEPARTMENTS_FILE: (
-        "code", "name", "short_name", "kind", "platform", "phone", "township"
+        "code",
+        "name",
+        "short_name",
+        "kind",
+        "platform",
+        "phone",
+        "township",
     ),
     COUNTY_ROUTING_FILE: COUNTY_ROUTING_COLUMNS,
 }

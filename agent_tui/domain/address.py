@@ -292,9 +292,7 @@ class AddressIndex:
 
     # -- "county (or township) + name" -----------------------------------------------------------
 
-    def _resolve_scopes(
-        self, word: str, within: list[AddressEntry] | None
-    ) -> list[AddressEntry]:
+    def _resolve_scopes(self, word: str, within: list[AddressEntry] | None) -> list[AddressEntry]:
         """The counties/townships ``word`` may name (inside the scopes ``within``)."""
         if len(word) < 2 and word.isascii():
             return []  # one letter names half the city

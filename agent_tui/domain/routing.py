@@ -166,15 +166,15 @@ class Router:
         co = tuple(self._departments[c] for c in category.co_departments if c in self._departments)
         if not county:
             return Route(category, city, co, deadline_class)
-        found = self._platform_of.get(county)
-        platform, name = (found.code, found.name) if found is not None else ("", "")
+        seat = self._platform_of.get(county)
+        platform, name = (seat.code, seat.name) if seat is not None else ("", "")
         lead, basis = self._local(platform, township, category, city)
         local_co = tuple(
             dict.fromkeys(
-                found
+                unit
                 for c in co
-                if (found := self._local(platform, township, None, c)[0]) is not None
-                and found != lead
+                if (unit := self._local(platform, township, None, c)[0]) is not None
+                and unit != lead
             )
         )
         return Route(category, lead, local_co, deadline_class, basis, county, township, name)

@@ -381,9 +381,7 @@ class CaseEntryScreen(Screen[None]):
 
     def _validate(self, *extra: FieldError) -> dict[str, Any] | None:
         """The create body, or None after showing every error beside its field."""
-        errors = sorted(
-            [*self._problems(), *extra], key=lambda e: _FIELD_ORDER.index(e.field)
-        )
+        errors = sorted([*self._problems(), *extra], key=lambda e: _FIELD_ORDER.index(e.field))
         if errors:
             self._show_problems(errors, focus=True)
             return None

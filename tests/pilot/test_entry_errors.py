@@ -116,4 +116,6 @@ async def test_the_caller_block_is_on_screen_at_140x40(seat: Seat, tmp_path: Pat
             assert _visible(screen, selector), selector
         phone = screen.query_one("#caller_phone").region
         assert screen.query_one("#caller_name").region.y == phone.y  # beside the number
-        assert screen.query_one("#confidential").region.y < screen.query_one("#appeal_type").region.y
+        assert (
+            screen.query_one("#confidential").region.y < screen.query_one("#appeal_type").region.y
+        )

@@ -80,7 +80,11 @@ def test_every_county_of_the_city_has_its_rows(ref: ReferenceData) -> None:
 
 @pytest.mark.parametrize(
     ("category", "basis"),
-    [(WATER, RouteBasis.COUNTY), (HOUSING, RouteBasis.COUNTY), (TOWNSHIP_MATTER, RouteBasis.TOWNSHIP)],
+    [
+        (WATER, RouteBasis.COUNTY),
+        (HOUSING, RouteBasis.COUNTY),
+        (TOWNSHIP_MATTER, RouteBasis.TOWNSHIP),
+    ],
 )
 def test_a_matter_in_each_county_goes_to_that_countys_unit(
     ref: ReferenceData, router: Router, category: str, basis: RouteBasis
@@ -100,7 +104,10 @@ def test_a_matter_in_each_county_goes_to_that_countys_unit(
             assert route.department.township == township
             assert route.department.kind == "township"
             where = _platform_name(ref, county)
-            assert route.reason == f"按{where}{township}分派：{route.department.short_name}（乡镇街道）"
+            assert (
+                route.reason
+                == f"按{where}{township}分派：{route.department.short_name}（乡镇街道）"
+            )
         else:
             assert route.department.kind == "county_unit"
             where = _platform_name(ref, county)
