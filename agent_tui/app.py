@@ -174,7 +174,7 @@ class AgentTUI(App[None]):
             categories=categories,
             departments=departments,
             calendar=default_calendar(self.settings.calendar_overrides),
-            router=Router(ref.categories, ref.departments),
+            router=Router(ref.categories, ref.departments, ref.county_routing, ref.platforms),
         )
         self._collect_between_keys()
 

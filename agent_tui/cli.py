@@ -299,6 +299,9 @@ def search(
             raise typer.BadParameter(str(exc), param_hint="--county") from exc
         for m in matches:
             typer.echo(f"{m.entry.level.label}\t{m.path}\t[{m.kind.label}]")
+        if not matches:
+            typer.echo("无匹配地址", err=True)
+            raise typer.Exit(1)
         return
     index = {Kind.category: categories, Kind.department: departments, Kind.knowledge: knowledge}
     for hit in index[kind].search(query, limit):  # type: ignore[attr-defined]

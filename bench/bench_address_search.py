@@ -5,11 +5,12 @@
 
 Builds ``AddressIndex`` over the real gazetteer, the starter roads and a deterministic synthetic
 address book (seeded combinations of road/community/building name parts), then times queries of
-three kinds with ``time.perf_counter_ns``: Chinese (1–4 characters, prefix or substring of real
-names), pinyin initials (2–4 letters) and typo'd Chinese names that fall through to the fuzzy
-tier. Per kind it reports median, p95, p99 and max in microseconds as the median over rounds with
-the min–max spread, plus the build time and RSS growth, and times the naive baselines (substring
-scan and ``rapidfuzz.process.extract`` over every name) on a few queries in the same run.
+four kinds with ``time.perf_counter_ns``: Chinese (1–4 characters, prefix or substring of real
+names), pinyin initials (2–4 letters), typo'd Chinese names that fall through to the fuzzy
+tier, and "county + name" queries (泌阳 王庄, biyang wangzhuang, by wz). Per kind it reports
+median, p95, p99 and max in microseconds as the median over rounds with the min–max spread,
+plus the build time and RSS growth, and times the naive baselines (substring scan and
+``rapidfuzz.process.extract`` over every name) on a few queries in the same run.
 Prints a markdown table and writes ``bench/results/address_search.json``.
 """
 
@@ -154,6 +155,28 @@ def make_queries(
     return {"chinese": chinese, "initials": initials, "fuzzy": fuzzy}
 
 
+def make_scoped_queries(
+    entries: Sequence[AddressEntry], rng: random.Random, count: int
+) -> list[str]:
+    """ "County + name" queries as agents type them (泌阳 王庄, biyang wangzhuang, by wz): the
+    county's first two characters or its pinyin/initials, a space, then the start of a name in
+    it (2–3 characters, its pinyin, or 2–3 initials)."""
+    named = [e for e in entries if e.level is not AddressLevel.COUNTY and e.county and e.name]
+    out: list[str] = []
+    while len(out) < count:
+        e = rng.choice(named)
+        c_full, c_ini = text_pinyin(e.county)
+        n_full, n_ini = text_pinyin(e.name)
+        style = rng.randrange(3)
+        if style == 0:
+            out.append(f"{e.county[:2]} {e.name[: rng.randint(2, 3)]}")
+        elif style == 1:
+            out.append(f"{c_full[: rng.randint(4, 6)]} {n_full[: rng.randint(4, 8)]}")
+        elif n_ini[:2].isalpha():
+            out.append(f"{c_ini[:2]} {n_ini[: rng.randint(2, 3)]}")
+    return out
+
+
 def time_queries(search: Callable[[str], Any], queries: Sequence[str]) -> list[float]:
     clock = time.perf_counter_ns
     out: list[float] = []
@@ -224,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [e.name for e in entries]
     intended: dict[str, str] = {}
     queries = make_queries(names, rng, count, intended)
+    scoped_queries = make_scoped_queries(entries, random.Random(SEED + 2), count)
 
     def search(q: str) -> Any:
         return index.search(q, LIMIT)
@@ -239,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         groups[kind] = [q for q in queries[kind] if not falls_back(q)]
         groups[f"{kind} → fuzzy fallback"] = [q for q in queries[kind] if falls_back(q)]
     groups["fuzzy (typo'd names)"] = queries["fuzzy"]
+    groups["county + name (泌阳 王庄, by wz)"] = scoped_queries
     typo_fallback = sum(falls_back(q) for q in queries["fuzzy"]) / len(queries["fuzzy"])
     typo_found = sum(
         1 for q in queries["fuzzy"] if any(m.kind is MatchKind.FUZZY for m in search(q))

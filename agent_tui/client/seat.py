@@ -292,6 +292,12 @@ class Seat:
         """Cached cases whose number, phone or content contains ``text`` (the palette)."""
         return self.store.search_cases(text, limit)
 
+    def reference_set(self, name: str) -> tuple[Any, str] | None:
+        """A reference set as the central store last served it to this seat (offline too):
+        its body and ETag, or None before the first fetch."""
+        cached = self.store.reference(name)
+        return (cached[0], cached[1]) if cached is not None else None
+
     def save_draft(self, draft_id: str, fields: dict[str, Any]) -> None:
         """The form as typed so far (every change; written off the UI thread)."""
         self.drafts.submit(draft_id, fields)

@@ -23,8 +23,11 @@ from agent_tui.domain.case import DeadlineClass, Role
 from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.domain.pinyin import pinyin_keys
 from agent_tui.domain.reference import Category, Department, KnowledgeEntry, Platform
+from agent_tui.domain.routing import CITY, TOWNSHIP, CountyRule
 
-DEPARTMENT_KINDS = frozenset({"municipal", "utility", "county"})
+DEPARTMENT_KINDS = frozenset({"municipal", "utility", "county", "county_unit", "township"})
+#: Kinds that belong to a county platform (a county's government, its own units, townships).
+COUNTY_KINDS = frozenset({"county", "county_unit", "township"})
 CITY_PLATFORM = "city"
 _LIST_SEP = ";"
 _DEADLINE_CLASSES: dict[str, DeadlineClass] = {member.value: member for member in DeadlineClass}
@@ -35,12 +38,28 @@ PLATFORMS_FILE = "platforms.csv"
 DEPARTMENTS_FILE = "departments.csv"
 CATEGORIES_FILE = "categories.csv"
 KNOWLEDGE_FILE = "knowledge.csv"
+#: The county platforms' own units and the township governments (generated once from the
+#: gazetteer; kept apart from the city's units so the centre edits each list on its own).
+COUNTY_DEPARTMENTS_FILE = "county_departments.csv"
+#: Which county unit stands in for a city unit or takes a category, per county platform.
+COUNTY_ROUTING_FILE = "county_routing.csv"
+COUNTY_ROUTING_COLUMNS = ("county", "match", "department", "name")
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
     PLATFORMS_FILE: ("code", "name", "county"),
     DEPARTMENTS_FILE: ("code", "name", "short_name", "kind", "platform", "phone"),
     CATEGORIES_FILE: ("code", "name", "parent", "department", "deadline_class", "co_departments"),
     KNOWLEDGE_FILE: ("id", "title", "answer", "keywords", "category", "department", "phone"),
+    COUNTY_DEPARTMENTS_FILE: (
+        "code",
+        "name",
+        "short_name",
+        "kind",
+        "platform",
+        "phone",
+        "township",
+    ),
+    COUNTY_ROUTING_FILE: COUNTY_ROUTING_COLUMNS,
 }
 
 
@@ -107,21 +126,73 @@ def load_platforms() -> tuple[Platform, ...]:
 def load_departments() -> tuple[Department, ...]:
     """Every unit a case can go to; pinyin/initials come from the short name (what agents type)."""
     departments = []
-    for _, row in _rows(DEPARTMENTS_FILE):
-        full, initials = _keys(row["short_name"] or row["name"])
-        departments.append(
-            Department(
-                code=row["code"],
-                name=row["name"],
-                short_name=row["short_name"],
-                kind=row["kind"],
-                platform=row["platform"] or CITY_PLATFORM,
-                phone=row["phone"],
-                pinyin=full,
-                initials=initials,
+    for filename in (DEPARTMENTS_FILE, COUNTY_DEPARTMENTS_FILE):
+        for _, row in _rows(filename):
+            full, initials = _keys(row["short_name"] or row["name"])
+            departments.append(
+                Department(
+                    code=row["code"],
+                    name=row["name"],
+                    short_name=row["short_name"],
+                    kind=row["kind"],
+                    platform=row["platform"] or CITY_PLATFORM,
+                    phone=row["phone"],
+                    township=row.get("township", ""),
+                    pinyin=full,
+                    initials=initials,
+                )
+            )
+    return tuple(departments)
+
+
+@cache
+def load_county_routing() -> tuple[CountyRule, ...]:
+    """The packaged county routing table, in file order (checked by ``load_reference``)."""
+    return tuple(CountyRule(**row) for _, row in _rows(COUNTY_ROUTING_FILE))
+
+
+def county_rules_from_json(body: Any) -> tuple[CountyRule, ...]:
+    """The ``county_routing`` reference set (a list of rows with the CSV's columns) as rules;
+    ``ValidationFailed`` naming each malformed row."""
+    if not isinstance(body, list):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "body",
+                    "not_a_list",
+                    "县区分派表须为行的数组：[{county, match, department, name}, …]",
+                    "The county routing table is a list of rows",
+                )
+            ]
+        )
+    rules: list[CountyRule] = []
+    errors: list[FieldError] = []
+    for i, row in enumerate(body):
+        cells = row if isinstance(row, dict) else {}
+        bad = [c for c in COUNTY_ROUTING_COLUMNS[:3] if not isinstance(cells.get(c), str)]
+        bad += [c for c in cells if c not in COUNTY_ROUTING_COLUMNS]
+        if not isinstance(row, dict) or bad:
+            errors.append(
+                FieldError(
+                    f"body[{i}]",
+                    "bad_row",
+                    f"第 {i + 1} 行须有文本列 county、match、department（可选 name），"
+                    f"不认识或缺少：{'、'.join(bad) or '整行'}",
+                    f"Row {i + 1} needs text columns county, match, department (name optional)",
+                )
+            )
+            continue
+        rules.append(
+            CountyRule(
+                county=cells["county"].strip(),
+                match=cells["match"].strip(),
+                department=cells["department"].strip(),
+                name=str(cells.get("name", "")).strip(),
             )
         )
-    return tuple(departments)
+    if errors:
+        raise ValidationFailed(errors)
+    return tuple(rules)
 
 
 @cache
@@ -190,12 +261,13 @@ def _index(items: Iterable[Any], key: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ReferenceData:
-    """The four reference tables plus lookups by code. Build one with ``load_reference()``."""
+    """The reference tables plus lookups by code. Build one with ``load_reference()``."""
 
     platforms: tuple[Platform, ...]
     departments: tuple[Department, ...]
     categories: tuple[Category, ...]
     knowledge: tuple[KnowledgeEntry, ...]
+    county_routing: tuple[CountyRule, ...] = ()
     _platforms: dict[str, Platform] = field(init=False, repr=False, compare=False)
     _departments: dict[str, Department] = field(init=False, repr=False, compare=False)
     _categories: dict[str, Category] = field(init=False, repr=False, compare=False)
@@ -363,8 +435,10 @@ def validate_reference(ref: ReferenceData) -> list[str]:
             )
         if ref.platform(department.platform) is None:
             problems.append(f"{where}: unknown platform {department.platform!r}")
-        elif department.kind == "county" and department.platform == CITY_PLATFORM:
-            problems.append(f"{where}: a county government must belong to a county platform")
+        elif department.kind in COUNTY_KINDS and department.platform == CITY_PLATFORM:
+            problems.append(f"{where}: a county's unit must belong to a county platform")
+        if (department.kind == "township") != bool(department.township):
+            problems.append(f"{where}: a township government (only) names its township")
 
     known_classes = {member.value for member in DeadlineClass}
     for category in ref.categories:
@@ -396,6 +470,8 @@ def validate_reference(ref: ReferenceData) -> list[str]:
             elif co == category.department:
                 problems.append(f"{where}: co-department {co!r} is also the lead department")
 
+    problems += [e.message for e in check_county_routing(ref.county_routing, ref)]
+
     for entry in ref.knowledge:
         where = f"knowledge {entry.id!r} ({entry.title})"
         if not entry.title or not entry.answer:
@@ -407,6 +483,59 @@ def validate_reference(ref: ReferenceData) -> list[str]:
     return problems
 
 
+def check_county_routing(rules: Iterable[CountyRule], ref: ReferenceData) -> list[FieldError]:
+    """Every problem of a county routing table against ``ref``, one error per row and column:
+    a known county platform, a category code or a city unit to match (once per county), and a
+    unit of that county's platform (or ``township``, or ``city``)."""
+    errors: list[FieldError] = []
+    seen: set[tuple[str, str]] = set()
+
+    def bad(i: int, column: str, message: str, message_en: str) -> None:
+        errors.append(FieldError(f"body[{i}].{column}", "invalid", message, message_en))
+
+    for i, rule in enumerate(rules):
+        row = f"第 {i + 1} 行"
+        platform = ref.platform(rule.county)
+        if platform is None or platform.code == CITY_PLATFORM:
+            bad(
+                i,
+                "county",
+                f"{row}：{rule.county!r} 不是县区平台代码（见 platforms.csv）",
+                f"Row {i + 1}: {rule.county!r} is not a county platform",
+            )
+            continue
+        if (rule.county, rule.match) in seen:
+            bad(
+                i,
+                "match",
+                f"{row}：{platform.name} 的 {rule.match!r} 已有一行",
+                f"Row {i + 1}: {rule.match!r} repeats for {platform.name}",
+            )
+        seen.add((rule.county, rule.match))
+        city_unit = ref.department(rule.match)
+        if ref.category(rule.match) is None and (
+            city_unit is None or city_unit.platform != CITY_PLATFORM
+        ):
+            bad(
+                i,
+                "match",
+                f"{row}：{rule.match!r} 既不是分类代码也不是市级单位代码",
+                f"Row {i + 1}: {rule.match!r} is neither a category nor a city unit",
+            )
+        if rule.department in (TOWNSHIP, CITY):
+            continue
+        unit = ref.department(rule.department)
+        if unit is None or unit.platform != rule.county:
+            bad(
+                i,
+                "department",
+                f"{row}：{rule.department!r} 不是{platform.name}平台的单位"
+                f"（或填 {TOWNSHIP}：所在乡镇街道；{CITY}：市级单位）",
+                f"Row {i + 1}: {rule.department!r} is not a unit of {platform.name}",
+            )
+    return errors
+
+
 @cache
 def load_reference() -> ReferenceData:
     """Load and check the packaged reference data; ``ValueError`` lists every problem found."""
@@ -416,6 +545,7 @@ def load_reference() -> ReferenceData:
         departments=load_departments(),
         categories=categories,
         knowledge=load_knowledge(),
+        county_routing=load_county_routing(),
     )
     problems = [*parse_problems, *validate_reference(ref)]
     if problems:

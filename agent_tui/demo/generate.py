@@ -89,13 +89,15 @@ _LEAD_NAMES = ("孙红", "周建国")
 
 
 def _routed_departments(ref: ReferenceData) -> list[str]:
-    """Departments the category tree routes to (lead or co), plus the county governments a
-    returned case is re-dispatched to, in reference order."""
+    """Departments the category tree routes to (lead or co), the county governments a
+    returned case is re-dispatched to and the county units the county routing table names
+    (泌阳县供水公司: ``byx-gs``), in reference order."""
     used: set[str] = set()
     for category in ref.leaves():
         used.add(category.department)
         used.update(category.co_departments)
     used.update(d.code for d in ref.departments_of_kind("county"))
+    used.update(rule.department for rule in ref.county_routing)  # township/city: no such code
     return [d.code for d in ref.departments if d.code in used]
 
 

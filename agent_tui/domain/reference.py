@@ -28,9 +28,10 @@ class Department:
     code: str  # short stable code, e.g. "CGJ" (城管局)
     name: str  # 驻马店市城市管理局
     short_name: str  # 市城管局
-    kind: str  # "municipal" | "utility" | "county"
+    kind: str  # "municipal" | "utility" | "county" | "county_unit" | "township"
     platform: str = "city"  # the platform it belongs to
     phone: str = ""
+    township: str = ""  # a township government's township (gazetteer name)
     pinyin: str = ""
     initials: str = ""
 

@@ -416,11 +416,15 @@ class SearchIndex(Generic[P]):
         keep: Callable[[P], bool] | None = None,
         *,
         fuzzy: bool = True,
+        budget: int | None = None,
     ) -> list[Match[P]]:
         """Ranked matches for ``query``, at most ``limit``; ``keep`` filters by payload.
 
         With ``fuzzy=False`` the rapidfuzz fallback is skipped (e.g. while keys are still
-        arriving faster than the screen refreshes).
+        arriving faster than the screen refreshes). ``budget`` caps how many candidates the
+        tiers may hand to ``keep``: a narrow filter over a common key ("dw" in one county)
+        would otherwise walk the whole index; ids come in rank order, so what the cap cuts
+        is the tail.
         """
         q = normalize(query)
         if not q or limit <= 0:
@@ -428,17 +432,21 @@ class SearchIndex(Generic[P]):
         payloads = self._payloads
         seen: set[int] = set()
         found: list[tuple[int, MatchKind]] = []
+        left = budget if budget is not None else -1
         for kind, ids in self._tiers(q):
             for i in ids:
                 if i in seen:
                     continue
                 seen.add(i)
                 if keep is not None and not keep(payloads[i]):
+                    left -= 1
+                    if left == 0:
+                        break
                     continue
                 found.append((i, kind))
                 if len(found) >= limit:
                     break
-            if len(found) >= limit:
+            if len(found) >= limit or left == 0:
                 break
         entries = self._entries
         py = q.replace("'", "")

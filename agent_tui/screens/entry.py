@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,10 +24,17 @@ from textual.widgets import Checkbox, DataTable, Header, Input, Label, Static, T
 from agent_tui import wire
 from agent_tui.client.model import CachedCase
 from agent_tui.client.seat import Seat
-from agent_tui.data.reference import ReferenceData
-from agent_tui.domain.address import AddressEntry, AddressIndex, AddressLevel
+from agent_tui.data.reference import ReferenceData, county_rules_from_json
+from agent_tui.domain.address import (
+    UNMATCHED_MARK,
+    AddressEntry,
+    AddressIndex,
+    AddressLevel,
+    UnmatchedAddress,
+)
 from agent_tui.domain.calendar import WorkCalendar
 from agent_tui.domain.case import (
+    CONTENT_MAX,
     OPEN_STATUSES,
     Address,
     AppealType,
@@ -38,7 +45,7 @@ from agent_tui.domain.case import (
     validate_intake,
 )
 from agent_tui.domain.deadlines import DEFAULT_POLICY, describe, describe_en
-from agent_tui.domain.errors import DomainError, ValidationFailed
+from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
 from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.reference import Category, Department
 from agent_tui.domain.related import group_of
@@ -49,7 +56,13 @@ from agent_tui.i18n import N_, either, english, t
 from agent_tui.widgets.case_table import local, number_of, short
 from agent_tui.widgets.choice import ChoiceBar
 from agent_tui.widgets.footer import SteadyFooter
-from agent_tui.widgets.hits import address_hits, category_hits, department_hit, department_hits
+from agent_tui.widgets.hits import (
+    address_hits,
+    category_hits,
+    department_hit,
+    department_hits,
+    unmatched_hit,
+)
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
 from agent_tui.widgets.seat_bar import SeatBar
@@ -59,6 +72,18 @@ DRAFT_ID = "entry"
 #: The toast after a save stays long enough to read the number to the caller.
 SAVED_TOAST_SECONDS = 20.0
 FIELDS = ("caller_phone", "caller_name", "anonymous", "category", "address", "content")
+#: Fields in the order of the form (the first error gets the focus), with their names for
+#: the summary line at the top.
+_FIELD_ORDER = (*FIELDS, "department")
+_FIELD_LABELS = {
+    "caller_phone": N_("来电号码"),
+    "caller_name": N_("姓名"),
+    "anonymous": N_("匿名"),
+    "category": N_("诉求分类"),
+    "address": N_("发生地点"),
+    "content": N_("诉求内容"),
+    "department": N_("主办单位"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +102,16 @@ def _address_hits(index: AddressIndex, query: str) -> list[Hit]:
     return address_hits(index, query, 8)
 
 
-def _address_of(entry: AddressEntry | None, detail: str) -> Address:
+def _address_of(entry: AddressEntry | UnmatchedAddress | None, detail: str) -> Address:
     if entry is None:
         return Address(detail=detail)
+    if isinstance(entry, UnmatchedAddress):
+        # Kept as typed, marked: the department sees that nobody matched it to the book.
+        return Address(
+            county=entry.county,
+            township=entry.township,
+            detail=" ".join(p for p in (entry.detail, detail) if p),
+        )
     road = entry.name if entry.level in (AddressLevel.ROAD, AddressLevel.CROSSING) else ""
     village = entry.name if entry.level is AddressLevel.VILLAGE else entry.village
     township = entry.name if entry.level is AddressLevel.TOWNSHIP else entry.township
@@ -139,6 +171,14 @@ class CaseEntryScreen(Screen[None]):
         self._related_to = ""
         #: The caller's cases as the history pane shows them (F7/F8 act on the selected one).
         self._history: list[CachedCase] = []
+        #: Routing with the county table the store serves (an admin may have edited it), and
+        #: the ETag it was built from.
+        self._router = ctx.router
+        self._router_etag = ""
+        #: Errors are on show (after a refused save): every change counts them again.
+        self._errors_shown = False
+        #: Set by F9: the department is a blocking field too.
+        self._dispatching = False
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -146,11 +186,34 @@ class CaseEntryScreen(Screen[None]):
         yield Header()
         with Horizontal(id="entry"):
             with VerticalScroll(id="entry-form"):
-                # Order = the call: number, what kind, what about, where, what; the optional
-                # identity fields last. Enter moves on; digits pick in the choices.
-                yield from self._field(
-                    t("来电号码"), Input(id="caller_phone", placeholder=t("手机或带区号固话"))
-                )
+                # Order = the call: who (the number, and the caller's name when given), what
+                # kind, what about, where, what. Enter on the number goes on to the appeal
+                # type (the identity fields are optional: Tab visits them); digits pick in the
+                # choices.
+                # How many blocking errors remain (shown after a save or dispatch is refused).
+                yield Static("", id="entry-summary", classes="field-error")
+                with Horizontal(classes="row", id="caller-row"):
+                    yield from self._field(
+                        t("来电号码"),
+                        Input(id="caller_phone", placeholder=t("手机或带区号固话")),
+                        error=False,
+                    )
+                    yield from self._field(
+                        t("姓名"), Input(id="caller_name", placeholder=t("可不填")), error=False
+                    )
+                    with Vertical(classes="cell", id="gender-cell"):
+                        yield Label(t("性别"), classes="field-label")
+                        yield ChoiceBar(
+                            [(g, t(g.label)) for g in (Gender.UNKNOWN, Gender.MALE, Gender.FEMALE)],
+                            id="gender",
+                        )
+                with Horizontal(classes="row", id="caller-flags"):
+                    yield Checkbox(t("保密（对承办单位隐藏身份）"), id="confidential")
+                    yield Checkbox(t("匿名"), id="anonymous")
+                # The row's errors below it, full width: a cell is too narrow for them.
+                yield Static("", id="caller_phone-error", classes="field-error")
+                yield Static("", id="caller_name-error", classes="field-error")
+                yield Static("", id="anonymous-error", classes="field-error")
                 yield Label(t("诉求类型（数字键选择）"), classes="field-label")
                 yield ChoiceBar(
                     [(a, t(a.label)) for a in AppealType],
@@ -172,34 +235,23 @@ class CaseEntryScreen(Screen[None]):
                     t("发生地点"),
                     PickField(
                         lambda q: _address_hits(self.ctx.addresses, q),
-                        placeholder=t("县区、乡镇、村社区、道路（如 jsl → 金山路）"),
+                        placeholder=t("县区+地名（泌阳 王庄、by wz）、道路（jsl → 金山路）"),
                         id="address",
+                        empty=t("无匹配地址（回车：按所填文字记为未匹配地址）"),
+                        free_text=lambda text: unmatched_hit(self.ctx.addresses, text),
                     ),
                 )
                 yield Input(id="address_detail", placeholder=t("详细位置（如 北侧 50 米、门牌号）"))
                 yield from self._field(
                     t("诉求内容"), TextArea(id="content", tab_behavior="focus", soft_wrap=True)
                 )
+                yield Static(self._count_text(0), id="content-count", classes="hint")
                 yield from self._field(
                     t("主办单位"),
                     PickField(
                         self._department_hits, placeholder=t("默认按分类派单"), id="department"
                     ),
                 )
-                with Horizontal(classes="row"):
-                    yield from self._field(
-                        t("姓名"), Input(id="caller_name", placeholder=t("可不填"))
-                    )
-                    with Vertical(classes="cell"):
-                        yield Label(t("性别"), classes="field-label")
-                        yield ChoiceBar(
-                            [(g, t(g.label)) for g in (Gender.UNKNOWN, Gender.MALE, Gender.FEMALE)],
-                            id="gender",
-                        )
-                with Horizontal(classes="row"):
-                    yield Checkbox(t("保密（对承办单位隐藏身份）"), id="confidential")
-                    yield Checkbox(t("匿名"), id="anonymous")
-                yield Static("", id="anonymous-error", classes="field-error")
                 yield Static("", id="entry-status", classes="hint")
             with Vertical(id="entry-side"):
                 yield Label(t("来电历史"), classes="section-title")
@@ -212,11 +264,12 @@ class CaseEntryScreen(Screen[None]):
             yield SeatBar(self.seat)
         yield SteadyFooter()
 
-    def _field(self, label: str, widget: Any) -> ComposeResult:
-        with Vertical(classes="cell"):
+    def _field(self, label: str, widget: Any, *, error: bool = True) -> ComposeResult:
+        with Vertical(classes="cell", id=f"{widget.id}-cell"):
             yield Label(label, classes="field-label")
             yield widget
-            yield Static("", id=f"{widget.id}-error", classes="field-error")
+            if error:
+                yield Static("", id=f"{widget.id}-error", classes="field-error")
 
     def on_mount(self) -> None:
         self.title = t("驻马店 12345 · 受理")
@@ -290,38 +343,87 @@ class CaseEntryScreen(Screen[None]):
         body["_department"] = dept.code if dept else ""
         return body
 
-    def _validate(self) -> dict[str, Any] | None:
-        """The create body, or None after showing every error beside its field."""
-        body = self._body()
-        for name in FIELDS:
-            self._error(name, "")
+    def _count_text(self, n: int) -> str:
+        return t("{n}/{limit} 字", n=n, limit=CONTENT_MAX)
+
+    def _problems(self) -> list[FieldError]:
+        """Every blocking error of the form as it stands (nothing shown, nothing focused)."""
         try:
-            a = body["address"]
-            intake = validate_intake(
-                Intake(
-                    appeal_type=AppealType(body["appeal_type"]),
-                    content=body["content"],
-                    urgency=Urgency(body["urgency"]),
-                    caller_phone=body["caller_phone"],
-                    caller_name=body["caller_name"],
-                    gender=Gender(body["gender"]),
-                    confidential=body["confidential"],
-                    anonymous=body["anonymous"],
-                    category=body["category"],
-                    address=Address(
-                        a["county"], a["township"], a["village"], a["road"], a["detail"]
-                    ),
-                )
-            )
+            self._intake(self._body())
         except ValidationFailed as exc:
-            for e in exc.errors:
-                self._error(e.field, either(e.message, e.message_en))
-            first = exc.errors[0].field
-            target = {"caller_name": "#caller_name", "address": "#address-input"}.get(
-                first, f"#{first}"
+            errors = list(exc.errors)
+        else:
+            errors = []
+        picker = self.query_one("#category", PickField)
+        typed = picker.input.value.strip()
+        if picker.value is None and typed:
+            # Text that matched no category: say so on the field, not "please pick one".
+            errors = [e for e in errors if e.field != "category"]
+            message = t("没有名为“{name}”的分类：请从列表中选择", name=typed)
+            errors.append(FieldError("category", "unknown", message, message))
+        return sorted(errors, key=lambda e: _FIELD_ORDER.index(e.field))
+
+    def _show_problems(self, errors: list[FieldError], *, focus: bool) -> None:
+        """Each error beside its field, the count at the top; the first gets the focus."""
+        for name in (*FIELDS, "department"):
+            self._error(name, "")
+        for e in errors:
+            self._error(e.field, either(e.message, e.message_en))
+        self._errors_shown = bool(errors)
+        summary = self.query_one("#entry-summary", Static)
+        if errors:
+            names = t("、").join(dict.fromkeys(t(_FIELD_LABELS[e.field]) for e in errors))
+            summary.update(t("还有 {n} 处需要修改：{fields}", n=len(errors), fields=names))
+        else:
+            summary.update("")
+        summary.set_class(bool(errors), "-shown")
+        if errors and focus:
+            first = errors[0].field
+            target = {
+                "address": "#address-input",
+                "category": "#category-input",
+                "department": "#department-input",
+            }.get(first, f"#{first}")
+            widget = self.query(target).first()
+            widget.focus()
+            widget.scroll_visible()
+
+    def _department_problem(self) -> list[FieldError]:
+        if not self._dispatching or self.query_one("#department", PickField).value is not None:
+            return []
+        message = t("请选择主办单位（或先选分类自动带出）")
+        return [FieldError("department", "required", message, message)]
+
+    def _recount(self) -> None:
+        if self._errors_shown:
+            self._show_problems([*self._problems(), *self._department_problem()], focus=False)
+
+    def _intake(self, body: dict[str, Any]) -> Intake:
+        a = body["address"]
+        return validate_intake(
+            Intake(
+                appeal_type=AppealType(body["appeal_type"]),
+                content=body["content"],
+                urgency=Urgency(body["urgency"]),
+                caller_phone=body["caller_phone"],
+                caller_name=body["caller_name"],
+                gender=Gender(body["gender"]),
+                confidential=body["confidential"],
+                anonymous=body["anonymous"],
+                category=body["category"],
+                address=Address(a["county"], a["township"], a["village"], a["road"], a["detail"]),
             )
-            self.query(target).first().focus()
+        )
+
+    def _validate(self, *extra: FieldError) -> dict[str, Any] | None:
+        """The create body, or None after showing every error beside its field."""
+        errors = sorted([*self._problems(), *extra], key=lambda e: _FIELD_ORDER.index(e.field))
+        if errors:
+            self._show_problems(errors, focus=True)
             return None
+        self._show_problems([], focus=False)
+        body = self._body()
+        intake = self._intake(body)
         body["caller_phone"] = intake.caller_phone
         body["registered_at"] = self._now().isoformat()
         return body
@@ -344,16 +446,36 @@ class CaseEntryScreen(Screen[None]):
             self.seat.save_draft(DRAFT_ID, self._draft())
         control = getattr(event, "control", None)
         control_id = getattr(control, "id", "")
+        if control_id == "content":
+            n = len(self.query_one("#content", TextArea).text.strip())
+            count = self.query_one("#content-count", Static)
+            count.update(self._count_text(n))
+            count.set_class(n > CONTENT_MAX, "-over")
+        if self._errors_shown and getattr(self, "_restoring", False) is False:
+            # How many remain, as the agent fixes them (no focus moves while typing).
+            self.call_after_refresh(self._recount)
         if control_id == "caller_phone":
             self._lookup_history(event.value)
-        if control_id in ("category", "urgency"):
+        if control_id in ("category", "urgency", "address"):
             self._route()
         if control_id in ("category", "address"):
             self._find_related()
 
+    def on_key(self, event: events.Key) -> None:
+        # Tab on the appeal type keeps it and the default urgency and goes on to the category:
+        # digits typed next (a category code) belong there, not to 紧急程度. Enter, a digit or
+        # Shift+Tab from the category still reach the urgency.
+        if event.key == "tab" and self.focused is self.query_one("#appeal_type", ChoiceBar):
+            event.stop()
+            event.prevent_default()
+            self.query_one("#category-input", Input).focus()
+
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
-        if event.control.id in ("caller_phone", "caller_name", "address_detail"):
+        if event.control.id == "caller_phone":
+            event.stop()
+            self.query_one("#appeal_type", ChoiceBar).focus()  # identity: Tab, when given
+        elif event.control.id in ("caller_name", "address_detail"):
             event.stop()
             self.focus_next()
 
@@ -365,8 +487,15 @@ class CaseEntryScreen(Screen[None]):
             info.update("")
             return
         urgency = self.query_one("#urgency", ChoiceBar).value
+        place = self.query_one("#address", PickField).value
+        county, township = "", ""
+        if isinstance(place, AddressEntry):
+            county = place.county
+            township = place.name if place.level is AddressLevel.TOWNSHIP else place.township
+        elif isinstance(place, UnmatchedAddress):
+            county, township = place.county, place.township
         try:
-            route = self.ctx.router.route(category.code, urgency)
+            route = self._county_router().route(category.code, urgency, county, township)
         except DomainError as exc:
             info.update(either(exc.message, exc.message_en))
             return
@@ -376,15 +505,32 @@ class CaseEntryScreen(Screen[None]):
         department = route.department
         if department is not None:
             self.query_one("#department", PickField).pick(department_hit(department))
-        name = department.short_name if department else t("（未配置）")
         self._co_departments = [d.code for d in route.co_departments]
         co = t("、").join(d.short_name for d in route.co_departments)
         when = (describe_en if english() else describe)(deadline, now, self.ctx.calendar)
         info.update(
-            t("默认主办：{name}", name=name)
+            either(route.reason, route.reason_en)
             + (t(" · 协办：{co}", co=co) if co else "")
             + t(" · 办理期限：{deadline}", deadline=when)
         )
+
+    def _county_router(self) -> Router:
+        """The packaged routing, or the one with the county table this seat last fetched from
+        the store (rebuilt when its ETag moves; a table the seat cannot read is ignored)."""
+        cached = self.seat.reference_set("county_routing") if self.seat is not None else None
+        if cached is None:
+            return self.ctx.router
+        body, etag = cached
+        if etag != self._router_etag:
+            ref = self.ctx.reference
+            try:
+                rules = county_rules_from_json(body)
+            except ValidationFailed:
+                self._router = self.ctx.router
+            else:
+                self._router = Router(ref.categories, ref.departments, rules, ref.platforms)
+            self._router_etag = etag
+        return self._router
 
     @work(exclusive=True, group="caller-history", exit_on_error=False)
     async def _lookup_history(self, raw: str) -> None:
@@ -563,10 +709,14 @@ class CaseEntryScreen(Screen[None]):
             self.query_one("#content", TextArea).text = body.get("content", "")
             self.query_one("#address_detail", Input).value = body.get("_address_detail", "")
             pick = body.get("_address_pick", "")
-            if pick:
+            if pick.endswith(UNMATCHED_MARK):
+                kept = unmatched_hit(self.ctx.addresses, pick.removesuffix(UNMATCHED_MARK))
+                self.query_one("#address", PickField).pick(kept)
+            elif pick:
                 hits = _address_hits(self.ctx.addresses, pick)
-                if hits and hits[0].label == pick:
-                    self.query_one("#address", PickField).pick(hits[0])
+                found = next((h for h in hits if h.label == pick), None)
+                if found is not None:
+                    self.query_one("#address", PickField).pick(found)
             dept = self.ctx.reference.department(body.get("_department", ""))
             if dept is not None:
                 self.query_one("#department", PickField).pick(department_hit(dept))
@@ -605,18 +755,20 @@ class CaseEntryScreen(Screen[None]):
         )
 
     def action_save(self) -> None:
+        self._dispatching = False
         case_uuid = self._save()
         if case_uuid is not None:
             self._saved(case_uuid, t("已受理"), t("保存"))
             self._clear()
 
     def action_dispatch(self) -> None:
-        department = self.query_one("#department", PickField).value
-        if department is None:
-            self._error("department", t("请选择主办单位（或先选分类自动带出）"))
-            self.query_one("#department-input", Input).focus()
+        # Every blocking error at once, the form's first one focused (not the department
+        # alone, far below, while the category is wrong).
+        self._dispatching = True
+        if self._validate(*self._department_problem()) is None:
             return
-        self._error("department", "")
+        department = self.query_one("#department", PickField).value
+        assert department is not None
         co = [c for c in self._co_departments if c != department.code]
         params = {"department": department.code, "co_departments": co}
         case_uuid = self._save(Step.DISPATCH, params)
@@ -627,6 +779,7 @@ class CaseEntryScreen(Screen[None]):
     def action_resolve(self) -> None:
         from agent_tui.screens.knowledge import AnswerScreen
 
+        self._dispatching = False
         if self._validate() is None:
             return
 
@@ -636,7 +789,8 @@ class CaseEntryScreen(Screen[None]):
                 self._saved(case_uuid, t("已直接办结"), t("办结"))
                 self._clear()
 
-        self.app.push_screen(AnswerScreen(), done)
+        category = self.query_one("#category", PickField).value
+        self.app.push_screen(AnswerScreen(category), done)
 
     def action_clear(self) -> None:
         self._clear()
@@ -661,7 +815,8 @@ class CaseEntryScreen(Screen[None]):
         self.query_one("#history-warning", Static).update("")
         self._related_to = ""
         self._show_related([])
-        for name in (*FIELDS, "department"):
-            self._error(name, "")
+        self._dispatching = False
+        self._show_problems([], focus=False)
+        self.query_one("#content-count", Static).update(self._count_text(0))
         self.query_one("#caller_phone", Input).focus()
         self.call_after_refresh(setattr, self, "_restoring", False)

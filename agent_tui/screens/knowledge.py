@@ -10,9 +10,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from agent_tui.data.indexes import default_indexes
-from agent_tui.domain.reference import KnowledgeEntry
+from agent_tui.domain.reference import Category, KnowledgeEntry
 from agent_tui.i18n import N_, t
-from agent_tui.widgets.hits import knowledge_hits
+from agent_tui.widgets.hits import knowledge_hit, knowledge_hits
 from agent_tui.widgets.search_list import Hit, SearchList
 
 
@@ -25,22 +25,48 @@ def answer_text(entry: KnowledgeEntry) -> str:
     return f"{entry.answer}{phone}"
 
 
+def category_answer_hits(query: str, category: Category | None) -> list[Hit]:
+    """``answer_hits``, the answers filed under ``category`` first; searching for the
+    category's own name lists all of them, whatever their titles say."""
+    hits = answer_hits(query)
+    if category is None:
+        return hits
+    if query.strip() == category.name:
+        shown = {id(h.value) for h in hits}
+        entries = [e.payload for e in default_indexes()[3].entries]
+        hits += [
+            knowledge_hit(e) for e in entries if e.category == category.code and id(e) not in shown
+        ]
+    return sorted(hits, key=lambda h: h.value.category != category.code)  # stable
+
+
 class AnswerScreen(ModalScreen[str | None]):
-    """Search the knowledge base; Enter takes the highlighted answer, Esc cancels."""
+    """Search the knowledge base; Enter takes the highlighted answer, Esc cancels. Opened on
+    a case's category, it comes up already searched on it."""
 
     HELP_TITLE = N_("知识库")
     BINDINGS = [Binding("escape", "cancel", "取消", id="answer.cancel")]
+
+    def __init__(self, category: Category | None = None) -> None:
+        super().__init__()
+        self.category = category
 
     def compose(self) -> ComposeResult:
         with Vertical(id="answer"):
             yield Label(
                 t("直接办结：选择答复口径（Enter 采用，Esc 取消）"), classes="section-title"
             )
-            yield SearchList(answer_hits, placeholder=t("知识库：汉字/拼音/首字母（如 停水、gjj）"))
+            yield SearchList(
+                lambda q: category_answer_hits(q, self.category),
+                placeholder=t("知识库：汉字/拼音/首字母（如 停水、gjj）"),
+            )
             yield Static("", id="answer-preview")
 
     def on_mount(self) -> None:
-        self.query_one(SearchList).input.focus()
+        search = self.query_one(SearchList)
+        if self.category is not None:
+            search.input.value = self.category.name  # searches at once (Input.Changed)
+        search.input.focus()
 
     @on(SearchList.Highlighted)
     def _preview(self, event: SearchList.Highlighted) -> None:

@@ -129,7 +129,10 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
         category = self.case.category
         if category:
             try:
-                route = self.ctx.router.route(category, self.case.urgency)
+                place = self.case.address
+                route = self.ctx.router.route(
+                    category, self.case.urgency, place.county, place.township
+                )
             except DomainError:
                 route = None
             if route is not None:
@@ -248,4 +251,5 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
             if answer:
                 self.query_one("#step-result", TextArea).text = answer
 
-        self.app.push_screen(AnswerScreen(), fill)
+        category = self.ctx.reference.category(self.case.category)
+        self.app.push_screen(AnswerScreen(category), fill)

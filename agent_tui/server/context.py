@@ -57,7 +57,12 @@ class StoreContext:
         self.reference = reference or load_reference()
         self.calendar = calendar or default_calendar(settings.calendar_overrides)
         self.policy = policy
-        self.router = Router(self.reference.categories, self.reference.departments)
+        self.router = Router(
+            self.reference.categories,
+            self.reference.departments,
+            self.reference.county_routing,
+            self.reference.platforms,
+        )
         self.known_categories = frozenset(c.code for c in self.reference.leaves())
         self._clock = clock or (lambda: datetime.now(UTC))
         #: Called after every committed write (the feed's head; this process's long-polls).

@@ -11,6 +11,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from agent_tui import wire as S
+from agent_tui.data.reference import check_county_routing, county_rules_from_json
+from agent_tui.domain.errors import ValidationFailed
 from agent_tui.server.context import StoreContext
 from agent_tui.server.errors import NotFound
 from agent_tui.server.models import ChangeRow, ReferenceSetRow
@@ -35,10 +37,19 @@ class ReferenceSets:
             session.expunge(row)
             return row
 
+    def check(self, name: str, body: Any) -> None:
+        """``ValidationFailed`` (422) for a set the seats act on that would not work: the
+        county routing table must name known counties, categories and units."""
+        if name == "county_routing":
+            errors = check_county_routing(county_rules_from_json(body), self.ctx.reference)
+            if errors:
+                raise ValidationFailed(errors)
+
     def put_reference_set(self, name: str, body: Any) -> S.ReferenceInfo:
         """Replace a reference set; seats learn of it through the change feed."""
         import hashlib
 
+        self.check(name, body)
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, allow_nan=False)
         etag = hashlib.sha256(text.encode()).hexdigest()[:32]
         now = self.ctx.now()

@@ -59,6 +59,7 @@ def reference_bodies(ref: ReferenceData, settings: Settings) -> dict[str, Any]:
         "departments": rows(ref.departments),
         "categories": rows(ref.categories),
         "knowledge": rows(ref.knowledge),
+        "county_routing": rows(ref.county_routing),
         "address_book": rows(book),
         "calendar": calendar,
     }

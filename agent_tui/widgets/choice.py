@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -62,6 +63,10 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
     @value.setter
     def value(self, value: V) -> None:
         self.index = [v for v, _ in self.options].index(value)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """With ``width: auto``: the roomiest layout's width (all options, never cut)."""
+        return self._layout(" ", " ").cell_len - 1
 
     def render(self) -> Text:
         # The roomiest layout that fits the width: padded and spaced, padded, then bare (English

@@ -16,10 +16,14 @@ if TYPE_CHECKING:
 
 
 def address_hits(index: AddressIndex, query: str, limit: int) -> list[Hit]:
-    return [
-        Hit(m.entry.name, f"{t(m.entry.level.label)} · {m.path}", m.entry)
-        for m in index.search(query, limit)
-    ]
+    """Each row reads as its path (泌阳县·官庄镇·王庄村): the city has a dozen 王庄村."""
+    return [Hit(m.entry.label, t(m.entry.level.label), m.entry) for m in index.search(query, limit)]
+
+
+def unmatched_hit(index: AddressIndex, text: str) -> Hit:
+    """Text the address book does not know, kept as typed and marked (泌阳县·王庄西头（未匹配）)."""
+    kept = index.unmatched(text)
+    return Hit(kept.label, t("未匹配地址"), kept)
 
 
 def category_hit(category: Category, ref: ReferenceData) -> Hit:
@@ -42,8 +46,9 @@ def department_hits(index: SearchIndex[Department], query: str, limit: int) -> l
     return [department_hit(m.entry.payload) for m in index.search(query, limit)]
 
 
+def knowledge_hit(entry: KnowledgeEntry) -> Hit:
+    return Hit(entry.title, t("、").join(entry.keywords[:3]), entry)
+
+
 def knowledge_hits(index: SearchIndex[KnowledgeEntry], query: str, limit: int) -> list[Hit]:
-    return [
-        Hit(m.entry.payload.title, t("、").join(m.entry.payload.keywords[:3]), m.entry.payload)
-        for m in index.search(query, limit)
-    ]
+    return [knowledge_hit(m.entry.payload) for m in index.search(query, limit)]

@@ -87,9 +87,15 @@ class PickField(Vertical):
         placeholder: str = "",
         limit: int = 8,
         id: str | None = None,
+        empty: str = "",
+        free_text: Callable[[str], Hit] | None = None,
     ) -> None:
         super().__init__(id=id)
         self._searcher = searcher
+        #: Shown in the list when a query finds nothing (else the list just closes).
+        self._empty = empty
+        #: Enter on text that found nothing keeps it as this hit (an unmatched address).
+        self._free_text = free_text
         self._placeholder = placeholder
         self._limit = limit
         self._hits: Sequence[Hit] = ()
@@ -125,10 +131,14 @@ class PickField(Vertical):
         query = event.value.strip()
         self._hits = self._searcher(query)[: self._limit] if query else ()
         results = self.query_one(OptionList)
-        results.set_options([Option(prompt_for(h)) for h in self._hits])
+        options = [Option(prompt_for(h)) for h in self._hits]
+        if query and not options and self._empty:
+            # Nothing found: say so, rather than leave the agent guessing at an empty list.
+            options = [Option(self._empty, disabled=True)]
+        results.set_options(options)
         if self._hits:
             results.highlighted = 0
-        opening = bool(self._hits) and self.picked is None
+        opening = bool(options) and self.picked is None
         if opening and not self.has_class("-open"):
             self._place(results)
         self.set_class(opening, "-open")
@@ -156,11 +166,17 @@ class PickField(Vertical):
             index = results.highlighted or 0
             self.pick(self._hits[index])
             self.post_message(self.Picked(self, self._hits[index]))
+        elif self.picked is None and self._free_text is not None and event.value.strip():
+            kept = self._free_text(event.value.strip())
+            self.pick(kept)
+            self.post_message(self.Picked(self, kept))
         self.screen.focus_next()
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        if event.option_index >= len(self._hits):
+            return  # the "nothing found" line
         hit = self._hits[event.option_index]
         self.pick(hit)
         self.post_message(self.Picked(self, hit))

@@ -130,7 +130,7 @@ def test_a_case_typed_in_the_demo_reaches_the_central_store(tmux: Tmux, tmp_path
     tmux.send("-l", content)
     time.sleep(0.3)
     tmux.send("Tab")
-    tmux.wait_for("默认主办")
+    tmux.wait_for("中心城区由市级单位办理")
     tmux.send("F9")
     db = Path(tmux.env["AGENT_TUI_DATA_DIR"]) / "demo" / "central.db"
     # The create and then the dispatch travel through the outbox, in that order.

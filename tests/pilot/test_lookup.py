@@ -25,7 +25,7 @@ async def test_pinyin_initials_find_the_road_and_enter_shows_its_path(settings: 
         screen = app.screen
         assert isinstance(screen, LookupScreen)
         await pilot.press(*"jsl")
-        assert labels(screen)[0] == "金山路"
+        assert labels(screen)[0] == "河南驻马店经济开发区·金山路"  # the path: which 金山路
         await pilot.press("enter")
         detail = str(screen.query_one("#lookup-detail", Static).render())
         assert "金山路" in detail and "道路" in detail
@@ -88,4 +88,4 @@ async def test_centre_address_book_is_searchable(tmp_path: Path) -> None:
         await pilot.press(*"tzgc")
         screen = app.screen
         assert isinstance(screen, LookupScreen)
-        assert "天中广场东门" in labels(screen)
+        assert "驿城区·天中广场东门" in labels(screen)

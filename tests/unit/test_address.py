@@ -135,3 +135,69 @@ def test_preferred_counties_rank_first_within_a_level() -> None:
     ]
     assert AddressIndex(entries).search("jsl")[0].entry.name == "建设路"  # 建 < 金
     assert AddressIndex(entries, ["驿城区"]).search("jsl")[0].entry.name == "金山路"
+
+
+# --- "county (or township) + name": which 王庄 ------------------------------------------------
+
+
+def _labels(query: str, limit: int = 10) -> list[str]:
+    return [m.entry.label for m in default_address_index().search(query, limit)]
+
+
+def test_there_are_many_wangzhuang_villages_in_the_city() -> None:
+    villages = [
+        m
+        for m in default_address_index().search("王庄村", 50)
+        if m.entry.name == "王庄村" and m.entry.level is AddressLevel.VILLAGE
+    ]
+    assert len(villages) >= 8
+    assert len({m.entry.label for m in villages}) == len(villages)  # each reads differently
+
+
+@pytest.mark.parametrize(
+    "query", ["泌阳 王庄", "泌阳王庄", "biyang wangzhuang", "by wz", "泌阳县 王庄村", "BY WZ"]
+)
+def test_county_plus_name_finds_that_countys_villages(query: str) -> None:
+    labels = _labels(query, 12)
+    wanted = {"泌阳县·马谷田镇·王庄村", "泌阳县·官庄镇·王庄村", "泌阳县·赊湾镇·王庄村"}
+    assert wanted <= set(labels), labels
+    # Only 泌阳县's: the scope is kept (hits of the whole query as one word come after).
+    assert all(label.startswith("泌阳县") for label in labels[:3]), labels
+
+
+@pytest.mark.parametrize("query", ["官庄 王庄", "泌阳 官庄 王庄", "泌阳县·官庄镇·王庄村"])
+def test_township_plus_name_narrows_to_one(query: str) -> None:
+    assert _labels(query)[0] == "泌阳县·官庄镇·王庄村"
+
+
+def test_township_plus_initials_stays_in_the_township() -> None:
+    labels = _labels("gz wz")  # 官庄镇: 王庄村, and 吴庄村 by the same initials
+    assert "泌阳县·官庄镇·王庄村" in labels
+    assert all(label.startswith("泌阳县·官庄镇·") for label in labels[:2]), labels
+
+
+def test_the_label_is_the_path_and_finds_itself_again() -> None:
+    index = default_address_index()
+    for m in index.search("王庄村", 50):
+        assert index.search(m.entry.label, 1)[0].entry == m.entry
+
+
+def test_two_roads_still_find_their_crossing_first() -> None:
+    first = default_address_index().search("jsl jdl")[0]
+    assert first.entry.name == "金山路与骏达路交叉口"
+
+
+def test_a_scope_word_alone_is_still_the_county() -> None:
+    assert _labels("泌阳")[0] == "泌阳县"
+
+
+def test_free_text_keeps_the_county_it_names() -> None:
+    index = default_address_index()
+    kept = index.unmatched("泌阳 王庄西头小卖部")
+    assert (kept.county, kept.township, kept.text) == ("泌阳县", "", "王庄西头小卖部")
+    assert kept.label == "泌阳县·王庄西头小卖部（未匹配）"
+    assert kept.detail == "王庄西头小卖部（未匹配）"
+    township = index.unmatched("泌阳 官庄 老槐树下")
+    assert (township.county, township.township) == ("泌阳县", "官庄镇")
+    nowhere = index.unmatched("某某小区")
+    assert (nowhere.county, nowhere.label) == ("", "某某小区（未匹配）")

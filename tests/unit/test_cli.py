@@ -33,6 +33,20 @@ def test_search_command_finds_by_initials() -> None:
     assert result.stdout.splitlines()[0].split("\t")[1] == "泌阳县"
 
 
+def test_search_command_knows_county_plus_name() -> None:
+    result = runner.invoke(cli, ["search", "泌阳 王庄", "-n", "5"])
+    assert result.exit_code == 0
+    paths = [line.split("\t")[1] for line in result.stdout.splitlines()]
+    assert "泌阳县 › 官庄镇 › 王庄村" in paths
+    assert all(p.startswith("泌阳县") for p in paths)
+
+
+def test_search_command_says_when_nothing_matches() -> None:
+    result = runner.invoke(cli, ["search", "泌阳 qqqqxx"])
+    assert result.exit_code == 1
+    assert result.stdout == "" and "无匹配地址" in result.output
+
+
 def test_search_with_unknown_county_is_a_clear_error() -> None:
     result = runner.invoke(cli, ["search", "金山路", "--county", "火星县"])
     assert result.exit_code == 2
