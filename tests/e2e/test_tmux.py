@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from agent_tui.server.embedded import free_port
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 AGENT_TUI = Path(sys.executable).with_name("agent-tui")
@@ -74,6 +76,8 @@ def _session(tmp_path: Path, program: str) -> Iterator[Tmux]:
         "TERM": "xterm-256color",
         "TMUX_TMPDIR": str(tmp_path),  # a private tmux server, never the developer's
         "AGENT_TUI_DATA_DIR": str(tmp_path / "home"),
+        # The demo's store on a port of its own, never a developer's demo on 8346.
+        "AGENT_TUI_DEMO_PORT": str(free_port()),
     }
     env.pop("TMUX", None)
     session = f"agent-tui-{uuid.uuid4().hex[:8]}"
