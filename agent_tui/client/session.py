@@ -91,18 +91,26 @@ def cached_user(seat: Seat, password: str, now: datetime, max_age: timedelta) ->
     return wire.UserPublic.model_validate(session["user"])
 
 
-async def _login_when_started(seat: Seat) -> wire.UserPublic:
-    """Log in; while the store says it is starting, ask again every half second (a store being
-    made is not an outage: opening offline then would show this seat's empty cache as if it
-    were the queue)."""
+class StoreStarting(LoginFailed):
+    """The store answers "starting" (the demo's first seed, migrations): not an outage. The
+    login form says so and tries again (``open_seat(..., starting_wait=0)``)."""
+
+    def __init__(self) -> None:
+        super().__init__("server", t("中心库正在启动（首次运行正在载入演示数据），稍候自动登录…"))
+
+
+async def _login_when_started(seat: Seat, wait: float) -> wire.UserPublic:
+    """Log in; while the store says it is starting, ask again every half second for up to
+    ``wait`` seconds, then raise ``StoreStarting`` (a store being made is not an outage:
+    opening offline then would show this seat's empty cache as if it were the queue)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + STARTING_WAIT_SECONDS
+    deadline = loop.time() + wait
     while True:
         try:
             return await seat.api.login()
-        except Starting:
-            if loop.time() > deadline:
-                raise
+        except Starting as exc:
+            if loop.time() >= deadline:
+                raise StoreStarting() from exc
             await asyncio.sleep(0.5)
 
 
@@ -115,8 +123,10 @@ async def open_seat(
     store_key: str = "",
     now: datetime | None = None,
     max_offline_age: timedelta = DEFAULT_OFFLINE_AGE,
+    starting_wait: float = STARTING_WAIT_SECONDS,
 ) -> Login:
-    """Log in and open the seat; raises LoginFailed with a message for the form."""
+    """Log in and open the seat; raises LoginFailed with a message for the form (and
+    ``StoreStarting`` when the store still says "starting" after ``starting_wait`` seconds)."""
     if not server_url.strip():
         raise LoginFailed("server", t("请填写中心库地址"))
     if not user_id.strip():
@@ -127,7 +137,7 @@ async def open_seat(
     seat = Seat(server_url.strip(), user_id.strip(), password, data_dir, store_key=store_key)
     try:
         try:
-            user = await _login_when_started(seat)
+            user = await _login_when_started(seat, starting_wait)
         except Untrusted as exc:  # a setting to fix, not an outage to work through
             raise LoginFailed("server", exc.message) from exc
         except Offline:
