@@ -21,9 +21,7 @@ from agent_tui.server.codec import case_columns, encode_changes
 from agent_tui.server.db import make_engine, migrate
 from agent_tui.server.models import (
     CaseRow,
-    ChangeRow,
     DepartmentRow,
-    EventRow,
     PlatformRow,
     UserRow,
 )
@@ -178,10 +176,14 @@ def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
         # bulk path, ``session.execute(insert(Model), rows)``, costs 3x as much here: it splits
         # the rows by their keys and processes each value per row; docs/benchmarks.md.)
         connection = session.connection()
-        for model, rows in ((CaseRow, case_rows), (EventRow, event_rows), (ChangeRow, change_rows)):
-            table = model.__table__  # type: ignore[attr-defined]
+        tables = CaseRow.metadata.tables
+        for name, rows in (
+            ("cases", case_rows),
+            ("case_events", event_rows),
+            ("changes", change_rows),
+        ):
             for i in range(0, len(rows), 5000):
-                connection.execute(table.insert(), rows[i : i + 5000])
+                connection.execute(tables[name].insert(), rows[i : i + 5000])
         if session.get_bind().dialect.name == "postgresql":
             session.execute(
                 sa.text("SELECT setval(pg_get_serial_sequence('cases', 'id'), :v)"),
