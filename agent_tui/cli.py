@@ -1014,8 +1014,25 @@ def clock(db: DbOption = None) -> None:
     typer.echo(f"督办步骤：{taken}")
 
 
+def command() -> Any:
+    """The click command typer builds from ``cli``, its help in the configured language
+    (``cli_help``): what ``agent-tui`` runs and what the help test renders."""
+    import typer.main
+
+    from agent_tui.cli_help import localize
+    from agent_tui.i18n import set_language
+
+    try:
+        set_language(Settings().language)
+    except Exception:  # a broken config file: --help still answers, in Chinese
+        set_language("zh")
+    built = typer.main.get_command(cli)
+    localize(built)
+    return built
+
+
 def main() -> None:
-    cli()
+    command()(prog_name="agent-tui")
 
 
 if __name__ == "__main__":  # ``python -m agent_tui.cli``: how the demo starts its store

@@ -15,6 +15,7 @@ from agent_tui.data.addresses import load_starter_roads
 from agent_tui.data.calendar import load_overrides
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
+from agent_tui.domain.case import Status
 from agent_tui.domain.lifecycle import Step
 from agent_tui.server.auth import hash_password
 from agent_tui.server.codec import case_columns, encode_changes
@@ -232,7 +233,7 @@ def seed_database(settings: Settings, *, demo: bool, cases: int = 3000) -> str:
         counts = seed_demo(store, cases, datetime.now(UTC))
         lines.append(
             f"演示工单 {sum(counts.values())} 件："
-            + "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            + "，".join(f"{Status(k).label} {v}" for k, v in sorted(counts.items()))
         )
         lines.append("演示账号：agent01 / lead01 / admin / cgj …，密码 demo1234")
     elif demo:
