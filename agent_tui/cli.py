@@ -7,6 +7,7 @@ with their issues; every command here does real work.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -1000,6 +1001,51 @@ def user_disable(
     with _refusals():
         _accounts(db).set_disabled(user_id, not enable)
     typer.echo(f"已{'启用' if enable else '停用'} {user_id}")
+
+
+calendar_cli = typer.Typer(
+    help="The working-day calendar (holidays and 调休 working days).", no_args_is_help=True
+)
+cli.add_typer(calendar_cli, name="calendar")
+
+
+@calendar_cli.command("import")
+def calendar_import(
+    file: Annotated[Path, typer.Argument(help="TOML or CSV of one or more years")],
+    db: DbOption = None,
+) -> None:
+    """Load a year's holiday schedule (the State Council's notice) into the store's calendar:
+    deadlines in that year are no longer provisional."""
+    from agent_tui.data.calendar import calendar_body, merged, read_schedule_file
+    from agent_tui.data.calendar import schedules_from_body as stored_schedules
+    from agent_tui.server.db import make_engine, migrate
+    from agent_tui.server.errors import NotFound
+    from agent_tui.server.reference_sets import CALENDAR
+    from agent_tui.server.store import Store
+
+    try:
+        added = read_schedule_file(file)
+    except ValueError as exc:
+        typer.echo(f"节假日安排有误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    settings = _settings(db)
+    if not db and settings.db_owner_url:
+        settings = settings.model_copy(update={"db_url": settings.db_owner_url})
+    migrate(settings.database_url())
+    store = Store(make_engine(settings.database_url()), settings)
+    try:
+        stored = store.references.reference_set(CALENDAR)
+        before = stored_schedules(json.loads(stored.body))
+    except NotFound:
+        before = []
+    info = store.put_reference_set(CALENDAR, calendar_body(merged(before, added)))
+    for schedule in added:
+        typer.echo(
+            f"{schedule.year} 年：放假 {len(schedule.holidays)} 天，调休上班 "
+            f"{len(schedule.workdays)} 天"
+            + (f"（{schedule.published}）" if schedule.published else "")
+        )
+    typer.echo(f"中心库的节假日安排已更新（第 {info.version} 版）；运行中的中心库一分钟内采用")
 
 
 @cli.command()

@@ -85,6 +85,11 @@ HELP: dict[tuple[str, str], str] = {
     ("migrate", "grant_to"): N_(
         "PostgreSQL：之后授予权限的运行角色（默认：AGENT_TUI_DB_URL 的角色，若与属主不同）"
     ),
+    ("calendar", ""): N_("工作日历：节假日与调休上班日。"),
+    ("calendar import", ""): N_(
+        "把某年的节假日安排（国务院办公厅的通知）载入中心库的工作日历：该年的期限不再是暂定的。"
+    ),
+    ("calendar import", "file"): N_("一年或几年的安排，TOML 或 CSV（见 README）"),
     ("clock", ""): N_("运行一次时钟任务（催办提醒、超期通知）；服务器自己每分钟运行。"),
     ("db", ""): N_("中心库的 PostgreSQL 角色（数据库管理员用）。"),
     ("db create-roles", ""): N_(

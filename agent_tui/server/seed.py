@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlmodel import Session
 
 from agent_tui.config import Settings
 from agent_tui.data.addresses import load_starter_roads
-from agent_tui.data.calendar import load_overrides
+from agent_tui.data.calendar import calendar_body, load_overrides, merged, schedules_from_body
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.calendar import SHANGHAI
 from agent_tui.domain.case import Status
@@ -20,12 +21,14 @@ from agent_tui.domain.lifecycle import Step
 from agent_tui.server.auth import hash_password
 from agent_tui.server.codec import case_columns, encode_changes
 from agent_tui.server.db import make_engine, migrate
+from agent_tui.server.errors import NotFound
 from agent_tui.server.models import (
     CaseRow,
     DepartmentRow,
     PlatformRow,
     UserRow,
 )
+from agent_tui.server.reference_sets import CALENDAR
 from agent_tui.server.store import Store
 
 
@@ -45,14 +48,7 @@ def reference_bodies(ref: ReferenceData, settings: Settings) -> dict[str, Any]:
         from agent_tui.data.addresses import read_address_csv
 
         book = [*book, *read_address_csv(path)]
-    calendar = [
-        {
-            "year": s.year,
-            "holidays": sorted(d.isoformat() for d in s.holidays),
-            "workdays": sorted(d.isoformat() for d in s.workdays),
-        }
-        for s in load_overrides(settings.calendar_overrides)
-    ]
+    calendar = calendar_body(load_overrides(settings.calendar_overrides))
     return {
         "platforms": rows(ref.platforms),
         "departments": rows(ref.departments),
@@ -83,7 +79,20 @@ def seed_reference(store: Store) -> None:
                 )
             )
     for name, body in reference_bodies(ref, store.settings).items():
+        if name == CALENDAR:
+            body = _with_imported_years(store, body)
         store.put_reference_set(name, body)
+
+
+def _with_imported_years(store: Store, body: Any) -> Any:
+    """The configured calendar with the years an admin imported into the store kept (a seed
+    on every start must not undo ``agent-tui calendar import``)."""
+    try:
+        stored = store.references.reference_set(CALENDAR)
+    except NotFound:
+        return body
+    imported = schedules_from_body(json.loads(stored.body))
+    return calendar_body(merged(schedules_from_body(body), imported))
 
 
 def seed_demo(store: Store, count: int, now: datetime) -> dict[str, int]:
