@@ -2,8 +2,9 @@
 
 The demo's store lives on a fixed local port (``demo_port``, 8346), so that every terminal of
 the demo shares one: ``agent-tui demo``, ``seat --demo``, ``lead --demo`` and ``report`` each
-join the store that answers there, or start it in-process if none does (``DemoStore``). A file
-lock in the demo's data directory, held for as long as a process serves the store, makes two
+join the store that answers there, or start one if none does: ``agent-tui demo --store-only``
+in a child process, which serves it in a thread (``DemoStore``). A file lock in the demo's data
+directory (POSIX ``flock``), held for as long as a process serves the store, makes two
 terminals started at once agree on one store. The store listens at once and answers 503
 "starting" while its first run seeds the demo (a login waits for it); a seat that was attached
 to a store that stops finds it again when any terminal starts it anew, on the same port.
