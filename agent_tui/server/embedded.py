@@ -29,6 +29,8 @@ import httpx
 import uvicorn
 
 from agent_tui.config import Settings
+from agent_tui.server.app import create_app
+from agent_tui.server.seed import seed_database
 
 
 def free_port() -> int:
@@ -53,9 +55,6 @@ class EmbeddedServer:
 
     def start(self, timeout: float = 30.0) -> str:
         """Migrate, seed on first run, serve; returns a summary of what the seed did."""
-        from agent_tui.server.app import create_app
-        from agent_tui.server.seed import seed_database
-
         summary = seed_database(self.settings, demo=self.demo_cases > 0, cases=self.demo_cases)
         app = create_app(self.settings, run_migrations=False)
         config = uvicorn.Config(
@@ -195,10 +194,6 @@ class DemoStore:
         )
 
     def _make(self) -> object:
-        # Imported here: the port listens (and answers "starting") before the server's imports.
-        from agent_tui.server.app import create_app
-        from agent_tui.server.seed import seed_database
-
         self.summary = seed_database(self.settings, demo=self.demo_cases > 0, cases=self.demo_cases)
         return create_app(self.settings, run_migrations=False)
 
