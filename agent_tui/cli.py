@@ -7,6 +7,8 @@ with their issues; every command here does real work.
 from __future__ import annotations
 
 import contextlib
+import json
+import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -32,33 +34,128 @@ def _default(ctx: typer.Context) -> None:
         demo()
 
 
-DEMO_USER, DEMO_PASSWORD = "agent01", "demo1234"
+DEMO_USER, DEMO_PASSWORD, DEMO_LEAD = "agent01", "demo1234", "lead01"
 
 
 @cli.command()
 def demo(
     user: Annotated[str, typer.Option(help="demo account to log in as")] = DEMO_USER,
     cases: Annotated[int, typer.Option(min=0, help="demo cases seeded on first run")] = 3000,
+    store_only: Annotated[
+        bool, typer.Option("--store-only", help="run only the demo store, in the foreground")
+    ] = False,
 ) -> None:
-    """The embedded default: a central store on SQLite (demo data) in-process, real HTTP,
-    and the seat terminal logged in as a demo agent."""
+    """The demo: the central store on SQLite with demo data on 127.0.0.1:<demo_port> (joined if
+    it runs already), real HTTP, and the seat terminal logged in as a demo agent."""
+    if store_only:
+        _run_demo_store(cases)
+        return
     _run_demo(user, cases)
 
 
-def _run_demo(user: str, cases: int, start: str = "") -> None:
-    from agent_tui.server.embedded import EmbeddedServer
+@contextlib.contextmanager
+def _demo_store(cases: int) -> Iterator[Any]:
+    """The demo's store: joined if one answers on ``demo_port``, else started as a child
+    process (``demo --store-only``: the store's seed and requests run on the other core, not
+    under this terminal's GIL) and stopped when the block ends. Its address is printed."""
+    import subprocess
 
-    demo_settings = _demo_settings()
+    from agent_tui.server.embedded import DemoStore, StoreProbe
+
+    settings = _demo_settings()
+    store = DemoStore(settings, port=settings.demo_port, demo_cases=cases)
+    child: subprocess.Popen[bytes] | None = None
+    found = StoreProbe.probe(store.url)
+    if found == StoreProbe.NONE:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (settings.data_dir / "store.log").open("ab")
+        child = subprocess.Popen(
+            [sys.executable, "-m", "agent_tui.cli", "demo", "--store-only", "--cases", str(cases)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+        log.close()
+        found = _await_demo_store(store.url, child, settings.data_dir / "store.log")
+    if found == StoreProbe.OTHER:
+        typer.echo(store.taken_message(), err=True)
+        raise typer.Exit(2)
+    if child is not None and child.poll() is None:
+        typer.echo(f"演示中心库：{store.url}（由本终端启动，退出即停止；日志 {store.log_path}）")
+    else:
+        typer.echo(f"演示中心库：{store.url}（已在运行，加入）")
+    try:
+        yield store
+    finally:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _await_demo_store(url: str, child: Any, log: Path, timeout: float = 60.0) -> str:
+    """Until the store on the demo's port answers (ours, or one another terminal started at
+    the same moment); exit 2 with the log's last lines if none comes."""
+    import time
+
+    from agent_tui.server.embedded import StoreProbe
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = StoreProbe.probe(url, timeout=0.5)
+        if found != StoreProbe.NONE:
+            return found
+        if child.poll() not in (None, 0):
+            break
+        time.sleep(0.05)
+    tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
+    typer.echo(f"演示中心库未能在 {url} 启动：\n" + "\n".join(tail), err=True)
+    raise typer.Exit(2)
+
+
+def _run_demo_store(cases: int) -> None:
+    """``demo --store-only``: the demo's store in the foreground until Ctrl+C (or SIGTERM)."""
+    import signal
+
+    from agent_tui.server.embedded import DemoStore, PortTaken
+
+    def _interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    _server_log()  # the store's start-up times and refusals (into store.log when a child)
+    settings = _demo_settings()
+    store = DemoStore(settings, port=settings.demo_port, demo_cases=cases)
+    try:
+        store.start()
+    except (PortTaken, RuntimeError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    try:
+        if not store.serving:
+            typer.echo(f"演示中心库已在运行：{store.url} / the demo store runs already", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"演示中心库：{store.url}（正在启动；首次运行载入演示数据）", err=True)
+        store.wait_ready()
+        typer.echo(store.summary, err=True)
+        typer.echo(f"演示中心库已就绪：{store.url}（Ctrl+C 停止）", err=True)
+        store.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.stop()
+
+
+def _run_demo(user: str, cases: int, start: str = "") -> None:
     from agent_tui.client.last_login import LoginForm
 
-    server = EmbeddedServer(demo_settings, demo_cases=cases)
-    typer.echo("正在启动演示中心库（首次运行会载入演示数据）…")
-    server.start()
-    try:
+    with _demo_store(cases) as store:
         _run_seat(
-            demo_settings,
+            store.settings,
             LoginForm(
-                server.url,
+                store.url,
                 user,
                 DEMO_PASSWORD,
                 store_key="demo",
@@ -66,8 +163,6 @@ def _run_demo(user: str, cases: int, start: str = "") -> None:
             ),
             start,
         )
-    finally:
-        server.stop()
 
 
 def _demo_settings() -> Settings:
@@ -91,13 +186,25 @@ PasswordOption = Annotated[
 ]
 
 
+DemoOption = Annotated[
+    bool,
+    typer.Option("--demo", help="on the demo store (joined, or started if none runs)"),
+]
+CasesOption = Annotated[int, typer.Option(min=0, help="with --demo: cases seeded on first run")]
+
+
 @cli.command()
 def seat(
     server: ServerOption = "",
     user: UserOption = "",
     password: PasswordOption = "",
+    demo: DemoOption = False,
+    cases: CasesOption = 3000,
 ) -> None:
     """Open the seat terminal against a real central store (the login screen first)."""
+    if demo:
+        _run_demo(user or DEMO_USER, cases)
+        return
     from agent_tui.client.last_login import LoginForm
 
     _run_seat(Settings(), LoginForm(server, user, password))
@@ -108,16 +215,12 @@ def lead(
     server: ServerOption = "",
     user: UserOption = "",
     password: PasswordOption = "",
-    demo: Annotated[
-        bool, typer.Option("--demo", help="on the embedded demo store, as lead01")
-    ] = False,
-    cases: Annotated[
-        int, typer.Option(min=0, help="with --demo: cases seeded on first run")
-    ] = 3000,
+    demo: DemoOption = False,
+    cases: CasesOption = 3000,
 ) -> None:
     """The terminal in lead mode: the shift lead's board (queues, seats, overdue, KPIs)."""
     if demo:
-        _run_demo(user or "lead01", cases, "board")
+        _run_demo(user or DEMO_LEAD, cases, "board")
         return
     from agent_tui.client.last_login import LoginForm
 
@@ -141,9 +244,6 @@ def lookup() -> None:
 class ReportKind(StrEnum):
     daily = "daily"
     monthly = "monthly"
-
-
-DEMO_LEAD = "lead01"
 
 
 @cli.command()
@@ -184,13 +284,11 @@ def report(
         target = Path(f"report-{kind.value}-{stamp}.xlsx")
     with contextlib.ExitStack() as stack:
         if not server:
-            from agent_tui.server.embedded import EmbeddedServer
-
-            embedded = EmbeddedServer(_demo_settings())
-            typer.echo("未指定 --server：使用演示中心库（首次运行会载入演示数据）…", err=True)
-            embedded.start()
-            stack.callback(embedded.stop)
-            server = embedded.url
+            typer.echo("未指定 --server：使用演示中心库", err=True)
+            with contextlib.redirect_stdout(sys.stderr):
+                demo_store = stack.enter_context(_demo_store(3000))
+            demo_store.wait_ready()
+            server = demo_store.url
             user, password = user or DEMO_LEAD, password or DEMO_PASSWORD
         if not user:
             raise typer.BadParameter("请用 --user 指定班长或管理员账号", param_hint="--user")
@@ -908,6 +1006,51 @@ def user_disable(
     typer.echo(f"已{'启用' if enable else '停用'} {user_id}")
 
 
+calendar_cli = typer.Typer(
+    help="The working-day calendar (holidays and 调休 working days).", no_args_is_help=True
+)
+cli.add_typer(calendar_cli, name="calendar")
+
+
+@calendar_cli.command("import")
+def calendar_import(
+    file: Annotated[Path, typer.Argument(help="TOML or CSV of one or more years")],
+    db: DbOption = None,
+) -> None:
+    """Load a year's holiday schedule (the State Council's notice) into the store's calendar:
+    deadlines in that year are no longer provisional."""
+    from agent_tui.data.calendar import calendar_body, merged, read_schedule_file
+    from agent_tui.data.calendar import schedules_from_body as stored_schedules
+    from agent_tui.server.db import make_engine, migrate
+    from agent_tui.server.errors import NotFound
+    from agent_tui.server.reference_sets import CALENDAR
+    from agent_tui.server.store import Store
+
+    try:
+        added = read_schedule_file(file)
+    except ValueError as exc:
+        typer.echo(f"节假日安排有误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    settings = _settings(db)
+    if not db and settings.db_owner_url:
+        settings = settings.model_copy(update={"db_url": settings.db_owner_url})
+    migrate(settings.database_url())
+    store = Store(make_engine(settings.database_url()), settings)
+    try:
+        stored = store.references.reference_set(CALENDAR)
+        before = stored_schedules(json.loads(stored.body))
+    except NotFound:
+        before = []
+    info = store.put_reference_set(CALENDAR, calendar_body(merged(before, added)))
+    for schedule in added:
+        typer.echo(
+            f"{schedule.year} 年：放假 {len(schedule.holidays)} 天，调休上班 "
+            f"{len(schedule.workdays)} 天"
+            + (f"（{schedule.published}）" if schedule.published else "")
+        )
+    typer.echo(f"中心库的节假日安排已更新（第 {info.version} 版）；运行中的中心库一分钟内采用")
+
+
 @cli.command()
 def clock(db: DbOption = None) -> None:
     """Run the clock jobs once (reminders, overdue notices); the server runs them by itself."""
@@ -920,9 +1063,26 @@ def clock(db: DbOption = None) -> None:
     typer.echo(f"督办步骤：{taken}")
 
 
+def command() -> Any:
+    """The click command typer builds from ``cli``, its help in the configured language
+    (``cli_help``): what ``agent-tui`` runs and what the help test renders."""
+    import typer.main
+
+    from agent_tui.cli_help import localize
+    from agent_tui.i18n import set_language
+
+    try:
+        set_language(Settings().language)
+    except Exception:  # a broken config file: --help still answers, in Chinese
+        set_language("zh")
+    built = typer.main.get_command(cli)
+    localize(built)
+    return built
+
+
 def main() -> None:
-    cli()
+    command()(prog_name="agent-tui")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # ``python -m agent_tui.cli``: how the demo starts its store
     main()

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     db_owner_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8345
+    #: The demo's central store (``agent-tui demo``): on 127.0.0.1 at this port, shared by
+    #: every terminal of the demo (``seat --demo``, ``lead --demo`` join it).
+    demo_port: int = Field(default=8346, ge=1, le=65535)
     #: HTTPS: the store's certificate and private key (PEM). With both set, ``agent-tui
     #: serve`` serves HTTPS only; seats then use ``https://`` addresses.
     ssl_certfile: Path | None = None

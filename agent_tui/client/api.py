@@ -51,6 +51,11 @@ class Offline(ApiError):
         return cls(t(_TRANSPORT_REASONS.get(type(exc).__name__, N_("网络故障"))))
 
 
+class Starting(Offline):
+    """503 ``starting``: the store is there and still being made (migrations, the demo's first
+    seed); it answers in a moment, so a login waits for it instead of going offline."""
+
+
 #: httpx's transport errors as the seat bar says them (Chinese keys: ``t`` translates).
 _TRANSPORT_REASONS = {
     "ConnectError": N_("连接被拒绝，中心库可能未启动或网络不通"),
@@ -183,7 +188,10 @@ class ApiClient:
         if response.status_code >= 500:
             # A store that says why (busy with logins, its database away) is quoted.
             said = either(str(body.get("message", "")), str(body.get("message_en", "")))
-            raise Offline(said or t("服务器错误 {status}", status=response.status_code))
+            starting = response.status_code == 503 and body.get("code") == "starting"
+            raise (Starting if starting else Offline)(
+                said or t("服务器错误 {status}", status=response.status_code)
+            )
         raise kind(
             response.status_code,
             str(body.get("code", f"http_{response.status_code}")),

@@ -8,6 +8,7 @@ The last server and user are remembered in ``<data_dir>/last_login.json`` for th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -17,13 +18,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent_tui import wire
-from agent_tui.client.api import ApiError, Offline, Throttled, Unauthorized, Untrusted
+from agent_tui.client.api import (
+    ApiError,
+    Offline,
+    Starting,
+    Throttled,
+    Unauthorized,
+    Untrusted,
+)
 from agent_tui.client.last_login import remember_login
 from agent_tui.client.seat import Seat
 from agent_tui.i18n import t
 
 SESSION_KEY = "session"
 DEFAULT_OFFLINE_AGE = timedelta(hours=72)
+#: How long a login waits for a store that answers "starting" (the demo's first seed, a
+#: store's migrations) before it counts as unreachable.
+STARTING_WAIT_SECONDS = 120.0
 
 
 class LoginFailed(Exception):
@@ -80,6 +91,29 @@ def cached_user(seat: Seat, password: str, now: datetime, max_age: timedelta) ->
     return wire.UserPublic.model_validate(session["user"])
 
 
+class StoreStarting(LoginFailed):
+    """The store answers "starting" (the demo's first seed, migrations): not an outage. The
+    login form says so and tries again (``open_seat(..., starting_wait=0)``)."""
+
+    def __init__(self) -> None:
+        super().__init__("server", t("中心库正在启动（首次运行正在载入演示数据），稍候自动登录…"))
+
+
+async def _login_when_started(seat: Seat, wait: float) -> wire.UserPublic:
+    """Log in; while the store says it is starting, ask again every half second for up to
+    ``wait`` seconds, then raise ``StoreStarting`` (a store being made is not an outage:
+    opening offline then would show this seat's empty cache as if it were the queue)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        try:
+            return await seat.api.login()
+        except Starting as exc:
+            if loop.time() >= deadline:
+                raise StoreStarting() from exc
+            await asyncio.sleep(0.5)
+
+
 async def open_seat(
     server_url: str,
     user_id: str,
@@ -89,8 +123,10 @@ async def open_seat(
     store_key: str = "",
     now: datetime | None = None,
     max_offline_age: timedelta = DEFAULT_OFFLINE_AGE,
+    starting_wait: float = STARTING_WAIT_SECONDS,
 ) -> Login:
-    """Log in and open the seat; raises LoginFailed with a message for the form."""
+    """Log in and open the seat; raises LoginFailed with a message for the form (and
+    ``StoreStarting`` when the store still says "starting" after ``starting_wait`` seconds)."""
     if not server_url.strip():
         raise LoginFailed("server", t("请填写中心库地址"))
     if not user_id.strip():
@@ -101,7 +137,7 @@ async def open_seat(
     seat = Seat(server_url.strip(), user_id.strip(), password, data_dir, store_key=store_key)
     try:
         try:
-            user = await seat.api.login()
+            user = await _login_when_started(seat, starting_wait)
         except Untrusted as exc:  # a setting to fix, not an outage to work through
             raise LoginFailed("server", exc.message) from exc
         except Offline:

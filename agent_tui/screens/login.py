@@ -95,15 +95,30 @@ class LoginScreen(Screen["Login"]):
     @work(exclusive=True, group="login", exit_on_error=False)
     async def _login(self, server: str, user: str, password: str) -> None:
         # Imported here: httpx and the wire models need not delay the form's first paint.
-        from agent_tui.client.session import LoginFailed, open_seat
+        import asyncio
 
-        try:
-            login = await open_seat(
-                server, user, password, self.data_dir, store_key=self.form.store_key
-            )
-        except LoginFailed as exc:
-            self.query_one("#login-status", Static).update("")
-            self._error(exc.field, exc.message)
-            self.query_one(f"#login-{exc.field}", Input).focus()
+        from agent_tui.client.session import LoginFailed, StoreStarting, open_seat
+
+        status = self.query_one("#login-status", Static)
+        while True:
+            try:
+                login = await open_seat(
+                    server,
+                    user,
+                    password,
+                    self.data_dir,
+                    store_key=self.form.store_key,
+                    starting_wait=0,
+                )
+            except StoreStarting as exc:
+                # Not an error: the store is being made; say so and log in once it answers.
+                status.update(exc.message)
+                await asyncio.sleep(0.5)
+                continue
+            except LoginFailed as exc:
+                status.update("")
+                self._error(exc.field, exc.message)
+                self.query_one(f"#login-{exc.field}", Input).focus()
+                return
+            self.dismiss(login)
             return
-        self.dismiss(login)

@@ -13,7 +13,7 @@ import asyncio
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,7 +26,7 @@ from sqlmodel import Session
 from agent_tui.config import Settings
 from agent_tui.data.calendar import default_calendar
 from agent_tui.data.reference import ReferenceData, load_reference
-from agent_tui.domain.calendar import WorkCalendar
+from agent_tui.domain.calendar import WorkCalendar, YearSchedule
 from agent_tui.domain.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from agent_tui.domain.routing import Router
 from agent_tui.server.errors import StoreBusy
@@ -56,6 +56,11 @@ class StoreContext:
         self.settings = settings
         self.reference = reference or load_reference()
         self.calendar = calendar or default_calendar(settings.calendar_overrides)
+        #: The calendar before the years an admin imported (``agent-tui calendar import``,
+        #: the ``calendar`` reference set); ``use_calendar`` puts those on top of it.
+        self.base_calendar = self.calendar
+        #: The version of the ``calendar`` reference set ``calendar`` includes (0: none yet).
+        self.calendar_version = 0
         self.policy = policy
         self.router = Router(
             self.reference.categories,
@@ -76,6 +81,14 @@ class StoreContext:
         self._local = threading.local()
         if engine.dialect.name == "postgresql":
             sa.event.listen(engine, "connect", self._lock_timeout)
+
+    def use_calendar(self, schedules: Iterable[YearSchedule], version: int) -> None:
+        """Deadlines from now on count on the base calendar with these years' schedules
+        (a year's schedule replaces the library's and the packaged table's for that year)."""
+        calendar = self.base_calendar
+        for schedule in schedules:
+            calendar = calendar.with_schedule(schedule)
+        self.calendar, self.calendar_version = calendar, version
 
     def _lock_timeout(self, dbapi_connection: Any, _record: Any) -> None:
         """PostgreSQL: a statement waits for a row lock (the counters', a case's) at most

@@ -19,8 +19,10 @@ own bound methods: no extra call on any path.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from agent_tui.config import Settings
@@ -43,6 +45,16 @@ from agent_tui.server.seats import Seats
 class Store:
     """The store's concerns over one engine. One per process; thread-safe."""
 
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar deadlines count on now (with the imported years)."""
+        return self.context.calendar
+
+    def run_clock(self, now: Any = None) -> int:
+        """The clock jobs; first the calendar again if another process imported a year."""
+        self.references.load_calendar()
+        return self.clock_jobs.run_clock(now)
+
     def __init__(
         self,
         engine: Engine,
@@ -59,7 +71,6 @@ class Store:
         self.context = ctx
         self.engine = ctx.engine
         self.reference = ctx.reference
-        self.calendar = ctx.calendar
         self.policy = ctx.policy
         #: Called after every committed write (the feed's head first; the app adds its own).
         self.listeners = ctx.listeners
@@ -104,7 +115,9 @@ class Store:
         self.kpi_cases = self.kpi_reports.kpi_cases
         self.kpi_cache = self.kpi_reports.cache
         self.warm_reports = self.kpi_reports.warm_reports
-        self.run_clock = self.clock_jobs.run_clock
+        # The years an admin imported (a store not yet migrated has none).
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            self.references.load_calendar()
 
     @property
     def settings(self) -> Settings:

@@ -3,6 +3,7 @@ reads the screen."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from agent_tui.server.embedded import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -74,6 +77,8 @@ def _session(tmp_path: Path, program: str) -> Iterator[Tmux]:
         "TERM": "xterm-256color",
         "TMUX_TMPDIR": str(tmp_path),  # a private tmux server, never the developer's
         "AGENT_TUI_DATA_DIR": str(tmp_path / "home"),
+        # The demo's store on a port of its own, never a developer's demo on 8346.
+        "AGENT_TUI_DEMO_PORT": str(free_port()),
     }
     env.pop("TMUX", None)
     session = f"agent-tui-{uuid.uuid4().hex[:8]}"
@@ -173,3 +178,92 @@ def test_the_lead_board_on_the_demo_store(lead_tmux: Tmux) -> None:
     lead_tmux.wait_for("承办单位")
     lead_tmux.send("7")
     lead_tmux.wait_for("24小时内")  # the demo's hot spot, with its rule
+
+
+@pytest.fixture
+def demo_tmux(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tmux]:
+    # The KPI tiles afresh on each request: the sign counts at once, not after the cache's 60 s.
+    monkeypatch.setenv("AGENT_TUI_KPI_CACHE_SECONDS", "0")
+    yield from _session(tmp_path, f"{AGENT_TUI} demo --cases 300")
+
+
+def test_three_roles_in_three_terminals_on_one_demo_store(demo_tmux: Tmux) -> None:
+    """The README's "three roles in three terminals": ``agent-tui demo`` (the store and an
+    agent's seat), ``agent-tui seat --demo --user cgj`` (城管局's liaison) and ``agent-tui lead
+    --demo`` join one store on the demo port. A case typed at the agent's seat is signed at the
+    department's and counts on the lead's board (timely signing, today: the case is listed)."""
+    agent = demo_tmux
+    env = agent.env
+    try:
+        department = Tmux(f"{agent.session}-cgj", env)
+        lead = Tmux(f"{agent.session}-lead", env)
+        agent.wait_for("坐席登录", timeout=90)
+        for t, program in (
+            (department, f"{AGENT_TUI} seat --demo --user cgj"),
+            (lead, f"{AGENT_TUI} lead --demo"),
+        ):
+            size = ("-x", "120", "-y", "36")
+            t.run("new-session", "-d", "-s", t.session, *size, f"{program}; sleep 30")
+        for t in (department, lead):
+            t.wait_for("坐席登录", timeout=60)
+            t.wait_for("cgj" if t is department else "lead01")
+            t.send("Enter")
+        agent.send("Enter")
+        agent.wait_for("来电号码", timeout=60)
+        agent.wait_for("在线")
+        agent.send("-l", "13912345678")
+        agent.wait_for("首次来电")
+        # At a person's pace, slower than the first test's: three programs share two cores
+        # here, and a key typed before the focus moved lands in the previous field.
+        for keys in (["Enter"], ["3"], ["Enter"]):
+            agent.send(*keys)
+            time.sleep(0.8)
+        agent.send("-l", "zdjy")
+        agent.wait_for("占道经营")
+        agent.send("Enter")
+        time.sleep(0.8)
+        agent.send("-l", "jsl")
+        agent.wait_for("金山路")
+        for keys in (["Enter"], ["Enter"]):
+            agent.send(*keys)
+            time.sleep(0.8)
+        content = "三个终端：金山路北侧人行道有商户占道摆摊"
+        agent.send("-l", content)
+        time.sleep(0.8)
+        agent.send("Tab")
+        agent.wait_for("默认主办")
+        agent.send("F9")
+        db = Path(env["AGENT_TUI_DATA_DIR"]) / "demo" / "central.db"
+        wait_until(lambda: [c[1] for c in cases_with(db, content)] == ["dispatched"])
+        ((number, _, dept),) = cases_with(db, content)
+        assert dept == "CGJ"
+
+        # The liaison's desk opens on 待签收: the case arrives through the feed.
+        screen = department.wait_for(number, timeout=30)
+        assert "待签收" in screen
+        department.send("-l", number[-4:])  # typing filters the queue to the case
+        time.sleep(0.5)
+        department.send("Enter")
+        department.wait_for("签收")
+        department.send("1")  # step 1: sign
+        wait_until(lambda: [c[1] for c in cases_with(db, content)] == ["in_progress"])
+
+        # The agent's seat hears of it (a toast: 已派单 → 办理中).
+        agent.wait_for("已派单 → 办理中")
+        # The lead's board: three seats online, and today's timely-signing tile lists the case
+        # among those that met it.
+        lead.wait_for("坐席在线 3/3", timeout=60)
+        lead.send("k")  # to the KPI tiles: 按时办结率, 回访率, 满意率, 及时签收率 (today first)
+        time.sleep(0.5)
+        for _ in range(3):
+            lead.send("Down")
+            time.sleep(0.2)
+        lead.send("Enter")
+        lead.wait_for("Tab 切换")
+        lead.send("Tab")  # 未达标 → 达标
+        lead.wait_for(number)
+        assert "Traceback" not in agent.screen() + department.screen() + lead.screen()
+    finally:
+        for t in (agent, department, lead):
+            with contextlib.suppress(subprocess.CalledProcessError):
+                print(t.screen())

@@ -294,3 +294,48 @@ async def test_palette_finds_a_case_by_its_content(
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, CaseScreen))
         assert isinstance(app.screen, CaseScreen) and app.screen.case_uuid == case_uuid
+
+
+async def test_login_while_the_demo_store_seeds_says_so_and_logs_in_when_ready(
+    tmp_path: Path,
+) -> None:
+    """The demo's store listens before its first seed is done and answers "starting": the
+    login form says the store is starting (not "unreachable", and no offline seat on an empty
+    cache) and logs in by itself once the store is ready."""
+    import threading
+
+    from agent_tui.server.embedded import DemoStore
+
+    release = threading.Event()
+
+    class SlowDemo(DemoStore):
+        def _make(self) -> object:
+            release.wait(30)
+            return super()._make()
+
+    home = tmp_path / "demo"
+    settings = Settings(
+        data_dir=home,
+        db_url=f"sqlite:///{home / 'central.db'}",
+        clock_interval_seconds=0,
+        kpi_processes=0,
+    )
+    store = SlowDemo(settings, port=free_port(), demo_cases=20).start()
+    try:
+        app = make_app(
+            Settings(data_dir=tmp_path / "ui"), login=LoginForm(store.url, "agent01", PASSWORD)
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("enter")
+            await wait_for(lambda: "正在启动" in text_of(app.screen, "#login-status"))
+            assert isinstance(app.screen, LoginScreen)
+            assert not text_of(app.screen, "#login-server-error")
+            release.set()
+            await wait_for(lambda: isinstance(app.screen, CaseEntryScreen), timeout=30)
+            await wait_for(lambda: bool(app.screen.query("#caller_phone")))
+            await pilot.pause()
+            assert app.seat is not None
+            await wait_for(lambda: app.seat.status.online)
+    finally:
+        release.set()
+        store.stop()

@@ -97,3 +97,20 @@ def test_invalid_files_are_rejected_naming_year_and_date(
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load_overrides(tmp_path / "absent.toml")
+
+
+def test_a_csv_schedule_names_a_bad_line_and_a_repeated_year() -> None:
+    from agent_tui.data.calendar import (
+        calendar_body,
+        parse_csv_schedule,
+        schedules_from_body,
+    )
+
+    with pytest.raises(ValueError, match=r"x\.csv:3: expected date,kind"):
+        parse_csv_schedule("date,kind\n2027-01-01,holiday\n2027-01-02,party\n", "x.csv")
+    with pytest.raises(ValueError, match="no days"):
+        parse_csv_schedule("date,kind\n", "x.csv")
+    schedules = parse_csv_schedule("2027-01-01,休\n2027-02-20,调休上班\n")
+    assert schedules_from_body(calendar_body(schedules)) == schedules
+    with pytest.raises(ValueError, match="listed twice"):
+        schedules_from_body(calendar_body(schedules) * 2)
