@@ -23,7 +23,9 @@ from agent_tui.domain.case import (
     Case,
     Channel,
     Gender,
+    ReplyOutcome,
     Satisfaction,
+    Solved,
     Status,
     Urgency,
 )
@@ -50,6 +52,11 @@ class PendingCase:
     result: ClassVar[str] = ""
     refusal_reason: ClassVar[str] = ""
     satisfaction: ClassVar[Satisfaction | None] = None
+    reply_outcome: ClassVar[ReplyOutcome | None] = None
+    reply_officer: ClassVar[str] = ""
+    reply_phone: ClassVar[str] = ""
+    callback_solved: ClassVar[Solved | None] = None
+    callback_note: ClassVar[str] = ""
     supervision: ClassVar[int] = 0
     events: ClassVar[list[wire.EventPublic] | None] = None
     handling_deadline: ClassVar[datetime | None] = None

@@ -16,7 +16,11 @@ V = TypeVar("V")
 
 
 class ChoiceBar(Widget, Generic[V], can_focus=True):
-    """Options numbered 1–9. A digit picks (and focus moves on), arrows move the choice."""
+    """Options numbered 1–9. A digit picks (and focus moves on), arrows move the choice.
+
+    ``empty=True``: nothing is chosen until a digit or an arrow picks (a question the user must
+    answer, never a default answer); ``selected`` is then None.
+    """
 
     DEFAULT_CSS = """
     ChoiceBar { height: 1; width: 1fr; }
@@ -47,6 +51,7 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
         *,
         value: V | None = None,
         advance: bool = True,
+        empty: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
@@ -54,10 +59,17 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
         self.advance = advance
         if value is not None:
             self.index = [v for v, _ in self.options].index(value)
+        elif empty:
+            self.set_reactive(ChoiceBar.index, -1)
 
     @property
     def value(self) -> V:
-        return self.options[self.index][0]
+        return self.options[max(self.index, 0)][0]
+
+    @property
+    def selected(self) -> V | None:
+        """The chosen option, or None while nothing is (``empty``)."""
+        return self.options[self.index][0] if self.index >= 0 else None
 
     @value.setter
     def value(self, value: V) -> None:
@@ -82,12 +94,17 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
         return text
 
     def watch_index(self, index: int) -> None:
+        if index < 0:
+            return
         self.post_message(self.Changed(self, self.options[index][0]))  # type: ignore[arg-type]
 
     def action_accept(self) -> None:
         self.screen.focus_next()
 
     def action_move(self, delta: int) -> None:
+        if self.index < 0:
+            self.index = 0 if delta > 0 else len(self.options) - 1
+            return
         self.index = (self.index + delta) % len(self.options)
 
     def on_key(self, event: events.Key) -> None:
