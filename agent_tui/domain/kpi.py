@@ -35,9 +35,11 @@ case's contributions to the numerator and the denominator (``KpiTrace``); the le
 the cases behind a figure from it, so a list and its figure never disagree.
 
 Grouping: ``department`` is the case's lead department when the event happened (empty for steps
-before dispatch); ``platform`` is the platform that registered the case; ``agent`` is the agent
-who took the step for agent steps (register, resolve, callback, rate) and the receiving agent
-otherwise.
+before dispatch, so 直办率 by department is always 0/0: a case answered on the call never had a
+department); ``platform`` is the platform that registered the case; ``county`` is the county
+(区县) of the case's address, where the matter is, whichever platform took the call; ``agent``
+is the agent who took the step for agent steps (register, resolve, callback, rate) and the
+receiving agent otherwise.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class GroupBy(StrEnum):
     DEPARTMENT = "department"
     PLATFORM = "platform"
     AGENT = "agent"
+    COUNTY = "county"
 
 
 @dataclass(slots=True)
@@ -163,6 +166,11 @@ class _CaseState:
     pending_sign: tuple[datetime, datetime | None, str] | None = None
 
 
+def _county(state: _CaseState) -> str:
+    address = state.fields.get("address")
+    return getattr(address, "county", "") if address else ""
+
+
 def compute_kpis(
     events: Iterable[Event],
     *,
@@ -190,6 +198,8 @@ def compute_kpis(
             key = department if department is not None else state.fields.get("department", "")
         elif group_by is GroupBy.PLATFORM:
             key = state.fields.get("platform", "")
+        elif group_by is GroupBy.COUNTY:
+            key = _county(state)
         elif ev.step in (Step.REGISTER, Step.RESOLVE, Step.CALLBACK, Step.RATE):
             key = ev.actor
         else:
@@ -362,6 +372,8 @@ def _group_targets(
         key = department
     elif group_by is GroupBy.PLATFORM:
         key = state.fields.get("platform", "")
+    elif group_by is GroupBy.COUNTY:
+        key = _county(state)
     else:
         key = state.fields.get("agent", "")
     return [total, groups[key]]

@@ -35,6 +35,7 @@ from agent_tui.domain.case import (
 )
 from agent_tui.domain.errors import FieldError, ValidationFailed
 
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A reply as checked: text stripped, phone normalised."""

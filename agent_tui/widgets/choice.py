@@ -66,14 +66,14 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
     def value(self) -> V:
         return self.options[max(self.index, 0)][0]
 
+    @value.setter
+    def value(self, value: V) -> None:
+        self.index = [v for v, _ in self.options].index(value)
+
     @property
     def selected(self) -> V | None:
         """The chosen option, or None while nothing is (``empty``)."""
         return self.options[self.index][0] if self.index >= 0 else None
-
-    @value.setter
-    def value(self, value: V) -> None:
-        self.index = [v for v, _ in self.options].index(value)
 
     def render(self) -> Text:
         # The roomiest layout that fits the width: padded and spaced, padded, then bare (English
