@@ -26,27 +26,30 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("reply_outcome", sa.String(length=16), nullable=True))
-        batch.add_column(
-            sa.Column("reply_officer", sa.String(length=40), nullable=False, server_default="")
-        )
-        batch.add_column(
-            sa.Column("reply_phone", sa.String(length=20), nullable=False, server_default="")
-        )
-        batch.add_column(sa.Column("callback_solved", sa.String(length=16), nullable=True))
-        batch.add_column(
-            sa.Column("callback_note", sa.String(length=1000), nullable=False, server_default="")
-        )
+    # Plain ADD COLUMNs (no batch copy of ``cases``: on SQLite that drops and recreates the
+    # table, which the audit log's foreign key refuses).
+    op.add_column("cases", sa.Column("reply_outcome", sa.String(length=16), nullable=True))
+    op.add_column(
+        "cases",
+        sa.Column("reply_officer", sa.String(length=40), nullable=False, server_default=""),
+    )
+    op.add_column(
+        "cases", sa.Column("reply_phone", sa.String(length=20), nullable=False, server_default="")
+    )
+    op.add_column("cases", sa.Column("callback_solved", sa.String(length=16), nullable=True))
+    op.add_column(
+        "cases",
+        sa.Column("callback_note", sa.String(length=1000), nullable=False, server_default=""),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        for name in (
-            "callback_note",
-            "callback_solved",
-            "reply_phone",
-            "reply_officer",
-            "reply_outcome",
-        ):
-            batch.drop_column(name)
+    # Plain DROP COLUMNs (SQLite ≥ 3.35), for the same reason as above.
+    for name in (
+        "callback_note",
+        "callback_solved",
+        "reply_phone",
+        "reply_officer",
+        "reply_outcome",
+    ):
+        op.drop_column("cases", name)
