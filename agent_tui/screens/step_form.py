@@ -9,6 +9,7 @@ by the server.
 
 from __future__ import annotations
 
+import contextlib
 import uuid as uuid_mod
 from datetime import date, datetime
 from typing import Any
@@ -24,7 +25,7 @@ from textual.widgets import Input, Label, Static, TextArea
 from agent_tui import wire
 from agent_tui.client.model import CaseView
 from agent_tui.domain.calendar import end_of_day
-from agent_tui.domain.case import ReplyOutcome, Satisfaction
+from agent_tui.domain.case import ReplyOutcome, Satisfaction, normalize_phone
 from agent_tui.domain.errors import DomainError, ValidationFailed
 from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.outcome import check_reply
@@ -123,7 +124,9 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
             # The department's own number, to keep or replace with the officer's.
             dept = self.ctx.reference.department(self.case.department)
             if dept is not None and dept.phone:
-                self.query_one("#step-officer_phone", Input).value = dept.phone
+                with contextlib.suppress(ValueError):  # a service number (12319) is no contact
+                    phone = normalize_phone(dept.phone)
+                    self.query_one("#step-officer_phone", Input).value = phone
         if "department" in self.fields:
             self._prefill_department()
             self.query_one("#step-department", PickField).query_one("OptionList").can_focus = False

@@ -18,6 +18,7 @@ from agent_tui.config import Settings
 from agent_tui.domain.case import Role, Status
 from agent_tui.domain.kpi import GroupBy
 from agent_tui.domain.lifecycle import Step
+from agent_tui.screens.board import KPI_ROWS, BoardScreen
 from agent_tui.screens.callback_form import CallbackForm
 from agent_tui.screens.case_detail import CaseScreen
 from agent_tui.screens.queues import QueueScreen
@@ -184,6 +185,19 @@ async def test_a_case_travels_the_whole_loop_as_three_users_and_the_kpis_follow(
     assert (k.resolution.numerator, k.resolution.denominator) == (1, 2)  # unsolved, then solved
     assert (k.reopens.numerator, k.reopens.denominator) == (1, 2)
     assert dict(k.replies_by_outcome) == {"partly": 1, "resolved": 1}
+
+    # The lead's board shows both for this case: 满意率 and 解决率 today, 1 of 2 each.
+    async with seat_app(central, "lead01", tmp_path) as (app, pilot):
+        await pilot.press("ctrl+b")
+        await wait_for(lambda: isinstance(app.screen, BoardScreen) and app.screen.data is not None)
+        tiles = app.screen.query_one("#board-kpis", DataTable)
+        names = [n for n, _ in KPI_ROWS]
+
+        def today(name: str) -> str:
+            return str(tiles.get_cell_at((names.index(name), 1)))
+
+        await wait_for(lambda: today("resolution") != "计算中…", timeout=20)
+        assert today("satisfaction") == today("resolution") == "50.0% 1/2"
 
 
 async def test_a_lead_supervises_a_case_and_the_department_desk_is_told(
