@@ -1081,6 +1081,7 @@ class _Generator:
         else:
             satisfaction = Satisfaction.DISSATISFIED
         rater = s.steps[-1].actor  # the agent who reached the caller asks for the rating
+        solved, note = _callback_answers(satisfaction, s.at.isoformat())
         s.step(
             Status.RATED,
             Command(
@@ -1089,7 +1090,8 @@ class _Generator:
                 Role.AGENT,
                 s.at + _log_minutes(rng, 1, 4),
                 satisfaction=satisfaction,
-                **_callback_answers(satisfaction, s.at.isoformat()),
+                solved=solved,
+                note=note,
             ),
         )
         if satisfaction is Satisfaction.DISSATISFIED and department and rng.random() < 0.75:
@@ -1657,9 +1659,9 @@ def _structured_reply(key: str) -> dict[str, object]:
     }
 
 
-def _callback_answers(satisfaction: Satisfaction, key: str) -> dict[str, object]:
+def _callback_answers(satisfaction: Satisfaction, key: str) -> tuple[Solved, str]:
     h = _stable(key)
     share = {Satisfaction.SATISFIED: 95, Satisfaction.BASIC: 70}.get(satisfaction, 10)
     solved = Solved.SOLVED if h % 100 < share else Solved.UNSOLVED
     note = "问题还没解决" if satisfaction is Satisfaction.DISSATISFIED else _NOTES[h % len(_NOTES)]
-    return {"solved": solved, "note": note}
+    return solved, note

@@ -56,6 +56,8 @@ class CallbackForm(ModalScreen[dict[str, Any] | None]):
         self.satisfaction = satisfaction
         #: The call is reached now (this form records it), or was recorded before.
         self.reached = reached
+        #: The department a dissatisfied caller's case is reopened to ("": answered on the
+        #: call, nothing to reopen to: archived with the answers).
         self.department = department
         self.answers: dict[str, Any] | None = None  # checked, shown, waiting to be confirmed
 
@@ -126,7 +128,7 @@ class CallbackForm(ModalScreen[dict[str, Any] | None]):
         except ValidationFailed as exc:
             for e in exc.errors:
                 errors.setdefault(e.field, either(e.message, e.message_en))
-        if satisfaction is Satisfaction.DISSATISFIED and "note" not in errors:
+        if satisfaction is Satisfaction.DISSATISFIED and self.department and "note" not in errors:
             if not note:
                 errors["note"] = t("不满意将重办：请记录市民反映的问题（作为重办理由）")
             elif len(note) > min(NOTE_MAX, REASON_MAX):
@@ -148,10 +150,12 @@ class CallbackForm(ModalScreen[dict[str, Any] | None]):
             t("满意度：{answer}", answer=t(satisfaction.label)),
             t("市民反映：{note}", note=answers["note"] or t("（未记录）")),
         ]
-        if satisfaction is Satisfaction.DISSATISFIED:
+        if satisfaction is Satisfaction.DISSATISFIED and self.department:
             lines.append(
                 t("然后：重办，退回 {department}（新期限由中心库计算）", department=self.department)
             )
+        elif satisfaction is Satisfaction.DISSATISFIED:
+            lines.append(t("然后：归档（直接办结的工单没有承办单位，不能重办）"))
         else:
             lines.append(t("然后：归档"))
         return "\n".join(lines)

@@ -73,14 +73,16 @@ class Action:
 
 
 def callback_steps(
-    answers: dict[str, Any], reached: bool
+    answers: dict[str, Any], reached: bool, can_reopen: bool = True
 ) -> tuple[tuple[Step, dict[str, Any]], ...]:
     """The steps the callback form's answers are stored as: the reached callback (unless it
     was recorded before), the rating with the answers, then archive — or, dissatisfied,
-    reopen with what the citizen said as the reason."""
+    reopen with what the citizen said as the reason (a case answered on the call has no
+    department to reopen to: it is archived with the answers)."""
     called = ((Step.CALLBACK, {"reached": True}),) if reached else ()
     rate = (Step.RATE, {k: v for k, v in answers.items() if v is not None})
-    if Satisfaction(answers["satisfaction"]) is Satisfaction.DISSATISFIED:
+    dissatisfied = Satisfaction(answers["satisfaction"]) is Satisfaction.DISSATISFIED
+    if dissatisfied and can_reopen:
         return (*called, rate, (Step.REOPEN, {"reason": answers["note"]}))
     return (*called, rate, (Step.ARCHIVE, {}))
 
@@ -494,11 +496,12 @@ class CaseScreen(Screen[None]):
         """The callback form; its confirmed answers go to the outbox as the callback steps."""
         assert self.cached is not None
         case = self.cached.case
-        department = self._label_of(case.department, "department") or t("原承办单位")
+        department = self._label_of(case.department, "department")
+        can_reopen = bool(case.department)
 
         def done(answers: dict[str, Any] | None) -> None:
             if answers is not None:
-                self._queue(action, None, callback_steps(answers, action.reached))
+                self._queue(action, None, callback_steps(answers, action.reached, can_reopen))
 
         self.app.push_screen(CallbackForm(case, satisfaction, action.reached, department), done)
 

@@ -125,3 +125,22 @@ async def test_dissatisfied_needs_what_the_caller_said(
         await pilot.press(*"仍然有噪音", "ctrl+s", "ctrl+s")
         await wait_for(lambda: central_store.get_case(LEAD, uuid).status == "in_progress")
     assert central_store.get_case(LEAD, uuid).reopens == 1
+
+
+def test_the_callback_answers_become_the_steps_the_store_accepts() -> None:
+    """Reached now: callback, rate, then archive — or reopen with what the caller said; a case
+    answered on the call has no department to reopen to and is archived with the answers."""
+    from agent_tui.screens.case_detail import callback_steps
+
+    happy = {"solved": "solved", "satisfaction": "satisfied", "note": ""}
+    assert [s for s, _ in callback_steps(happy, reached=True)] == [
+        Step.CALLBACK,
+        Step.RATE,
+        Step.ARCHIVE,
+    ]
+    angry = {"solved": "unsolved", "satisfaction": "dissatisfied", "note": "还在漏水"}
+    steps = callback_steps(angry, reached=False)
+    assert steps[-1] == (Step.REOPEN, {"reason": "还在漏水"})
+    assert steps[0] == (Step.RATE, angry)
+    direct = callback_steps(angry, reached=True, can_reopen=False)
+    assert [s for s, _ in direct] == [Step.CALLBACK, Step.RATE, Step.ARCHIVE]
