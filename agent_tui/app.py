@@ -451,6 +451,7 @@ def key_rows() -> list[KeyRow]:
     in the current language."""
     _import_screens()
     from agent_tui.screens.board import BoardScreen, KpiCasesScreen
+    from agent_tui.screens.callback_form import CallbackForm
     from agent_tui.screens.case_detail import CaseScreen
     from agent_tui.screens.entry import CaseEntryScreen
     from agent_tui.screens.lookup import LookupScreen
@@ -465,6 +466,7 @@ def key_rows() -> list[KeyRow]:
         *rows_from(BoardScreen.HELP_TITLE, BoardScreen.BINDINGS),
         *rows_from(KpiCasesScreen.HELP_TITLE, KpiCasesScreen.BINDINGS),
         *rows_from(StepForm.HELP_TITLE, StepForm.BINDINGS),
+        *rows_from(CallbackForm.HELP_TITLE, CallbackForm.BINDINGS),
         *rows_from(LookupScreen.HELP_TITLE, LookupScreen.BINDINGS),
         *rows_from(LoginScreen.HELP_TITLE, LoginScreen.BINDINGS),
         *rows_from(GENERAL, AgentTUI.BINDINGS),

@@ -15,6 +15,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from agent_tui.domain.case import (
     CONTENT_MAX,
     DETAIL_MAX,
+    NOTE_MAX,
+    OFFICER_MAX,
     REASON_MAX,
     RESULT_MAX,
     Address,
@@ -23,8 +25,10 @@ from agent_tui.domain.case import (
     Case,
     Channel,
     Gender,
+    ReplyOutcome,
     Role,
     Satisfaction,
+    Solved,
     Status,
     SupervisionLevel,
     Urgency,
@@ -183,11 +187,17 @@ class CasePublic(BaseModel):
     returns: int
     replied_at: datetime | None
     result: str
+    #: The structured reply (defaults: a free-text reply, or a cache from before them).
+    reply_outcome: ReplyOutcome | None = None
+    reply_officer: str = ""
+    reply_phone: str = ""
     refusal_reason: str
     callback_required: bool
     callback_attempts: int
     callback_result: CallbackResult | None
     satisfaction: Satisfaction | None
+    callback_solved: Solved | None = None
+    callback_note: str = ""
     reopens: int
     supervision: int
     archived_at: datetime | None
@@ -238,11 +248,16 @@ def domain_case(public: CasePublic) -> Case:
         returns=public.returns,
         replied_at=public.replied_at,
         result=public.result,
+        reply_outcome=public.reply_outcome,
+        reply_officer=public.reply_officer,
+        reply_phone=public.reply_phone,
         refusal_reason=public.refusal_reason,
         callback_required=public.callback_required,
         callback_attempts=public.callback_attempts,
         callback_result=public.callback_result,
         satisfaction=public.satisfaction,
+        callback_solved=public.callback_solved,
+        callback_note=public.callback_note,
         reopens=public.reopens,
         supervision=SupervisionLevel(public.supervision),
         archived_at=public.archived_at,
@@ -304,7 +319,13 @@ class ExtensionApproveBody(StepBody):
 
 
 class ReplyBody(StepBody):
+    """A department's reply. The outcome, officer and phone make it a structured reply (the
+    rules: ``domain.outcome.check_reply``); without them it is a free-text reply."""
+
+    outcome: ReplyOutcome | None = None
     result: str = Field(min_length=1, max_length=RESULT_MAX)
+    officer: str = Field(default="", max_length=OFFICER_MAX * 2)
+    officer_phone: str = Field(default="", max_length=40)
 
 
 class CallbackBody(StepBody):
@@ -312,7 +333,11 @@ class CallbackBody(StepBody):
 
 
 class RateBody(StepBody):
+    """The callback's answers: solved? (None: not asked), satisfied?, what the caller said."""
+
+    solved: Solved | None = None
     satisfaction: Satisfaction
+    note: str = Field(default="", max_length=NOTE_MAX)
 
 
 #: The request body of each step's endpoint.
@@ -496,10 +521,18 @@ class RatioOut(BaseModel):
     value: float | None
 
 
+def _no_ratio() -> RatioOut:
+    return RatioOut(numerator=0, denominator=0, value=None)
+
+
 class KpiOut(BaseModel):
     on_time: RatioOut
     callback: RatioOut
+    #: Sampled direct answers called back ÷ those closed: 回访率's own line (domain.md).
+    callback_sampled: RatioOut = Field(default_factory=_no_ratio)
     satisfaction: RatioOut
+    #: 解决率: answered "solved" ÷ callbacks that asked "was it solved?" (domain/kpi.py).
+    resolution: RatioOut = Field(default_factory=_no_ratio)
     timely_signing: RatioOut
     direct_resolution: RatioOut
     returns: RatioOut
@@ -510,6 +543,8 @@ class KpiOut(BaseModel):
     volume_by_category: dict[str, int]
     volume_by_county: dict[str, int]
     volume_by_department: dict[str, int]
+    #: Department replies in the period by their outcome (ReplyOutcome value; "" free text).
+    replies_by_outcome: dict[str, int] = Field(default_factory=dict)
 
 
 class KpiReportOut(BaseModel):

@@ -24,7 +24,9 @@ from agent_tui.domain.case import (
     Case,
     Channel,
     Gender,
+    ReplyOutcome,
     Satisfaction,
+    Solved,
     Status,
     Urgency,
 )
@@ -51,6 +53,11 @@ class PendingCase:
     result: ClassVar[str] = ""
     refusal_reason: ClassVar[str] = ""
     satisfaction: ClassVar[Satisfaction | None] = None
+    reply_outcome: ClassVar[ReplyOutcome | None] = None
+    reply_officer: ClassVar[str] = ""
+    reply_phone: ClassVar[str] = ""
+    callback_solved: ClassVar[Solved | None] = None
+    callback_note: ClassVar[str] = ""
     supervision: ClassVar[int] = 0
     urges: ClassVar[int] = 0
     last_urged_at: ClassVar[datetime | None] = None

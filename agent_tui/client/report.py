@@ -15,13 +15,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agent_tui import wire
 from agent_tui.client.api import ApiClient
 from agent_tui.data.reference import ReferenceData, load_reference
 from agent_tui.domain.calendar import SHANGHAI
-from agent_tui.domain.case import AppealType, Status
+from agent_tui.domain.case import AppealType, ReplyOutcome, Status, SupervisionLevel
 
 Kind = Literal["daily", "monthly"]
 
@@ -30,10 +30,21 @@ RATES: tuple[tuple[str, str], ...] = (
     ("on_time", "按时办结率"),
     ("callback", "回访率"),
     ("satisfaction", "满意率"),
+    ("resolution", "解决率"),
     ("timely_signing", "及时签收率"),
     ("direct_resolution", "直办率"),
+    ("callback_sampled", "直办抽样回访率"),
     ("returns", "回退率"),
     ("reopens", "重办率"),
+)
+#: The figures the text summary names (the ranked ones).
+RANKED = (
+    "on_time",
+    "callback",
+    "satisfaction",
+    "resolution",
+    "timely_signing",
+    "direct_resolution",
 )
 OVERDUE_COLUMNS = [
     *("工单编号", "状态", "承办单位", "县区", "类别", "诉求内容"),
@@ -73,6 +84,8 @@ class ReportData:
     by_platform: dict[str, wire.KpiOut]
     overdue: list[wire.CasePublic]
     overdue_total: int
+    #: By the county of the case's address (where the matter is).
+    by_county: dict[str, wire.KpiOut] = field(default_factory=dict)
     reference: ReferenceData = field(default_factory=load_reference, repr=False)
 
     @property
@@ -84,6 +97,15 @@ class ReportData:
         if not code:
             return "（未派单）"
         return self.reference.department_label(code)
+
+    def category_name(self, code: str) -> str:
+        if not code:
+            return "（未分类）"
+        c = self.reference.category(code)
+        return c.name if c else code
+
+    def county_name(self, county: str) -> str:
+        return county or "（未填地点）"
 
     def platform_name(self, code: str) -> str:
         if code == "city":
@@ -98,6 +120,7 @@ async def fetch_report(client: ApiClient, kind: Kind, day: date) -> ReportData:
     total = await client.kpis(start, end)
     by_department = await client.kpis(start, end, "department")
     by_platform = await client.kpis(start, end, "platform")
+    by_county = await client.kpis(start, end, "county")
     overdue: list[wire.CasePublic] = []
     cursor: str | None = None
     more = True
@@ -119,6 +142,7 @@ async def fetch_report(client: ApiClient, kind: Kind, day: date) -> ReportData:
         total=total.total,
         by_department=by_department.groups,
         by_platform=by_platform.groups,
+        by_county=by_county.groups,
         overdue=overdue[:OVERDUE_MAX],
         overdue_total=max(summary.overdue, len(overdue)),
     )
@@ -136,6 +160,14 @@ def _local(t: datetime | None) -> str:
     return t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if t else ""
 
 
+def replies_by_outcome(k: wire.KpiOut) -> list[tuple[str, int]]:
+    """Department replies by their outcome, in the outcome's order (free text last)."""
+    rows = [(o.label, k.replies_by_outcome.get(o.value, 0)) for o in ReplyOutcome]
+    if k.replies_by_outcome.get(""):
+        rows.append(("未填办理结果（自由文本）", k.replies_by_outcome[""]))
+    return rows
+
+
 def _type_name(code: str) -> str:
     try:
         return AppealType(code).label
@@ -145,9 +177,25 @@ def _type_name(code: str) -> str:
 
 # --- the workbook -------------------------------------------------------------------------------
 
+#: Excel shows these cells as dates (real date values, not text: they sort and filter).
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+#: Not by department: a case answered on the call never has a department, so these are 0/0 for
+#: every department (直办率 is the platforms' and the counties' figure; the sampled direct
+#: answers likewise).
+NOT_BY_DEPARTMENT = frozenset({"direct_resolution", "callback_sampled"})
+NOT_BY_DEPARTMENT_NOTE = (
+    "注：直办率、直办抽样回访率不按部门统计（直接办结的工单没有承办单位），见按平台、按县区。"
+)
+
+
+def excel_time(t: datetime | None) -> datetime | None:
+    """An instant as Excel holds it: Beijing wall time without a zone (Excel has none)."""
+    return t.astimezone(SHANGHAI).replace(tzinfo=None) if t else None
+
 
 def build_workbook(data: ReportData, path: Path) -> Path:
-    """Write the report as an Excel workbook: 概览, 按部门, 按县区, 超期清单."""
+    """Write the report as an Excel workbook: 概览, 按部门, 按平台 (the platform that took the
+    call), 按县区 (the county where the matter is), 超期清单."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -158,11 +206,15 @@ def build_workbook(data: ReportData, path: Path) -> Path:
     k = data.total
     sheet.append([data.title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(["统计区间", f"{_local(data.start)} 至 {_local(data.end)}（北京时间）"])
+    sheet.append(["统计区间（北京时间）", excel_time(data.start), excel_time(data.end)])
+    sheet.cell(sheet.max_row, 2).number_format = DATE_FORMAT
+    sheet.cell(sheet.max_row, 3).number_format = DATE_FORMAT
     sheet.append(["受理量", k.registered])
     sheet.append(["直接办结", k.direct_resolution.numerator])
     sheet.append(["派单量", k.returns.denominator])
     sheet.append(["当前超期未办结", data.overdue_total])
+    sheet.append(["超期统计时间", excel_time(data.at)])
+    sheet.cell(sheet.max_row, 2).number_format = DATE_FORMAT
     hours = k.average_handling_hours
     sheet.append(["平均办理时长（小时）", None if hours is None else round(hours, 1)])
     sheet.append([])
@@ -178,26 +230,53 @@ def build_workbook(data: ReportData, path: Path) -> Path:
         cell.font = bold
     for code, n in sorted(k.volume_by_type.items(), key=lambda kv: -kv[1]):
         sheet.append([_type_name(code), n])
+    sheet.append([])
+    sheet.append(["答复（按办理结果）", "件数"])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for name, n in replies_by_outcome(k):
+        sheet.append([name, n])
     sheet.column_dimensions["A"].width = 22
-    sheet.column_dimensions["B"].width = 40
+    sheet.column_dimensions["B"].width = 18
+    sheet.column_dimensions["C"].width = 18
 
     header = ["分子", "分母", "比率"]
-    for title, groups, name_of, first in (
-        ("按部门", data.by_department, data.department_name, ["单位代码", "单位", "派单量"]),
-        ("按县区", data.by_platform, data.platform_name, ["平台代码", "平台", "受理量"]),
-    ):
+    by_department = [(key, name) for key, name in RATES if key not in NOT_BY_DEPARTMENT]
+    sheets: tuple[
+        tuple[str, dict[str, wire.KpiOut], Any, list[str], list[tuple[str, str]]], ...
+    ] = (
+        (
+            "按部门",
+            data.by_department,
+            data.department_name,
+            ["单位代码", "单位", "派单量"],
+            by_department,
+        ),
+        (
+            "按平台",
+            data.by_platform,
+            data.platform_name,
+            ["平台代码", "受理平台", "受理量"],
+            list(RATES),
+        ),
+        ("按县区", data.by_county, data.county_name, ["县区", "诉求发生地", "受理量"], list(RATES)),
+    )
+    for title, groups, name_of, first, rates in sheets:
         ws = book.create_sheet(title)
-        ws.append([*first, *(f"{name}{h}" for _key, name in RATES for h in header)])
+        ws.append([*first, *(f"{name}{h}" for _key, name in rates for h in header)])
         for cell in ws[1]:
             cell.font = bold
         for code in sorted(groups, key=lambda c: (-_volume(groups[c], title), c)):
             g = groups[code]
             row: list[object] = [code, name_of(code), _volume(g, title)]
-            for key, _name in RATES:
+            for key, _name in rates:
                 row += _rate_cells(getattr(g, key))
             ws.append(row)
-            for i in range(len(RATES)):
+            for i in range(len(rates)):
                 ws.cell(ws.max_row, 3 + 3 * i + 3).number_format = "0.00%"
+        if title == "按部门":
+            ws.append([])
+            ws.append([NOT_BY_DEPARTMENT_NOTE])
         ws.column_dimensions["B"].width = 24
 
     ws = book.create_sheet("超期清单")
@@ -212,24 +291,27 @@ def build_workbook(data: ReportData, path: Path) -> Path:
                 Status(c.status).label,
                 data.department_name(c.department),
                 c.address.county,
-                c.category,
+                data.category_name(c.category),
                 c.content[:60],
-                _local(c.handling_deadline),
+                excel_time(c.handling_deadline),
                 round(late, 1),
-                c.supervision,
+                SupervisionLevel(c.supervision).label,
             ]
         )
+        ws.cell(ws.max_row, 7).number_format = DATE_FORMAT
     if data.overdue_total > len(data.overdue):
         ws.append([f"（共 {data.overdue_total} 件，仅列出前 {len(data.overdue)} 件）"])
     ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["E"].width = 16
     ws.column_dimensions["F"].width = 60
+    ws.column_dimensions["G"].width = 18
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
 
 
 def _volume(k: wire.KpiOut, sheet: str) -> int:
-    """By department: cases dispatched to it; by platform: cases it registered."""
+    """By department: cases dispatched to it; by platform or county: cases registered."""
     return k.returns.denominator if sheet == "按部门" else k.registered
 
 
@@ -252,13 +334,25 @@ def text_summary(data: ReportData, top: int = 5) -> str:
         "；".join(
             f"{name} {percent(getattr(k, key))}"
             f"（{getattr(k, key).numerator}/{getattr(k, key).denominator}）"
-            for key, name in RATES[:5]
+            for key, name in RATES
+            if key in RANKED
         )
         + "。"
     )
+    replies = [f"{name} {n} 件" for name, n in replies_by_outcome(k) if n]
+    if replies:
+        lines.append(
+            f"单位答复 {sum(k.replies_by_outcome.values())} 件：" + "、".join(replies) + "。"
+        )
     late = Counter(c.department for c in data.overdue)
     if data.overdue_total:
-        worst = "、".join(f"{data.department_name(d)} {n} 件" for d, n in late.most_common(top))
+        named = late.most_common(top)
+        worst = "、".join(f"{data.department_name(d)} {n} 件" for d, n in named)
+        # Say what is left out: the other units, and cases beyond the list's length.
+        rest = data.overdue_total - sum(n for _d, n in named)
+        if rest:
+            others = len(late) - len(named)
+            worst += f"等，另有 {others} 个单位共 {rest} 件" if others else f"等，另有 {rest} 件"
         lines.append(f"截至 {_local(data.at)}，超期未办结 {data.overdue_total} 件：{worst}。")
     else:
         lines.append(f"截至 {_local(data.at)}，无超期未办结工单。")

@@ -16,6 +16,7 @@ import contextlib
 import math
 import random
 import uuid as uuid_mod
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -37,8 +38,10 @@ from agent_tui.domain.case import (
     DeadlineClass,
     Gender,
     Intake,
+    ReplyOutcome,
     Role,
     Satisfaction,
+    Solved,
     Status,
     SupervisionLevel,
     Urgency,
@@ -1020,7 +1023,11 @@ class _Generator:
             s.step(
                 Status.REPLIED,
                 self._dept_command(
-                    Step.REPLY, department, at, result=self._reply_text(plan, department)
+                    Step.REPLY,
+                    department,
+                    at,
+                    result=self._reply_text(plan, department),
+                    **_structured_reply(f"{at.isoformat()}{department}"),
                 ),
             )
             review_at = s.at + _log_minutes(rng, 15, 360)
@@ -1107,6 +1114,7 @@ class _Generator:
         else:
             satisfaction = Satisfaction.DISSATISFIED
         rater = s.steps[-1].actor  # the agent who reached the caller asks for the rating
+        solved, note = _callback_answers(satisfaction, s.at.isoformat())
         s.step(
             Status.RATED,
             Command(
@@ -1115,6 +1123,8 @@ class _Generator:
                 Role.AGENT,
                 s.at + _log_minutes(rng, 1, 4),
                 satisfaction=satisfaction,
+                solved=solved,
+                note=note,
             ),
         )
         if satisfaction is Satisfaction.DISSATISFIED and department and rng.random() < 0.75:
@@ -1650,3 +1660,41 @@ def generate_demo(
 
 def _place_of(address: Address) -> str:
     return place_of(address.village, address.road, address.township)
+
+
+# -- the structured reply and the callback's answers ------------------------------------------
+# Drawn from a hash of the step's time, not from the generator's random stream: the demo's
+# other figures stay what they were before replies had structure.
+
+_OFFICERS = ("王强", "李红", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏")
+_OUTCOMES = (
+    (60, ReplyOutcome.RESOLVED),
+    (80, ReplyOutcome.EXPLAINED),
+    (90, ReplyOutcome.PARTLY),
+    (95, ReplyOutcome.UNRESOLVED),
+    (100, ReplyOutcome.UNFOUNDED),
+)
+_NOTES = ("已处理好了", "态度很好", "希望以后多巡查", "办得挺快", "")
+
+
+def _stable(key: str) -> int:
+    return zlib.crc32(key.encode())
+
+
+def _structured_reply(key: str) -> dict[str, object]:
+    h = _stable(key)
+    roll = h % 100
+    outcome = next(o for limit, o in _OUTCOMES if roll < limit)
+    return {
+        "outcome": outcome,
+        "officer": _OFFICERS[(h // 100) % len(_OFFICERS)],
+        "officer_phone": f"1390396{(h // 1000) % 10000:04d}",
+    }
+
+
+def _callback_answers(satisfaction: Satisfaction, key: str) -> tuple[Solved, str]:
+    h = _stable(key)
+    share = {Satisfaction.SATISFIED: 95, Satisfaction.BASIC: 70}.get(satisfaction, 10)
+    solved = Solved.SOLVED if h % 100 < share else Solved.UNSOLVED
+    note = "问题还没解决" if satisfaction is Satisfaction.DISSATISFIED else _NOTES[h % len(_NOTES)]
+    return solved, note

@@ -116,6 +116,23 @@ class CallbackResult(LabelledEnum):
     UNREACHABLE = "unreachable", "未接通"
 
 
+class ReplyOutcome(LabelledEnum):
+    """What a department's reply says came of the case (结构化答复的办理结果)."""
+
+    RESOLVED = "resolved", "已解决"
+    PARTLY = "partly", "部分解决"
+    UNRESOLVED = "unresolved", "未解决"
+    UNFOUNDED = "unfounded", "情况不属实"
+    EXPLAINED = "explained", "已解释说明"
+
+
+class Solved(LabelledEnum):
+    """The caller's answer at the callback to "was the problem solved?" (解决率)."""
+
+    SOLVED = "solved", "已解决"
+    UNSOLVED = "unsolved", "未解决"
+
+
 class SupervisionLevel(enum.IntEnum):
     """Escalating supervision; a case only ever moves up."""
 
@@ -138,6 +155,8 @@ NAME_MAX = 20
 DETAIL_MAX = 200
 REASON_MAX = 500
 RESULT_MAX = 2000
+OFFICER_MAX = 20  # the handling officer's name
+NOTE_MAX = 500  # what the citizen said at the callback
 DEFAULT_AREA_CODE = "0396"  # Zhumadian
 
 
@@ -217,12 +236,17 @@ class Case:
     returns: int = 0
     # outcome
     replied_at: datetime | None = None
-    result: str = ""
+    result: str = ""  # the reply: what was done (or the answer given on the call)
+    reply_outcome: ReplyOutcome | None = None  # None: a free-text reply (before structure)
+    reply_officer: str = ""  # the department's handling officer
+    reply_phone: str = ""  # their contact phone (normalised like the caller's)
     refusal_reason: str = ""
     callback_required: bool = False
     callback_attempts: int = 0
     callback_result: CallbackResult | None = None
     satisfaction: Satisfaction | None = None
+    callback_solved: Solved | None = None  # None: the caller was not asked
+    callback_note: str = ""  # what the citizen said
     reopens: int = 0
     supervision: SupervisionLevel = SupervisionLevel.NONE
     archived_at: datetime | None = None

@@ -8,25 +8,38 @@ Formulas (domain.md), and how each is counted here so that every case counts exa
   is the last ``reply`` in it. A round falls due at ``min(reply, deadline)``, is counted in the
   period that holds that instant (if it is not later than ``now``), and is on time iff it was
   replied by the deadline. A round ended by an approved return is not counted: the case went back.
-- 回访率 callback rate = closed cases that had a callback attempt ÷ cases closed (archived, not
-  refused) in the period. A case closed after its last unreachable try counts as called back.
+- 回访率 callback rate = cases called back ÷ cases that must be called back, counted when they
+  close (archived) in the period (domain.md, as corrected): those are the cases dispatched to a
+  department and completed. Sampled direct answers (resolved on the call, drawn for a callback)
+  are counted on their own line, ``callback_sampled``; direct answers not drawn and refused
+  cases need no callback and are in neither denominator. A case closed after its last
+  unreachable try counts as called back.
 - 满意率 satisfaction = (satisfied + basically satisfied) ÷ ratings in the period (a rating is
   recorded for each callback that reached the caller).
+- 解决率 resolution = callbacks whose caller answered "solved" (已解决) ÷ callbacks in the period
+  that asked "was the problem solved?" and got an answer (已解决 or 未解决). Counted at the
+  rating, like 满意率; a rating without that answer (an older seat) is in neither. The
+  department's own outcome (``reply_outcome``) is not the caller's answer and does not count
+  here: it is reported apart as replies by outcome.
 - 及时签收率 timely signing = dispatches to a department signed by their sign deadline ÷ those
   dispatches in the period, leaving out dispatches still unsigned whose deadline has not passed.
   A forced sign (a refused return) counts at its time.
 - 直办率 direct resolution = cases resolved directly ÷ cases registered in the period.
 - 回退率 return rate = approved returns ÷ dispatches to a department; 重办率 reopen rate = reopens ÷
   ratings; average handling time = mean hours from sign to reply over replies in the period.
+- replies by outcome = department replies in the period by their outcome (已解决, 部分解决, …;
+  ``""`` for a free-text reply).
 
 Drill-down: given a ``trace`` dict, ``compute_kpis`` also records, per KPI and case, the
 case's contributions to the numerator and the denominator (``KpiTrace``); the lead console lists
 the cases behind a figure from it, so a list and its figure never disagree.
 
 Grouping: ``department`` is the case's lead department when the event happened (empty for steps
-before dispatch); ``platform`` is the platform that registered the case; ``agent`` is the agent
-who took the step for agent steps (register, resolve, callback, rate) and the receiving agent
-otherwise.
+before dispatch, so 直办率 by department is always 0/0: a case answered on the call never had a
+department); ``platform`` is the platform that registered the case; ``county`` is the county
+(区县) of the case's address, where the matter is, whichever platform took the call; ``agent``
+is the agent who took the step for agent steps (register, resolve, callback, rate) and the
+receiving agent otherwise.
 """
 
 from __future__ import annotations
@@ -38,7 +51,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from agent_tui.domain.case import Satisfaction, Status
+from agent_tui.domain.case import Satisfaction, Solved, Status
 from agent_tui.domain.lifecycle import Event, Step
 
 #: The case fields ``compute_kpis`` reads from the events' changes (a replay may decode only
@@ -55,11 +68,21 @@ KPI_FIELDS = frozenset(
         "sign_deadline",
         "signed_at",
         "satisfaction",
+        "callback_solved",
+        "callback_required",
+        "reply_outcome",
     }
 )
 
 #: The KPIs a drill-down may name (the ranked figures).
-TRACED = ("on_time", "callback", "satisfaction", "timely_signing", "direct_resolution")
+TRACED = (
+    "on_time",
+    "callback",
+    "satisfaction",
+    "resolution",
+    "timely_signing",
+    "direct_resolution",
+)
 
 #: KPI name -> case uuid -> [numerator, denominator] contributed by that case.
 KpiTrace = dict[str, dict[str, list[int]]]
@@ -70,6 +93,7 @@ class GroupBy(StrEnum):
     DEPARTMENT = "department"
     PLATFORM = "platform"
     AGENT = "agent"
+    COUNTY = "county"
 
 
 @dataclass(slots=True)
@@ -91,7 +115,9 @@ class Ratio:
 class Kpis:
     on_time: Ratio = field(default_factory=Ratio)
     callback: Ratio = field(default_factory=Ratio)
+    callback_sampled: Ratio = field(default_factory=Ratio)
     satisfaction: Ratio = field(default_factory=Ratio)
+    resolution: Ratio = field(default_factory=Ratio)
     timely_signing: Ratio = field(default_factory=Ratio)
     direct_resolution: Ratio = field(default_factory=Ratio)
     returns: Ratio = field(default_factory=Ratio)
@@ -102,6 +128,7 @@ class Kpis:
     volume_by_category: Counter[str] = field(default_factory=Counter)
     volume_by_county: Counter[str] = field(default_factory=Counter)
     volume_by_department: Counter[str] = field(default_factory=Counter)
+    replies_by_outcome: Counter[str] = field(default_factory=Counter)
 
     @property
     def registered(self) -> int:
@@ -139,6 +166,11 @@ class _CaseState:
     pending_sign: tuple[datetime, datetime | None, str] | None = None
 
 
+def _county(state: _CaseState) -> str:
+    address = state.fields.get("address")
+    return getattr(address, "county", "") if address else ""
+
+
 def compute_kpis(
     events: Iterable[Event],
     *,
@@ -166,6 +198,8 @@ def compute_kpis(
             key = department if department is not None else state.fields.get("department", "")
         elif group_by is GroupBy.PLATFORM:
             key = state.fields.get("platform", "")
+        elif group_by is GroupBy.COUNTY:
+            key = _county(state)
         elif ev.step in (Step.REGISTER, Step.RESOLVE, Step.CALLBACK, Step.RATE):
             key = ev.actor
         else:
@@ -182,6 +216,23 @@ def compute_kpis(
         if state.round is not None:
             state.rounds.append(state.round)
             state.round = None
+
+    def close_called_back(state: _CaseState, ev: Event) -> None:
+        """A case closed in the period: into 回访率 if it had to be called back (dispatched to
+        a department), or into the sampled line if it was a direct answer drawn for one."""
+        if state.fields.get("department"):
+            kpi = "callback"
+        elif state.fields.get("callback_required"):
+            kpi = "callback_sampled"
+        else:
+            return  # a direct answer not drawn for a callback: none was owed
+        if kpi == "callback":
+            note(kpi, ev.case_uuid, numerator=int(state.called_back), denominator=1)
+        for k in targets(state, ev):
+            ratio: Ratio = getattr(k, kpi)
+            ratio.denominator += 1
+            if state.called_back:
+                ratio.numerator += 1
 
     ordered = sorted(events, key=lambda e: (e.at, e.version))
     for ev in ordered:
@@ -246,26 +297,33 @@ def compute_kpis(
             if state.round is not None:
                 state.round.reply = ev.at
             signed_at = state.fields.get("signed_at")
-            if here and signed_at is not None:
+            outcome = state.fields.get("reply_outcome")
+            if here:
                 for k in targets(state, ev):
-                    k.handling_hours_total += (ev.at - signed_at).total_seconds() / 3600
-                    k.handling_count += 1
+                    k.replies_by_outcome[str(outcome) if outcome else ""] += 1
+                    if signed_at is not None:
+                        k.handling_hours_total += (ev.at - signed_at).total_seconds() / 3600
+                        k.handling_count += 1
         elif step is Step.CALLBACK:
             state.called_back = True
             if ev.to_status is Status.ARCHIVED and here:
-                note("callback", ev.case_uuid, numerator=1, denominator=1)
-                for k in targets(state, ev):
-                    k.callback.denominator += 1
-                    k.callback.numerator += 1
+                close_called_back(state, ev)
         elif step is Step.RATE and here:
             satisfaction = state.fields.get("satisfaction")
             satisfied = satisfaction in (Satisfaction.SATISFIED, Satisfaction.BASIC)
             note("satisfaction", ev.case_uuid, numerator=int(satisfied), denominator=1)
+            answer = state.fields.get("callback_solved")
+            solved = answer is Solved.SOLVED
+            if answer is not None:
+                note("resolution", ev.case_uuid, numerator=int(solved), denominator=1)
             for k in targets(state, ev):
                 k.satisfaction.denominator += 1
                 k.reopens.denominator += 1
                 if satisfied:
                     k.satisfaction.numerator += 1
+                if answer is not None:
+                    k.resolution.denominator += 1
+                    k.resolution.numerator += int(solved)
         elif step is Step.REOPEN:
             close_round(state)
             state.round = _Round(before_department, state.fields.get("handling_deadline"))
@@ -273,11 +331,7 @@ def compute_kpis(
                 for k in targets(state, ev):
                     k.reopens.numerator += 1
         elif step is Step.ARCHIVE and here and ev.from_status not in (None, Status.REFUSED):
-            note("callback", ev.case_uuid, numerator=int(state.called_back), denominator=1)
-            for k in targets(state, ev):
-                k.callback.denominator += 1
-                if state.called_back:
-                    k.callback.numerator += 1
+            close_called_back(state, ev)
 
     # Signs still pending whose deadline passed by ``now`` stay in the denominator (late); those
     # whose deadline is still ahead are not decided yet and leave it.
@@ -318,6 +372,8 @@ def _group_targets(
         key = department
     elif group_by is GroupBy.PLATFORM:
         key = state.fields.get("platform", "")
+    elif group_by is GroupBy.COUNTY:
+        key = _county(state)
     else:
         key = state.fields.get("agent", "")
     return [total, groups[key]]

@@ -20,17 +20,19 @@ from typing import Any
 from agent_tui.domain.case import (
     OPEN_STATUSES,
     REASON_MAX,
-    RESULT_MAX,
     CallbackResult,
     Case,
     Intake,
     LabelledEnum,
+    ReplyOutcome,
     Role,
     Satisfaction,
+    Solved,
     Status,
     SupervisionLevel,
 )
 from agent_tui.domain.errors import FieldError, IllegalStep, StepForbidden, ValidationFailed
+from agent_tui.domain.outcome import check_callback_answers, check_reply
 
 DEFAULT_MAX_CALLBACK_TRIES = 3
 
@@ -133,8 +135,13 @@ class Command:
     deadline_provisional: bool = False
     new_deadline: datetime | None = None  # request_extension
     result: str = ""  # reply, resolve (the answer given)
+    outcome: ReplyOutcome | None = None  # reply: 已解决 / 部分解决 / … (None: free text)
+    officer: str = ""  # reply: the handling officer
+    officer_phone: str = ""  # reply: their contact phone
     reached: bool | None = None  # callback
     satisfaction: Satisfaction | None = None  # rate
+    solved: Solved | None = None  # rate: the caller's answer to "was it solved?"
+    note: str = ""  # rate: what the caller said
     sample_callback: bool = False  # resolve: sampled for a callback
     max_callback_tries: int = DEFAULT_MAX_CALLBACK_TRIES
 
@@ -394,12 +401,16 @@ def _refuse_extension(case: Case, cmd: Command) -> Case:
 
 def _reply(case: Case, cmd: Command) -> Case:
     _check_department_scope(case, cmd)
-    _need(cmd.result.strip(), "result", "请填写办理结果", "The result is required")
-    if len(cmd.result) > RESULT_MAX:
-        raise ValidationFailed(
-            [FieldError("result", "too_long", f"办理结果最多 {RESULT_MAX} 个字", "Too long")]
-        )
-    return replace(case, status=Status.REPLIED, replied_at=cmd.at, result=cmd.result.strip())
+    reply = check_reply(cmd.result, cmd.outcome, cmd.officer, cmd.officer_phone)
+    return replace(
+        case,
+        status=Status.REPLIED,
+        replied_at=cmd.at,
+        result=reply.result,
+        reply_outcome=reply.outcome,
+        reply_officer=reply.officer,
+        reply_phone=reply.officer_phone,
+    )
 
 
 def _review_pass(case: Case, cmd: Command) -> Case:
@@ -437,8 +448,14 @@ def _callback(case: Case, cmd: Command) -> Case:
 
 
 def _rate(case: Case, cmd: Command) -> Case:
-    _need(cmd.satisfaction, "satisfaction", "请选择满意度", "Satisfaction is required")
-    return replace(case, status=Status.RATED, satisfaction=cmd.satisfaction)
+    answers = check_callback_answers(cmd.satisfaction, cmd.solved, cmd.note)
+    return replace(
+        case,
+        status=Status.RATED,
+        satisfaction=answers.satisfaction,
+        callback_solved=answers.solved,
+        callback_note=answers.note,
+    )
 
 
 def _reopen(case: Case, cmd: Command) -> Case:
@@ -457,6 +474,8 @@ def _reopen(case: Case, cmd: Command) -> Case:
         callback_attempts=0,
         callback_result=None,
         satisfaction=None,
+        callback_solved=None,
+        callback_note="",
         reopens=case.reopens + 1,
     )
 

@@ -62,6 +62,7 @@ KPI_ROWS: tuple[tuple[str, str], ...] = (
     ("on_time", N_("按时办结率")),
     ("callback", N_("回访率")),
     ("satisfaction", N_("满意率")),
+    ("resolution", N_("解决率")),
     ("timely_signing", N_("及时签收率")),
     ("direct_resolution", N_("直办率")),
 )

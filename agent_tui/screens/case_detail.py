@@ -33,6 +33,7 @@ from agent_tui.domain.lifecycle import (
 )
 from agent_tui.domain.rules import short_deadline
 from agent_tui.i18n import N_, t
+from agent_tui.screens.callback_form import CallbackForm
 from agent_tui.screens.entry import EntryContext
 from agent_tui.screens.step_form import NOT_ASKED, StepForm
 from agent_tui.widgets.case_table import local, number_of, short
@@ -72,27 +73,40 @@ class Action:
     form: Step | None = None
     #: Back to the queue afterwards: the callback queue's rhythm is one key per call.
     closes: bool = False
+    #: A callback outcome: the callback form opens with this satisfaction chosen.
+    callback: Satisfaction | None = None
+    #: With ``callback``: the call is recorded as reached first (it was not before).
+    reached: bool = False
 
 
-def _rated(satisfaction: Satisfaction, reached: bool) -> tuple[tuple[Step, dict[str, Any]], ...]:
+def callback_steps(
+    answers: dict[str, Any], reached: bool, can_reopen: bool = True
+) -> tuple[tuple[Step, dict[str, Any]], ...]:
+    """The steps the callback form's answers are stored as: the reached callback (unless it
+    was recorded before), the rating with the answers, then archive — or, dissatisfied,
+    reopen with what the citizen said as the reason (a case answered on the call has no
+    department to reopen to: it is archived with the answers)."""
     called = ((Step.CALLBACK, {"reached": True}),) if reached else ()
-    return (*called, (Step.RATE, {"satisfaction": str(satisfaction)}))
+    rate = (Step.RATE, {k: v for k, v in answers.items() if v is not None})
+    dissatisfied = Satisfaction(answers["satisfaction"]) is Satisfaction.DISSATISFIED
+    if dissatisfied and can_reopen:
+        return (*called, rate, (Step.REOPEN, {"reason": answers["note"]}))
+    return (*called, rate, (Step.ARCHIVE, {}))
 
 
 def _callback_actions(reached: bool) -> list[Action]:
-    """回访: one key per outcome. Satisfied and basically satisfied archive the case;
-    dissatisfied reopens it to the same department (a reason is asked); unreachable counts a
-    try (the server closes the case after the configured number of tries)."""
-    archive: tuple[tuple[Step, dict[str, Any]], ...] = ((Step.ARCHIVE, {}),)
+    """回访: one key per outcome. 1–3 open the callback form with that satisfaction chosen
+    (solved?, satisfaction, what the citizen said; a summary to confirm before anything is
+    stored): satisfied and basically satisfied then archive the case, dissatisfied reopens it
+    to the same department. Unreachable counts a try (the server closes the case after the
+    configured number of tries)."""
     actions = [
-        Action(N_("满意"), (*_rated(Satisfaction.SATISFIED, reached), *archive), closes=True),
-        Action(N_("基本满意"), (*_rated(Satisfaction.BASIC, reached), *archive), closes=True),
-        Action(
-            N_("不满意，重办"),
-            _rated(Satisfaction.DISSATISFIED, reached),
-            form=Step.REOPEN,
-            closes=True,
-        ),
+        Action(label, callback=s, reached=reached, closes=True)
+        for label, s in (
+            (N_("满意"), Satisfaction.SATISFIED),
+            (N_("基本满意"), Satisfaction.BASIC),
+            (N_("不满意，重办"), Satisfaction.DISSATISFIED),
+        )
     ]
     if reached:
         actions.append(Action(N_("未接通"), ((Step.CALLBACK, {"reached": False}),), closes=True))
@@ -340,11 +354,16 @@ class CaseScreen(Screen[None]):
             (N_("协办单位"), co),
             (N_("签收期限"), short_deadline(b.sign_deadline, display_zone())),
             (N_("办理期限"), short_deadline(b.handling_deadline, display_zone())),
+            (N_("办理结果"), t(b.reply_outcome.label) if b.reply_outcome else ""),
             (N_("答复"), b.result),
+            (N_("经办人"), " ".join(v for v in (b.reply_officer, b.reply_phone) if v)),
             (N_("不予受理理由"), b.refusal_reason),
+            (N_("问题是否解决"), t(b.callback_solved.label) if b.callback_solved else ""),
             (N_("满意度"), t(b.satisfaction.label) if b.satisfaction else ""),
             (N_("催办"), _urges_text(b)),
             (N_("补充"), t("{count} 次", count=b.supplements) if b.supplements else ""),
+            (N_("市民反映"), b.callback_note),
+            (N_("回访话术"), self._callback_script(b)),
             (N_("诉求内容"), b.content),
         ]
         grid = Table.grid(padding=(0, 2))
@@ -356,6 +375,23 @@ class CaseScreen(Screen[None]):
             if value:
                 grid.add_row(t(label), value)
         self.query_one("#case-fields", Static).update(grid)
+
+    def _callback_script(self, b: CaseView) -> str:
+        """What the agent reads to the caller at the callback: the department's reply as it
+        was structured, then the two questions."""
+        if b.status not in (Status.CALLBACK_PENDING, Status.CALLED_BACK):
+            return ""
+        department = self._label_of(b.department, "department") or t("热线")
+        parts = [t("您反映的问题，{department}答复：", department=department)]
+        if b.reply_outcome is not None:
+            parts.append(t("办理结果为“{outcome}”。", outcome=t(b.reply_outcome.label)))
+        if b.result:
+            parts.append(t("办理情况：{result}。", result=b.result.rstrip("。")))
+        if b.reply_officer:
+            officer, phone = b.reply_officer, b.reply_phone
+            parts.append(t("经办人 {officer}，联系电话 {phone}。", officer=officer, phone=phone))
+        parts.append(t("请问您的问题是否已解决？您对办理结果满意、基本满意还是不满意？"))
+        return "".join(parts)
 
     def _show_steps(self) -> None:
         if not self.actions:
@@ -380,6 +416,8 @@ class CaseScreen(Screen[None]):
         user = self.seat.user
         department = user.department if user else ""
         first = action.steps[0][0] if action and action.steps else (action.form if action else None)
+        if action is not None and action.callback is not None:
+            first = Step.CALLBACK if action.reached else Step.RATE
         return [
             c
             for c in self.related
@@ -479,6 +517,9 @@ class CaseScreen(Screen[None]):
             self.notify(t("请先处理与中心库的冲突（Ctrl+Y 或 Ctrl+D）"), severity="warning")
             return
         action = self.actions[n - 1]
+        if action.callback is not None:
+            self._callback(action, action.callback)
+            return
         if action.form is None:
             self._queue(action, None)
             return
@@ -500,11 +541,29 @@ class CaseScreen(Screen[None]):
             return
         repeat_call(self, self.seat, self.ctx, self.cached, Step(kind), self._now())
 
-    def _queue(self, action: Action, last: tuple[Step, dict[str, Any]] | None) -> None:
+    def _callback(self, action: Action, satisfaction: Satisfaction) -> None:
+        """The callback form; its confirmed answers go to the outbox as the callback steps."""
+        assert self.cached is not None
+        case = self.cached.case
+        department = self._label_of(case.department, "department")
+        can_reopen = bool(case.department)
+
+        def done(answers: dict[str, Any] | None) -> None:
+            if answers is not None:
+                self._queue(action, None, callback_steps(answers, action.reached, can_reopen))
+
+        self.app.push_screen(CallbackForm(case, satisfaction, action.reached, department), done)
+
+    def _queue(
+        self,
+        action: Action,
+        last: tuple[Step, dict[str, Any]] | None,
+        steps: tuple[tuple[Step, dict[str, Any]], ...] = (),
+    ) -> None:
         """Into the outbox, in order: the first on the version shown, the rest chained."""
         if self.cached is None:
             return
-        steps = (*action.steps, *([last] if last else []))
+        steps = (*action.steps, *steps, *([last] if last else []))
         others = self._together(action) if self.together else []
         try:
             for cached in (self.cached, *others):

@@ -1,12 +1,15 @@
 """One lifecycle step as a small form: only the fields the step's request body has.
 
 The form is built from ``wire.STEP_BODIES`` (reason, result, department, a date, callback
-reached, rating); every field is checked here with a message beside it, and the step is queued
-only when the body would be accepted by the server.
+reached, rating; a department's reply: its outcome, what was done, the handling officer and
+a contact phone); every field is checked here with a message beside it (the domain's rules,
+``domain.outcome`` for a reply), and the step is queued only when the body would be accepted
+by the server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid as uuid_mod
 from datetime import date, datetime
 from typing import Any
@@ -22,10 +25,11 @@ from textual.widgets import Input, Label, Static, TextArea
 from agent_tui import wire
 from agent_tui.client.model import CaseView
 from agent_tui.domain.calendar import end_of_day
-from agent_tui.domain.case import Satisfaction
-from agent_tui.domain.errors import DomainError
+from agent_tui.domain.case import ReplyOutcome, Satisfaction, normalize_phone
+from agent_tui.domain.errors import DomainError, ValidationFailed
 from agent_tui.domain.lifecycle import Step
-from agent_tui.i18n import N_, t
+from agent_tui.domain.outcome import check_reply
+from agent_tui.i18n import N_, either, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.widgets.choice import ChoiceBar
 from agent_tui.widgets.hits import department_hit, department_hits
@@ -40,6 +44,9 @@ FIELD_LABELS = {
     "deadline": N_("批准的新期限（年-月-日，留空按申请）"),
     "reached": N_("是否接通"),
     "satisfaction": N_("满意度（数字键）"),
+    "outcome": N_("办理结果（数字键）"),
+    "officer": N_("经办人"),
+    "officer_phone": N_("经办人联系电话"),
 }
 #: A field named alike in every body, said as the step means it (a repeat call's ``reason``
 #: is what the caller said).
@@ -52,6 +59,8 @@ STEP_FIELD_REQUIRED = {
     (Step.URGE, "reason"): N_("请填写来电人所说"),
     (Step.SUPPLEMENT, "reason"): N_("请填写补充内容"),
 }
+#: A reply's ``result`` is what the department did (an answer on the call is the answer).
+REPLY_RESULT_LABEL = N_("办理情况（做了什么；F8 知识库）")
 #: Body fields the form does not ask for (filled from routing or left to the server).
 NOT_ASKED = frozenset({"command_id", "version", "co_departments", "platform", "sample_callback"})
 
@@ -87,6 +96,8 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
             )
             for name in self.fields:
                 label = STEP_FIELD_LABELS.get((self.step, name)) or FIELD_LABELS.get(name, name)
+                if self.step is Step.REPLY and name == "result":
+                    label = REPLY_RESULT_LABEL
                 yield Label(t(label), classes="field-label")
                 yield self._widget(name)
                 yield Static("", id=f"step-{name}-error", classes="field-error")
@@ -108,6 +119,11 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
             return ChoiceBar([(True, t("已接通")), (False, t("未接通"))], id="step-reached")
         if name == "satisfaction":
             return ChoiceBar([(s, t(s.label)) for s in Satisfaction], id="step-satisfaction")
+        if name == "outcome":
+            # No default: a department that skips the question must not reply 已解决.
+            return ChoiceBar([(o, t(o.label)) for o in ReplyOutcome], empty=True, id="step-outcome")
+        if name == "officer_phone":
+            return Input(id="step-officer_phone", placeholder=t("手机或带区号的固话"))
         placeholder = t("如 2026-12-05") if "deadline" in name else ""
         return Input(id=f"step-{name}", placeholder=placeholder)
 
@@ -115,6 +131,13 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
         return department_hits(self.ctx.departments, query, 8)
 
     def on_mount(self) -> None:
+        if "officer_phone" in self.fields:
+            # The department's own number, to keep or replace with the officer's.
+            dept = self.ctx.reference.department(self.case.department)
+            if dept is not None and dept.phone:
+                with contextlib.suppress(ValueError):  # a service number (12319) is no contact
+                    phone = normalize_phone(dept.phone)
+                    self.query_one("#step-officer_phone", Input).value = phone
         if "department" in self.fields:
             self._prefill_department()
             self.query_one("#step-department", PickField).query_one("OptionList").can_focus = False
@@ -176,6 +199,14 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 if not text:
                     errors[name] = t("请填写答复内容")
                 params[name] = text
+            elif name == "outcome":
+                outcome = self.query_one("#step-outcome", ChoiceBar).selected
+                if outcome is None:
+                    errors[name] = t("请选择办理结果（数字键 1–5）")
+                else:
+                    params[name] = str(outcome)
+            elif name in ("officer", "officer_phone"):
+                params[name] = self.query_one(f"#step-{name}", Input).value.strip()
             elif name in ("reached", "satisfaction"):
                 value = self.query_one(f"#step-{name}", ChoiceBar).value
                 params[name] = str(value) if isinstance(value, Satisfaction) else value
@@ -197,9 +228,27 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 if not text:
                     errors[name] = t(STEP_FIELD_REQUIRED.get((self.step, name), N_("请填写理由")))
                 params[name] = text
+        if self.step is Step.REPLY:
+            errors = {**self._reply_rules(params), **errors}
         if not errors:
             errors = self._server_rules(params)
         return params, errors
+
+    def _reply_rules(self, params: dict[str, Any]) -> dict[str, str]:
+        """The domain's rules of a structured reply (officer, phone), beside their fields; the
+        phone goes out normalised, as the store will keep it."""
+        outcome = params.get("outcome")
+        try:
+            reply = check_reply(
+                params.get("result", ""),
+                ReplyOutcome(outcome) if outcome else ReplyOutcome.RESOLVED,
+                params.get("officer", ""),
+                params.get("officer_phone", ""),
+            )
+        except ValidationFailed as exc:
+            return {e.field: either(e.message, e.message_en) for e in exc.errors}
+        params["officer_phone"] = reply.officer_phone
+        return {}
 
     def _server_rules(self, params: dict[str, Any]) -> dict[str, str]:
         """What the server would refuse (lengths, limits), before it is queued."""

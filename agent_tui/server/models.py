@@ -247,11 +247,18 @@ class CaseRow(SQLModel, table=True):
     returns: int = 0
     replied_at: datetime | None = _ts(default=None)
     result: str = Field(default="", sa_type=sa.Text)
+    # The structured reply (migration 0012): outcome code, handling officer, contact phone.
+    reply_outcome: str | None = Field(default=None, max_length=16)
+    reply_officer: str = Field(default="", max_length=40)
+    reply_phone: str = Field(default="", max_length=20)
     refusal_reason: str = Field(default="", max_length=1000)
     callback_required: bool = False
     callback_attempts: int = 0
     callback_result: str | None = Field(default=None, max_length=16)
     satisfaction: str | None = Field(default=None, max_length=16)
+    # The callback's answers (migration 0012): solved? and what the citizen said.
+    callback_solved: str | None = Field(default=None, max_length=16)
+    callback_note: str = Field(default="", max_length=1000)
     reopens: int = 0
     supervision: int = 0
     archived_at: datetime | None = _ts(default=None)

@@ -17,7 +17,11 @@ V = TypeVar("V")
 
 
 class ChoiceBar(Widget, Generic[V], can_focus=True):
-    """Options numbered 1–9. A digit picks (and focus moves on), arrows move the choice."""
+    """Options numbered 1–9. A digit picks (and focus moves on), arrows move the choice.
+
+    ``empty=True``: nothing is chosen until a digit or an arrow picks (a question the user must
+    answer, never a default answer); ``selected`` is then None.
+    """
 
     DEFAULT_CSS = """
     ChoiceBar { height: 1; width: 1fr; }
@@ -48,6 +52,7 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
         *,
         value: V | None = None,
         advance: bool = True,
+        empty: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
@@ -55,10 +60,12 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
         self.advance = advance
         if value is not None:
             self.index = [v for v, _ in self.options].index(value)
+        elif empty:
+            self.set_reactive(ChoiceBar.index, -1)
 
     @property
     def value(self) -> V:
-        return self.options[self.index][0]
+        return self.options[max(self.index, 0)][0]
 
     @value.setter
     def value(self, value: V) -> None:
@@ -67,6 +74,11 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
     def get_content_width(self, container: Size, viewport: Size) -> int:
         """With ``width: auto``: the roomiest layout's width (all options, never cut)."""
         return self._layout(" ", " ").cell_len - 1
+
+    @property
+    def selected(self) -> V | None:
+        """The chosen option, or None while nothing is (``empty``)."""
+        return self.options[self.index][0] if self.index >= 0 else None
 
     def render(self) -> Text:
         # The roomiest layout that fits the width: padded and spaced, padded, then bare (English
@@ -87,12 +99,17 @@ class ChoiceBar(Widget, Generic[V], can_focus=True):
         return text
 
     def watch_index(self, index: int) -> None:
+        if index < 0:
+            return
         self.post_message(self.Changed(self, self.options[index][0]))  # type: ignore[arg-type]
 
     def action_accept(self) -> None:
         self.screen.focus_next()
 
     def action_move(self, delta: int) -> None:
+        if self.index < 0:
+            self.index = 0 if delta > 0 else len(self.options) - 1
+            return
         self.index = (self.index + delta) % len(self.options)
 
     def on_key(self, event: events.Key) -> None:

@@ -150,7 +150,9 @@ def expected(k: Kpis) -> dict[str, Any]:
     return {
         "on_time": ratio(k.on_time),
         "callback": ratio(k.callback),
+        "callback_sampled": ratio(k.callback_sampled),
         "satisfaction": ratio(k.satisfaction),
+        "resolution": ratio(k.resolution),
         "timely_signing": ratio(k.timely_signing),
         "direct_resolution": ratio(k.direct_resolution),
         "returns": ratio(k.returns),
@@ -161,6 +163,7 @@ def expected(k: Kpis) -> dict[str, Any]:
         "volume_by_category": dict(k.volume_by_category),
         "volume_by_county": dict(k.volume_by_county),
         "volume_by_department": dict(k.volume_by_department),
+        "replies_by_outcome": dict(k.replies_by_outcome),
     }
 
 
@@ -171,7 +174,7 @@ def kpis(http: Api, start: datetime, end: datetime, group_by: str = "none") -> d
     return r.json()  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("group_by", [GroupBy.NONE, GroupBy.DEPARTMENT])
+@pytest.mark.parametrize("group_by", [GroupBy.NONE, GroupBy.DEPARTMENT, GroupBy.COUNTY])
 def test_the_kpi_endpoint_equals_the_domain_over_the_same_events(
     http: Api, app: FastAPI, clock: FrozenClock, group_by: GroupBy
 ) -> None:

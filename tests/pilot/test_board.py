@@ -133,7 +133,8 @@ async def test_the_board_shows_the_store_and_its_kpis_are_the_domain_formulas(
 
         # Drill-down: 直办率 today, the cases that were not resolved on the call, then the one.
         kpis.focus()
-        kpis.cursor_coordinate = kpis.validate_cursor_coordinate((4, 1))
+        direct = [n for n, _ in KPI_ROWS].index("direct_resolution")
+        kpis.cursor_coordinate = kpis.validate_cursor_coordinate((direct, 1))
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, KpiCasesScreen))
         drill = app.screen

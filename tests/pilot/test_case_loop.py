@@ -18,6 +18,8 @@ from agent_tui.config import Settings
 from agent_tui.domain.case import Role, Status
 from agent_tui.domain.kpi import GroupBy
 from agent_tui.domain.lifecycle import Step
+from agent_tui.screens.board import KPI_ROWS, BoardScreen
+from agent_tui.screens.callback_form import CallbackForm
 from agent_tui.screens.case_detail import CaseScreen
 from agent_tui.screens.queues import QueueScreen
 from agent_tui.server.cases.reads import CaseFilter
@@ -25,6 +27,7 @@ from agent_tui.server.embedded import EmbeddedServer
 from agent_tui.server.store import Store
 from agent_tui.server.visibility import Actor
 from tests.pilot.conftest import PASSWORD
+from tests.pilot.test_case_reading import _whole
 from tests.pilot.test_entry import SIZE, wait_for
 
 LEAD = Actor("lead01", Role.LEAD)
@@ -112,31 +115,56 @@ async def test_a_case_travels_the_whole_loop_as_three_users_and_the_kpis_follow(
         await take(pilot, detail, "同意延期", "ctrl+s")
         await wait_for(lambda: status(central_store, uuid) is Status.IN_PROGRESS)
 
-    async def reply(text: str) -> None:
+    async def reply(outcome: str, text: str) -> None:
+        """A structured reply: the outcome's digit, what was done, officer, phone."""
         async with seat_app(central, "cgj01", tmp_path) as (app, pilot):
             detail = await open_case(app, pilot, "f6", number)  # 办理中
-            await take(pilot, detail, "答复", *text, "ctrl+s")
+            await take(pilot, detail, "答复", outcome, *text, "tab", *"王强", "enter")
+            await pilot.press(*"13903960001", "enter")
             await wait_for(lambda: status(central_store, uuid) is Status.REPLIED)
 
-    await reply("已责令商户退回店内经营")
+    await reply("2", "已责令商户退回店内经营")  # 2 部分解决
+    replied = central_store.get_case(LEAD, uuid)
+    assert (replied.reply_outcome, replied.reply_officer, replied.reply_phone) == (
+        "partly",
+        "王强",
+        "13903960001",
+    )
 
-    # agent02 passes the reply, calls back: unreachable, then reached and dissatisfied.
+    # agent02 passes the reply (seeing it), calls back: unreachable, then reached and
+    # dissatisfied: not solved, what the caller said, a summary, confirmed.
     async with seat_app(central, "agent02", tmp_path) as (app, pilot):
+        review = await open_case(app, pilot, "f9", number)
+        shown = _whole(review.query_one("#case-fields")).replace(" ", "")
+        assert "部分解决" in shown and "王强13903960001" in shown
+        await pilot.press("escape")
         detail = await review_and_call_back(app, pilot, central_store, uuid, number)
+        script = _whole(detail.query_one("#case-fields")).replace(" ", "")
+        assert "回访话术" in script and "部分解决" in script and "是否已解决" in script
         await take(pilot, detail, "未接通")
         await wait_for(lambda: central_store.get_case(LEAD, uuid).callback_attempts == 1)
         assert isinstance(app.screen, QueueScreen)  # one key, back to the queue
         detail = await open_case(app, pilot, "f10", number)
-        await take(pilot, detail, "不满意，重办", *"商户仍在占道", "enter")
+        await take(pilot, detail, "不满意，重办", "2", "enter", *"商户仍在占道", "ctrl+s")
+        assert isinstance(app.screen, CallbackForm)  # the summary, nothing stored yet
+        assert "重办" in str(app.screen.query_one("#callback-summary", Static).render())
+        assert status(central_store, uuid) is Status.CALLBACK_PENDING
+        await pilot.press("enter")
         await wait_for(lambda: status(central_store, uuid) is Status.IN_PROGRESS)
-    assert central_store.get_case(LEAD, uuid).reopens == 1
+    reopened = central_store.get_case(LEAD, uuid)
+    assert reopened.reopens == 1
+    rate = [e for e in reopened.events or [] if e.step == "rate"][-1]
+    assert rate.changes["callback_solved"] == [None, "unsolved"]
+    assert rate.changes["callback_note"] == ["", "商户仍在占道"]
+    assert [e for e in reopened.events or [] if e.step == "reopen"][-1].reason == "商户仍在占道"
 
-    await reply("已联合执法，商户已整改")
+    await reply("1", "已联合执法，商户已整改")
 
     async with seat_app(central, "agent02", tmp_path) as (app, pilot):
         detail = await review_and_call_back(app, pilot, central_store, uuid, number)
-        await take(pilot, detail, "满意")
+        await take(pilot, detail, "满意", "1", "ctrl+s", "ctrl+s")
         await wait_for(lambda: status(central_store, uuid) is Status.ARCHIVED)
+    assert central_store.get_case(LEAD, uuid).callback_solved == "solved"
 
     final = central_store.get_case(LEAD, uuid)
     steps = [e.step for e in final.events or []]
@@ -154,7 +182,22 @@ async def test_a_case_travels_the_whole_loop_as_three_users_and_the_kpis_follow(
     assert (k.on_time.numerator, k.on_time.denominator) == (2, 2)  # two rounds, both in time
     assert (k.callback.numerator, k.callback.denominator) == (1, 1)
     assert (k.satisfaction.numerator, k.satisfaction.denominator) == (1, 2)
+    assert (k.resolution.numerator, k.resolution.denominator) == (1, 2)  # unsolved, then solved
     assert (k.reopens.numerator, k.reopens.denominator) == (1, 2)
+    assert dict(k.replies_by_outcome) == {"partly": 1, "resolved": 1}
+
+    # The lead's board shows both for this case: 满意率 and 解决率 today, 1 of 2 each.
+    async with seat_app(central, "lead01", tmp_path) as (app, pilot):
+        await pilot.press("ctrl+b")
+        await wait_for(lambda: isinstance(app.screen, BoardScreen) and app.screen.data is not None)
+        tiles = app.screen.query_one("#board-kpis", DataTable)
+        names = [n for n, _ in KPI_ROWS]
+
+        def today(name: str) -> str:
+            return str(tiles.get_cell_at((names.index(name), 1)))
+
+        await wait_for(lambda: today("resolution") != "计算中…", timeout=20)
+        assert today("satisfaction") == today("resolution") == "50.0% 1/2"
 
 
 async def test_a_lead_supervises_a_case_and_the_department_desk_is_told(

@@ -183,12 +183,28 @@ def _variants(step: Step, case: wire.CasePublic) -> list[dict[str, Any]]:
         assert case.handling_deadline is not None
         later = case.handling_deadline + timedelta(days=3)
         return [{"reason": "需协调多个单位", "new_deadline": later.isoformat()}]
-    if step in (Step.REPLY, Step.RESOLVE):
+    if step is Step.RESOLVE:
         return [{"result": "已处理：随机游走的答复"}]
+    if step is Step.REPLY:  # a structured reply, as the department's form sends it
+        return [
+            {
+                "outcome": "resolved",
+                "result": "已处理：随机游走的答复",
+                "officer": "王强",
+                "officer_phone": "13903960001",
+            }
+        ]
     if step is Step.CALLBACK:
         return [{"reached": True}, {"reached": False}]
-    if step is Step.RATE:
-        return [{"satisfaction": s} for s in ("satisfied", "basic", "dissatisfied")]
+    if step is Step.RATE:  # with the callback form's answers (solved?, what the caller said)
+        return [
+            {"satisfaction": s, "solved": solved, "note": "随机游走：市民反映"}
+            for s, solved in (
+                ("satisfied", "solved"),
+                ("basic", "solved"),
+                ("dissatisfied", "unsolved"),
+            )
+        ]
     if "reason" in wire.STEP_BODIES[step].model_fields:
         return [reason]
     return [{}]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent_tui.domain.case import Case, Role, Satisfaction, Status
+from agent_tui.domain.case import Case, ReplyOutcome, Role, Satisfaction, Solved, Status
 from agent_tui.domain.kpi import TRACED, GroupBy, KpiTrace, compute_kpis, traced_cases
 from agent_tui.domain.lifecycle import Command, Event, Step, apply, register
 
@@ -48,17 +48,30 @@ class Story:
             handling_deadline=due,
         )
 
-    def close_with_callback(self, at: datetime, satisfaction: Satisfaction) -> Story:
+    def close_with_callback(
+        self, at: datetime, satisfaction: Satisfaction, solved: Solved | None = None
+    ) -> Story:
         self.step(Step.REVIEW_PASS, Role.AGENT, at)
         self.step(Step.CALLBACK, Role.AGENT, at, actor="agent2", reached=True)
-        return self.step(Step.RATE, Role.AGENT, at, actor="agent2", satisfaction=satisfaction)
+        return self.step(
+            Step.RATE, Role.AGENT, at, actor="agent2", satisfaction=satisfaction, solved=solved
+        )
 
 
 def build_log() -> list[Event]:
     a = Story("A", d(2, 8))
     a.dispatch("CGJ", d(2), sign_by=d(3), due=d(9)).step(Step.SIGN, Role.DEPARTMENT, d(2, 10))
-    a.step(Step.REPLY, Role.DEPARTMENT, d(5), result="已处理")
-    a.close_with_callback(d(6), Satisfaction.SATISFIED).step(Step.ARCHIVE, Role.AGENT, d(7))
+    a.step(
+        Step.REPLY,
+        Role.DEPARTMENT,
+        d(5),
+        result="已处理",
+        outcome=ReplyOutcome.RESOLVED,
+        officer="王强",
+        officer_phone="13903960001",
+    )
+    a.close_with_callback(d(6), Satisfaction.SATISFIED, Solved.SOLVED)
+    a.step(Step.ARCHIVE, Role.AGENT, d(7))
 
     b = Story("B", d(3, 8), platform="411726")
     b.dispatch("GAJ", d(3), sign_by=d(4), due=d(10)).step(Step.SIGN, Role.DEPARTMENT, d(5))
@@ -80,11 +93,20 @@ def build_log() -> list[Event]:
     dd.dispatch("GAJ", d(5, 13), sign_by=d(6), due=d(12)).step(Step.SIGN, Role.DEPARTMENT, d(6, 8))
     dd.step(Step.REQUEST_EXTENSION, Role.DEPARTMENT, d(10), reason="协调", new_deadline=d(20))
     dd.step(Step.APPROVE_EXTENSION, Role.LEAD, d(10, 10))
-    dd.step(Step.REPLY, Role.DEPARTMENT, d(18), result="已处理")
-    dd.close_with_callback(d(19), Satisfaction.DISSATISFIED)
+    dd.step(
+        Step.REPLY,
+        Role.DEPARTMENT,
+        d(18),
+        result="已处理",
+        outcome=ReplyOutcome.PARTLY,
+        officer="李红",
+        officer_phone="0396-2345678",
+    )
+    dd.close_with_callback(d(19), Satisfaction.DISSATISFIED, Solved.UNSOLVED)
     dd.step(Step.REOPEN, Role.AGENT, d(19, 10), reason="问题仍在", handling_deadline=d(25))
     dd.step(Step.REPLY, Role.DEPARTMENT, d(24), result="已彻底处理")
-    dd.close_with_callback(d(26), Satisfaction.BASIC).step(Step.ARCHIVE, Role.AGENT, d(26, 10))
+    dd.close_with_callback(d(26), Satisfaction.BASIC, Solved.SOLVED)
+    dd.step(Step.ARCHIVE, Role.AGENT, d(26, 10))
 
     e = Story("E", d(6, 8))
     e.step(Step.REFUSE, Role.AGENT, d(6, 8), reason="属于诉讼").step(Step.ARCHIVE, Role.AGENT, d(6))
@@ -108,9 +130,16 @@ def test_totals_match_the_hand_count() -> None:
     assert (k.timely_signing.numerator, k.timely_signing.denominator) == (2, 3)
     # A on time, B late, D's extended round on time, D's reopened round on time; F not due.
     assert (k.on_time.numerator, k.on_time.denominator) == (3, 4)
-    # Closed: A, B (unreachable after 3 tries), C, D; E was refused; called back: A, B, D.
-    assert (k.callback.numerator, k.callback.denominator) == (3, 4)
+    # Closed after a dispatch (owed a callback): A, B (unreachable after 3 tries), D; all three
+    # called back. C, a direct answer not drawn for a callback, owed none: the old rule counted
+    # it in the denominator (3 of 4); domain.md's corrected rule does not (3 of 3). E refused.
+    assert (k.callback.numerator, k.callback.denominator) == (3, 3)
+    assert (k.callback_sampled.numerator, k.callback_sampled.denominator) == (0, 0)
     assert (k.satisfaction.numerator, k.satisfaction.denominator) == (2, 3)
+    # Asked "solved?": A solved; D unsolved, then solved after the reopen.
+    assert (k.resolution.numerator, k.resolution.denominator) == (2, 3)
+    # Replies: A structured (resolved), B free text, D partly, then D again free text.
+    assert k.replies_by_outcome == {"resolved": 1, "partly": 1, "": 2}
     assert (k.returns.numerator, k.returns.denominator) == (1, 5)
     assert (k.reopens.numerator, k.reopens.denominator) == (1, 3)
     assert k.on_time.value == pytest.approx(0.75) and k.on_time.percent() == "75.00%"
@@ -191,7 +220,10 @@ def test_the_trace_adds_up_to_each_figure_and_names_the_cases() -> None:
     assert traced_cases(trace, "satisfaction", "missed") == {"D"}
     assert traced_cases(trace, "direct_resolution", "met") == {"C"}
     assert traced_cases(trace, "direct_resolution", "all") == {"A", "B", "C", "D", "E", "F"}
-    assert traced_cases(trace, "callback", "all") == {"A", "B", "C", "D"}
+    # C (a direct answer not drawn for a callback) owed none: not in 回访率 (domain.md).
+    assert traced_cases(trace, "callback", "all") == {"A", "B", "D"}
+    assert traced_cases(trace, "resolution", "met") == {"A", "D"}
+    assert traced_cases(trace, "resolution", "missed") == {"D"}
 
 
 def test_a_trace_does_not_change_the_figures() -> None:
@@ -219,3 +251,52 @@ def test_the_kpi_fields_are_all_the_replay_needs(group_by: GroupBy) -> None:
     assert compute_kpis(slim, start=start, end=end, now=now, group_by=group_by) == compute_kpis(
         events, start=start, end=end, now=now, group_by=group_by
     )
+
+
+def test_sampled_direct_answers_are_on_their_own_callback_line() -> None:
+    """A direct answer drawn for a callback counts in ``callback_sampled``, not in 回访率;
+    one not drawn is in neither (it owed no callback)."""
+    h = Story("H", d(7, 8))
+    h.step(Step.RESOLVE, Role.AGENT, d(7, 8), result="已告知", sample_callback=True)
+    h.step(Step.CALLBACK, Role.AGENT, d(8), reached=True)
+    h.step(Step.RATE, Role.AGENT, d(8), satisfaction=Satisfaction.SATISFIED)
+    h.step(Step.ARCHIVE, Role.AGENT, d(8, 10))
+    i = Story("I", d(7, 8))
+    i.step(Step.RESOLVE, Role.AGENT, d(7, 8), result="已告知", sample_callback=False)
+    i.step(Step.ARCHIVE, Role.AGENT, d(7, 9))
+    k = compute_kpis([*h.events, *i.events], start=START, end=END, now=NOW).total
+    assert (k.callback_sampled.numerator, k.callback_sampled.denominator) == (1, 1)
+    assert (k.callback.numerator, k.callback.denominator) == (0, 0)
+    # H was rated without the "solved?" question (an older seat): not in 解决率.
+    assert (k.resolution.numerator, k.resolution.denominator) == (0, 0)
+    assert (k.satisfaction.numerator, k.satisfaction.denominator) == (1, 1)
+
+
+def test_resolution_counts_only_callbacks_that_asked() -> None:
+    """解决率 = answered 已解决 ÷ ratings that got an answer to "solved?"; satisfaction and the
+    department's own outcome do not decide it."""
+    cases = []
+    for uuid, outcome, solved, satisfaction in (
+        ("P", ReplyOutcome.RESOLVED, Solved.UNSOLVED, Satisfaction.SATISFIED),
+        ("Q", ReplyOutcome.UNRESOLVED, Solved.SOLVED, Satisfaction.DISSATISFIED),
+        ("R", ReplyOutcome.EXPLAINED, None, Satisfaction.BASIC),
+    ):
+        s = Story(uuid, d(2, 8))
+        s.dispatch("CGJ", d(2), sign_by=d(3), due=d(9)).step(Step.SIGN, Role.DEPARTMENT, d(2, 10))
+        s.step(
+            Step.REPLY,
+            Role.DEPARTMENT,
+            d(4),
+            result="已处理",
+            outcome=outcome,
+            officer="王强",
+            officer_phone="13903960001",
+        )
+        s.close_with_callback(d(5), satisfaction, solved)
+        cases.extend(s.events)
+    trace: KpiTrace = {}
+    k = compute_kpis(cases, start=START, end=END, now=NOW, trace=trace).total
+    assert (k.resolution.numerator, k.resolution.denominator) == (1, 2)
+    assert traced_cases(trace, "resolution", "met") == {"Q"}
+    assert traced_cases(trace, "resolution", "missed") == {"P"}
+    assert k.replies_by_outcome == {"resolved": 1, "unresolved": 1, "explained": 1}

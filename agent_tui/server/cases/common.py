@@ -348,7 +348,12 @@ class Writer:
                 sample = self._rng.random() < self.ctx.settings.callback_sample_rate
             params["sample_callback"] = sample
         elif isinstance(body, S.ReplyBody):
-            params["result"] = body.result
+            params.update(
+                result=body.result,
+                outcome=body.outcome,
+                officer=body.officer,
+                officer_phone=body.officer_phone,
+            )
         elif isinstance(body, S.ExtensionRequestBody):
             params["new_deadline"] = body.new_deadline
         elif isinstance(body, S.ExtensionApproveBody) and step is Step.APPROVE_EXTENSION:
@@ -363,7 +368,7 @@ class Writer:
             params["reached"] = body.reached
             params["max_callback_tries"] = self.ctx.settings.max_callback_tries
         elif isinstance(body, S.RateBody):
-            params["satisfaction"] = body.satisfaction
+            params.update(satisfaction=body.satisfaction, solved=body.solved, note=body.note)
         if step is Step.REOPEN:
             deadline = reopen_deadline(
                 now, self.deadline_class(case), case.urgency, self.ctx.calendar, self.ctx.policy

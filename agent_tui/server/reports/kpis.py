@@ -254,7 +254,9 @@ def kpi_out(k: Kpis) -> S.KpiOut:
     return S.KpiOut(
         on_time=_ratio(k.on_time),
         callback=_ratio(k.callback),
+        callback_sampled=_ratio(k.callback_sampled),
         satisfaction=_ratio(k.satisfaction),
+        resolution=_ratio(k.resolution),
         timely_signing=_ratio(k.timely_signing),
         direct_resolution=_ratio(k.direct_resolution),
         returns=_ratio(k.returns),
@@ -265,4 +267,5 @@ def kpi_out(k: Kpis) -> S.KpiOut:
         volume_by_category=dict(k.volume_by_category),
         volume_by_county=dict(k.volume_by_county),
         volume_by_department=dict(k.volume_by_department),
+        replies_by_outcome=dict(k.replies_by_outcome),
     )

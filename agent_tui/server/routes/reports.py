@@ -69,7 +69,9 @@ def hotspots(actor: LeadDep, spots: HotspotsDep) -> list[S.Hotspot]:
 def kpi_cases(
     actor: LeadDep,
     reports: KpisDep,
-    kpi: Literal["on_time", "callback", "satisfaction", "timely_signing", "direct_resolution"],
+    kpi: Literal[
+        "on_time", "callback", "satisfaction", "resolution", "timely_signing", "direct_resolution"
+    ],
     start: datetime,
     end: datetime,
     part: Literal["met", "missed", "all"] = "all",
