@@ -129,6 +129,11 @@ async def test_an_agent_urges_from_the_caller_history_and_the_desk_and_board_see
     http.client.close()
 
 
+def opened(screen: Any) -> bool:
+    """The case screen is up and shows its case (its keys work from then on)."""
+    return isinstance(screen, CaseScreen) and screen.is_mounted and screen.cached is not None
+
+
 async def test_a_closed_case_is_not_urged_and_a_dissatisfied_one_is_reopened(
     central: EmbeddedServer, central_store: Store, tmp_path: Path
 ) -> None:
@@ -148,14 +153,14 @@ async def test_a_closed_case_is_not_urged_and_a_dissatisfied_one_is_reopened(
         agent = t["agent01"]
         with agent.context():
             agent.app.open_case(answered["uuid"])
-            await wait_for(lambda: isinstance(agent.app.screen, CaseScreen))
+            await wait_for(lambda: opened(agent.app.screen))
             await agent.pilot.press("f7")
             await wait_for(lambda: any("不能催办或补充" in x for x in agent.toasts()))
             assert isinstance(agent.app.screen, CaseScreen)  # no form: nothing to urge
             await agent.pilot.press("escape")
             # Rated dissatisfied, with a department: F7 opens 重办 instead.
             agent.app.open_case(dissatisfied["uuid"])
-            await wait_for(lambda: isinstance(agent.app.screen, CaseScreen))
+            await wait_for(lambda: opened(agent.app.screen))
             await agent.pilot.press("f7")
             await wait_for(lambda: isinstance(agent.app.screen, StepForm))
             form = agent.app.screen
