@@ -121,8 +121,8 @@ class Settings(BaseSettings):
     #: registered within this many days is offered for linking at intake.
     related_window_days: float = 7.0
     #: Case numbers a seat keeps in hand to give at save, online or offline (a block of this
-    #: many is reserved from the central store whenever fewer are left); 0: the store numbers
-    #: every case when it arrives.
+    #: many is reserved from the central store whenever fewer than half are left); 0: the
+    #: store numbers every case when it arrives.
     number_pool: int = Field(default=20, ge=0, le=200)
     #: A seat not heard from for this long is shown offline.
     seat_offline_after_seconds: float = 120.0

@@ -288,9 +288,9 @@ class SyncEngine:
         return fetched
 
     async def refill_numbers(self) -> int:
-        """Reserve a block of case numbers for each year a case may be saved in soon (this
-        one; in the last week of December the next one too) when fewer than ``number_pool``
-        are left; returns how many were added. Raises ``Offline``; a refusal pauses it."""
+        """Reserve a block of ``number_pool`` case numbers for each year a case may be saved in
+        soon (this one; in the last week of December the next one too) when fewer than half
+        of it are left; returns how many were added. Raises ``Offline``; a refusal pauses it."""
         user = self.api.user
         if self.number_pool <= 0 or user is None or user.role not in INTAKE_ROLES:
             return 0
@@ -298,7 +298,9 @@ class SyncEngine:
         for year in reservable_years(datetime.now(UTC)):
             if (user.user_id, year) in self._numbers_paused:
                 continue
-            if self.store.numbers_left(year, user.platform) >= self.number_pool:
+            # Below half the pool (not at the first number used): a save does not cost a
+            # reservation at once, and the block comes while plenty are still in hand.
+            if self.store.numbers_left(year, user.platform) >= max(1, self.number_pool // 2):
                 continue
             try:
                 block = await self.api.reserve_numbers(self.seat_id, self.number_pool, year)
