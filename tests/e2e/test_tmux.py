@@ -231,7 +231,7 @@ def test_three_roles_in_three_terminals_on_one_demo_store(demo_tmux: Tmux) -> No
         agent.send("-l", content)
         time.sleep(0.8)
         agent.send("Tab")
-        agent.wait_for("默认主办")
+        agent.wait_for("中心城区由市级单位办理")
         agent.send("F9")
         db = Path(env["AGENT_TUI_DATA_DIR"]) / "demo" / "central.db"
         wait_until(lambda: [c[1] for c in cases_with(db, content)] == ["dispatched"])
