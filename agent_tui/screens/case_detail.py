@@ -36,6 +36,7 @@ from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.screens.step_form import NOT_ASKED, StepForm
 from agent_tui.widgets.case_table import local, number_of, short
+from agent_tui.widgets.co_opinions import co_opinion_lines
 from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, SeatCommandsHeld, follow_seat
@@ -338,6 +339,7 @@ class CaseScreen(Screen[None]):
             (N_("地点"), place),
             (N_("主办单位"), self._label_of(b.department, "department")),
             (N_("协办单位"), co),
+            (N_("协办意见"), "\n".join(self._co_opinions())),
             (N_("签收期限"), short_deadline(b.sign_deadline, display_zone())),
             (N_("办理期限"), short_deadline(b.handling_deadline, display_zone())),
             (N_("答复"), b.result),
@@ -356,6 +358,12 @@ class CaseScreen(Screen[None]):
             if value:
                 grid.add_row(t(label), value)
         self.query_one("#case-fields", Static).update(grid)
+
+    def _co_opinions(self) -> list[str]:
+        assert self.cached is not None
+        return co_opinion_lines(
+            self.cached.case, lambda c: self._label_of(c, "department"), self._now()
+        )
 
     def _show_steps(self) -> None:
         if not self.actions:

@@ -22,12 +22,13 @@ from textual.widgets import Input, Label, Static, TextArea
 from agent_tui import wire
 from agent_tui.client.model import CaseView
 from agent_tui.domain.calendar import end_of_day
-from agent_tui.domain.case import Satisfaction
+from agent_tui.domain.case import Satisfaction, normalize_phone
 from agent_tui.domain.errors import DomainError
 from agent_tui.domain.lifecycle import Step
 from agent_tui.i18n import N_, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.widgets.choice import ChoiceBar
+from agent_tui.widgets.co_opinions import co_opinion_lines
 from agent_tui.widgets.hits import department_hit, department_hits
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
@@ -40,6 +41,9 @@ FIELD_LABELS = {
     "deadline": N_("批准的新期限（年-月-日，留空按申请）"),
     "reached": N_("是否接通"),
     "satisfaction": N_("满意度（数字键）"),
+    "opinion": N_("协办意见"),
+    "officer": N_("经办人"),
+    "phone": N_("联系电话（可不填）"),
 }
 #: A field named alike in every body, said as the step means it (a repeat call's ``reason``
 #: is what the caller said).
@@ -51,7 +55,10 @@ STEP_FIELD_LABELS = {
 STEP_FIELD_REQUIRED = {
     (Step.URGE, "reason"): N_("请填写来电人所说"),
     (Step.SUPPLEMENT, "reason"): N_("请填写补充内容"),
+    (Step.CO_OPINION, "officer"): N_("请填写经办人"),
 }
+#: Fields written as text (several lines), not one line.
+TEXT_AREAS = frozenset({"result", "opinion"})
 #: Body fields the form does not ask for (filled from routing or left to the server).
 NOT_ASKED = frozenset({"command_id", "version", "co_departments", "platform", "sample_callback"})
 
@@ -85,6 +92,11 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 t("{step} · 工单 {number}", step=t(self.step.label), number=number),
                 classes="section-title",
             )
+            if self.step is Step.REPLY and self.case.co_departments:
+                # The lead replies with the co-departments' opinions (协办意见) in view.
+                lines = co_opinion_lines(self.case, self.ctx.reference.department_label, self.now)
+                yield Label(t("协办意见"), classes="field-label")
+                yield Static("\n".join(lines), id="step-co-opinions")
             for name in self.fields:
                 label = STEP_FIELD_LABELS.get((self.step, name)) or FIELD_LABELS.get(name, name)
                 yield Label(t(label), classes="field-label")
@@ -102,8 +114,8 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 placeholder=t("单位：汉字/拼音/首字母"),
                 id="step-department",
             )
-        if name == "result":
-            return TextArea(id="step-result", tab_behavior="focus", soft_wrap=True)
+        if name in TEXT_AREAS:
+            return TextArea(id=f"step-{name}", tab_behavior="focus", soft_wrap=True)
         if name == "reached":
             return ChoiceBar([(True, t("已接通")), (False, t("未接通"))], id="step-reached")
         if name == "satisfaction":
@@ -168,10 +180,22 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                         params["co_departments"] = [
                             c for c in self._co_departments if c != dept.code
                         ]
-            elif name == "result":
-                text = self.query_one("#step-result", TextArea).text.strip()
+            elif name in TEXT_AREAS:
+                text = self.query_one(f"#step-{name}", TextArea).text.strip()
                 if not text:
-                    errors[name] = t("请填写答复内容")
+                    errors[name] = t(
+                        N_("请填写答复内容") if name == "result" else N_("请填写协办意见")
+                    )
+                params[name] = text
+            elif name == "phone":
+                text = self.query_one("#step-phone", Input).value.strip()
+                if text:
+                    try:
+                        text = normalize_phone(text)
+                    except ValueError:
+                        errors[name] = t(
+                            "电话号码无效：手机为 11 位，固话请带区号（如 0396-2345678）"
+                        )
                 params[name] = text
             elif name in ("reached", "satisfaction"):
                 value = self.query_one(f"#step-{name}", ChoiceBar).value
