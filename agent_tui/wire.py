@@ -495,6 +495,9 @@ class Dashboard(BaseModel):
     hotspots: list[Hotspot]
     #: Urges (催办, repeat calls) today by the case's lead department ("" not dispatched).
     urges_today: dict[str, int] = Field(default_factory=dict)
+    #: Cases whose co-departments' opinions (协办意见) are overdue now (``GET /api/cases
+    #: ?co_overdue=true`` lists them).
+    co_overdue: int = 0
 
 
 class RatioOut(BaseModel):

@@ -217,7 +217,7 @@ def co_due(case: Any, department: str = "") -> datetime | None:
     co-department's ("" ); None when none is owed (a case saved here has none)."""
     for missing in getattr(case, "co_missing", ()):
         if not department or missing.department == department:
-            return missing.due  # type: ignore[no-any-return]
+            return missing.due
     return None
 
 

@@ -24,6 +24,7 @@ from tests.api.helpers import (
     url,
 )
 from tests.api.test_audit_and_feed import events_of, feed
+from tests.api.test_dashboard import dashboard
 
 CO = "GAJ"  # OTHER_DEPT_USER's department
 CO_USER = OTHER_DEPT_USER
@@ -177,10 +178,13 @@ def test_a_missing_opinion_is_overdue_after_its_deadline(http: Api, clock: Froze
     assert lead == []
     # The centre sees every overdue opinion; once it comes in, it is no longer listed.
     centre = http.get("/api/cases", "lead01", params={"co_overdue": "true"}).json()["items"]
-    assert case["uuid"] in [c["uuid"] for c in centre]
+    assert [c["uuid"] for c in centre] == [case["uuid"]]
+    # The lead's board counts them.
+    assert dashboard(http)["co_overdue"] == 1
     assert opinion(http, case).status_code == 200
     mine = http.get("/api/cases", CO_USER, params={"co_overdue": "true"}).json()["items"]
     assert mine == []
+    assert dashboard(http)["co_overdue"] == 0
 
 
 def test_the_co_queue_lists_the_cases_a_department_assists(http: Api) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -25,6 +26,7 @@ from agent_tui.domain.lifecycle import (
     apply,
     available_steps,
 )
+from agent_tui.domain.queues import ASSISTING, HANDLING, QUEUE_SETS, co_due, co_late
 from agent_tui.domain.rules import co_opinion_overdue
 
 from .lifecycle_helpers import DEPT, T0, good_command, registered
@@ -177,3 +179,39 @@ def test_a_missing_opinion_is_overdue_from_its_deadline_while_the_lead_holds_the
         assert not co_opinion_overdue(status, due, False, due + timedelta(days=3))
     assert not co_opinion_overdue(Status.REPLIED, due, True, due + timedelta(days=1))
     assert not co_opinion_overdue(Status.IN_PROGRESS, None, True, due)
+
+
+def test_the_desk_keeps_the_cases_it_leads_apart_from_those_it_assists() -> None:
+    due = sh(2026, 11, 30)
+    now = sh(2026, 11, 27, 10)
+
+    def case(number: str, lead: str, co: tuple[str, ...], owed: tuple[str, ...]) -> object:
+        return SimpleNamespace(
+            uuid=number,
+            number=number,
+            status=Status.IN_PROGRESS,
+            agent="agent01",
+            registered_at=sh(2026, 11, 26, 9),
+            updated_at=sh(2026, 11, 26, 9),
+            sign_deadline=None,
+            handling_deadline=sh(2026, 12, 3),
+            replied_at=None,
+            department=lead,
+            co_departments=co,
+            co_missing=[SimpleNamespace(department=d, due=due) for d in owed],
+        )
+
+    led = case("N1", CO, (), ())
+    given = case("N2", DEPT, (CO,), ())
+    owed = case("N3", DEPT, (CO, OTHER_CO), (CO, OTHER_CO))
+    assert HANDLING.holds(led, "gaj01", now, department=CO)
+    assert not HANDLING.holds(owed, "gaj01", now, department=CO)
+    assert [c.number for c in ASSISTING.sort([given, owed], CO)] == ["N3", "N2"]
+    assert ASSISTING.holds(owed, "gaj01", now, department=CO)
+    assert not ASSISTING.holds(led, "gaj01", now, department=CO)
+    assert ASSISTING.server_query("gaj01", now)["co"] == "true"
+    assert HANDLING.server_query("gaj01", now)["co"] == "false"
+    assert co_due(owed, OTHER_CO) == due and co_due(given, CO) is None
+    assert not co_late(owed, now, CO) and co_late(owed, due, CO) and co_late(owed, due)
+    assert not co_late(given, due, CO)
+    assert QUEUE_SETS[Role.DEPARTMENT][-1] is ASSISTING  # F10: the other keys stay put
