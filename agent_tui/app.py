@@ -122,9 +122,9 @@ class AgentTUI(App[None]):
         self.login_form = login
         #: The time every screen shows and computes deadlines from (tests freeze it).
         self.clock = clock or (lambda: datetime.now(UTC))
-        #: Status, supervision level, urges and supplements of the cases that concern this
-        #: user (for toasts).
-        self._watched: dict[str, tuple[Status, int, int, int]] = {}
+        #: Status, supervision level, urges, supplements and co-departments' opinions of the
+        #: cases that concern this user (for toasts).
+        self._watched: dict[str, tuple[Status, int, int, int, int]] = {}
         #: The seat's news (cases changed, sync status, refused commands) for whichever screen
         #: or widget follows it (``widgets.seat_events.follow_seat``).
         self.seat_events: Signal[SeatEvent] = Signal(self, "seat-events")
@@ -297,6 +297,7 @@ class AgentTUI(App[None]):
         supervised: list[str] = []
         urged: list[str] = []
         supplemented: list[str] = []
+        opinions: list[str] = []
         for case in event.cases:
             if not self._concerns_me(case.agent, case.department):
                 continue
@@ -316,6 +317,8 @@ class AgentTUI(App[None]):
                 urged.append(case.number)
             if case.supplements > before[3]:
                 supplemented.append(case.number)
+            if len(case.co_opinions) > before[4]:
+                opinions.append(case.number)
         if new_to_sign:
             self.notify(
                 t("{count} 件新派单待签收", count=len(new_to_sign))
@@ -367,6 +370,17 @@ class AgentTUI(App[None]):
                     numbers=_list(supplemented),
                 ),
                 title=t("补充"),
+            )
+        if opinions:  # a co-department's opinion (协办意见) came in: the lead replies with it
+            self.notify(
+                t("协办意见：{number}", number=opinions[0])
+                if len(opinions) == 1
+                else t(
+                    "{count} 件工单收到协办意见：{numbers}",
+                    count=len(opinions),
+                    numbers=_list(opinions),
+                ),
+                title=t("协办意见"),
             )
 
     # -- navigation -----------------------------------------------------------------------------
@@ -436,13 +450,15 @@ def _list(numbers: list[str], shown: int = 3) -> str:
     return t("、").join(numbers[:shown]) + (t(" 等") if len(numbers) > shown else "")
 
 
-def _watch(case: Any) -> tuple[Status, int, int, int]:
-    """What the toasts compare: status, supervision, urges (催办), supplements (补充)."""
+def _watch(case: Any) -> tuple[Status, int, int, int, int]:
+    """What the toasts compare: status, supervision, urges (催办), supplements (补充), the
+    co-departments' opinions received (协办意见)."""
     return (
         case.status,
         int(case.supervision),
         int(getattr(case, "urges", 0)),
         int(getattr(case, "supplements", 0)),
+        len(getattr(case, "co_opinions", ())),
     )
 
 

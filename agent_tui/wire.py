@@ -24,6 +24,7 @@ from agent_tui.domain.case import (
     CallbackResult,
     Case,
     Channel,
+    CoOpinion,
     Gender,
     ReplyOutcome,
     Role,
@@ -33,7 +34,7 @@ from agent_tui.domain.case import (
     SupervisionLevel,
     Urgency,
 )
-from agent_tui.domain.lifecycle import Step
+from agent_tui.domain.lifecycle import CO_OPINION_MAX, Step
 
 
 def _no_nul(value: Any) -> None:
@@ -154,6 +155,25 @@ class EventPublic(BaseModel):
     version: int
 
 
+class CoOpinionOut(BaseModel):
+    """A co-department's opinion (协办意见) as the case carries it."""
+
+    department: str
+    text: str
+    officer: str
+    phone: str = ""
+    at: datetime | None = None
+
+
+class CoOpinionDue(BaseModel):
+    """A co-department whose opinion has not come in: when it is due and whether it is late
+    (``rules.co_opinion_overdue``, as of the answer)."""
+
+    department: str
+    due: datetime | None = None
+    overdue: bool = False
+
+
 class CasePublic(BaseModel):
     uuid: str
     number: str
@@ -205,6 +225,11 @@ class CasePublic(BaseModel):
     urges: int = 0
     last_urged_at: datetime | None = None
     supplements: int = 0
+    #: Co-departments' opinions (协办意见) received; when they are due; the co-departments
+    #: still owing one (each with the due time and whether it is overdue now).
+    co_opinions: list[CoOpinionOut] = Field(default_factory=list)
+    co_opinion_deadline: datetime | None = None
+    co_missing: list[CoOpinionDue] = Field(default_factory=list)
     version: int
     updated_at: datetime
     #: The group of related cases it belongs to (its first case's uuid); "" when not linked.
@@ -264,6 +289,10 @@ def domain_case(public: CasePublic) -> Case:
         urges=public.urges,
         last_urged_at=public.last_urged_at,
         supplements=public.supplements,
+        co_opinions=tuple(
+            CoOpinion(o.department, o.text, o.officer, o.phone, o.at) for o in public.co_opinions
+        ),
+        co_opinion_deadline=public.co_opinion_deadline,
         version=public.version,
     )
 
@@ -294,6 +323,17 @@ class RepeatCallBody(StepBody):
     so a newer version is no conflict), and refuses it (409) once the case is closed."""
 
     reason: Reason
+
+
+class CoOpinionBody(StepBody):
+    """A co-department's opinion (协办意见): the text, its handling officer (经办人) and a
+    contact phone (optional; checked like a caller's). ``version`` is the version the seat
+    saw; the store adds the opinion to the case as it is now (it decides nothing about the
+    lead department's steps), once per co-department (a second: 409 已提交协办意见)."""
+
+    opinion: str = Field(min_length=1, max_length=CO_OPINION_MAX)
+    officer: str = Field(min_length=1, max_length=OFFICER_MAX)
+    phone: str = Field(default="", max_length=20)
 
 
 class ResolveBody(StepBody):
@@ -353,6 +393,7 @@ STEP_BODIES: dict[Step, type[StepBody]] = {
     Step.APPROVE_EXTENSION: ExtensionApproveBody,
     Step.REFUSE_EXTENSION: ReasonBody,
     Step.REPLY: ReplyBody,
+    Step.CO_OPINION: CoOpinionBody,
     Step.REVIEW_PASS: StepBody,
     Step.REVIEW_FAIL: ReasonBody,
     Step.CALLBACK: CallbackBody,
@@ -513,6 +554,9 @@ class Dashboard(BaseModel):
     hotspots: list[Hotspot]
     #: Urges (催办, repeat calls) today by the case's lead department ("" not dispatched).
     urges_today: dict[str, int] = Field(default_factory=dict)
+    #: Cases whose co-departments' opinions (协办意见) are overdue now (``GET /api/cases
+    #: ?co_overdue=true`` lists them).
+    co_overdue: int = 0
 
 
 class RatioOut(BaseModel):

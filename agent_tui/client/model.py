@@ -62,6 +62,9 @@ class PendingCase:
     urges: ClassVar[int] = 0
     last_urged_at: ClassVar[datetime | None] = None
     supplements: ClassVar[int] = 0
+    co_opinions: ClassVar[list[wire.CoOpinionOut]] = []
+    co_opinion_deadline: ClassVar[datetime | None] = None
+    co_missing: ClassVar[list[wire.CoOpinionDue]] = []
     events: ClassVar[list[wire.EventPublic] | None] = None
     handling_deadline: ClassVar[datetime | None] = None
     sign_deadline: ClassVar[datetime | None] = None

@@ -40,7 +40,7 @@ from agent_tui.client.model import (
 from agent_tui.client.store import SeatStore, store_path
 from agent_tui.client.sync import DEFAULT_NUMBER_POOL, SyncEngine, SyncStatus
 from agent_tui.domain.calendar import SHANGHAI
-from agent_tui.domain.case import Address
+from agent_tui.domain.case import Address, Role
 from agent_tui.domain.errors import FieldError
 from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.numbers import number_year
@@ -99,6 +99,12 @@ class Seat:
     def user(self) -> wire.UserPublic | None:
         """Who is logged in (after ``api.login()`` or an offline login on a cached session)."""
         return self.api.user
+
+    @property
+    def department(self) -> str:
+        """The logged-in department user's department ('' for everyone else)."""
+        user = self.api.user
+        return user.department if user is not None and user.role is Role.DEPARTMENT else ""
 
     @property
     def status(self) -> SyncStatus:
@@ -177,9 +183,10 @@ class Seat:
         found = [
             c
             for c in self.store.cases(**prefilter)
-            if queue.holds(c.case, self.user_id, now, self.tz)
+            if queue.holds(c.case, self.user_id, now, self.tz, self.department)
         ]
-        return [self._by_uuid(found)[c.uuid] for c in queue.sort([c.case for c in found])]
+        ordered = queue.sort([c.case for c in found], self.department)
+        return [self._by_uuid(found)[c.uuid] for c in ordered]
 
     @staticmethod
     def _by_uuid(cases: list[CachedCase]) -> dict[str, CachedCase]:

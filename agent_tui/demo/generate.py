@@ -48,6 +48,7 @@ from agent_tui.domain.case import (
     validate_intake,
 )
 from agent_tui.domain.deadlines import (
+    co_opinion_by,
     dispatch_deadlines,
     extended_deadline,
     extension_limit,
@@ -197,6 +198,12 @@ _URGE_TEXTS = (
     "来电人再次来电催办，情况仍未改善",
     "来电人说问题越来越严重，请承办单位尽快到现场",
 )
+_CO_OPINIONS = (
+    "经核实，该处属本单位管辖部分已安排人员配合主办单位处理",
+    "本单位已派员到现场查看，建议主办单位牵头，本单位全力配合",
+    "经查，该事项涉及本单位审批，相关手续正在办理中",
+)
+_OFFICERS = ("王磊", "李娜", "张伟", "刘洋", "陈静")
 _SUPPLEMENT_TEXTS = (
     "来电人补充：晚上八点以后情况最明显",
     "来电人补充了具体位置：靠近路口的第三家门面",
@@ -699,6 +706,9 @@ class _Script:
         self.statuses: list[Status] = []
         self.deadline: Deadline | None = None
         self.return_by: datetime | None = None
+        #: Co-departments whose opinion (协办意见) has not come yet, and when it is due.
+        self.co_pending: list[str] = []
+        self.co_due: datetime | None = None
         self.supervision = SupervisionLevel.NONE
 
     def _due_supervision(self) -> list[tuple[datetime, Step]]:
@@ -881,12 +891,17 @@ class _Generator:
             return_deadline=deadlines.return_by.at,
             handling_deadline=deadlines.handling_by.at,
             deadline_provisional=deadlines.provisional,
+            co_opinion_deadline=co_opinion_by(when, deadlines.handling_by, self.world.calendar).at
+            if co
+            else None,
         )
         if agent:
             command = replace(command, actor=agent)
         s.step(Status.DISPATCHED, command)
         s.deadline = deadlines.handling_by
         s.return_by = deadlines.return_by.at
+        s.co_pending = list(co)
+        s.co_due = command.co_opinion_deadline
 
     def _sign_delay(self, cls: DeadlineClass) -> timedelta:
         rng = self.rng
@@ -1019,6 +1034,7 @@ class _Generator:
             at = s.at + self._reply_delay(s, cls)
             if not fast:
                 at = _office_hours(at, rng)
+            self._co_opinions(s, plan, at)
             self._repeat_calls(s, plan, at)
             s.step(
                 Status.REPLIED,
@@ -1045,6 +1061,36 @@ class _Generator:
                 continue
             s.step(Status.CALLBACK_PENDING, self._centre(Step.REVIEW_PASS, review_at))
             return
+
+    def _co_opinions(self, s: _Script, plan: _Plan, reply_at: datetime) -> None:
+        """The co-departments give their opinions (协办意见) before the lead replies: most on
+        time, some late, a few never. A generator of its own, as ``_repeat_calls``."""
+        if not s.co_pending or s.co_due is None:
+            return
+        rng = random.Random(f"co:{plan.agent}:{s.at.isoformat()}:{reply_at.isoformat()}")
+        given: list[tuple[datetime, str]] = []
+        for co in s.co_pending:
+            roll = rng.random()
+            if roll >= 0.92 or co not in self.world.department_user:
+                continue  # never came
+            end = min(reply_at, s.co_due) if roll < 0.8 else reply_at
+            at = s.at + (end - s.at) * rng.uniform(0.2, 0.95)
+            window = (s.at + timedelta(minutes=1), reply_at - timedelta(minutes=1))
+            if window[0] < at < window[1] and at <= self.now:
+                given.append((at, co))
+        for at, co in sorted(given):
+            s.step(
+                s.status,
+                self._dept_command(
+                    Step.CO_OPINION,
+                    co,
+                    at,
+                    opinion=rng.choice(_CO_OPINIONS),
+                    officer=rng.choice(_OFFICERS),
+                    phone=rng.choice(("", "0396-2345678", "13939612345")),
+                ),
+            )
+        s.co_pending = []
 
     def _repeat_calls(self, s: _Script, plan: _Plan, reply_at: datetime) -> None:
         """The caller rings again while the department works (催办 ~5%, 补充 ~2%), between now
@@ -1666,7 +1712,7 @@ def _place_of(address: Address) -> str:
 # Drawn from a hash of the step's time, not from the generator's random stream: the demo's
 # other figures stay what they were before replies had structure.
 
-_OFFICERS = ("王强", "李红", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏")
+_REPLY_OFFICERS = ("王强", "李红", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏")
 _OUTCOMES = (
     (60, ReplyOutcome.RESOLVED),
     (80, ReplyOutcome.EXPLAINED),
@@ -1687,7 +1733,7 @@ def _structured_reply(key: str) -> dict[str, object]:
     outcome = next(o for limit, o in _OUTCOMES if roll < limit)
     return {
         "outcome": outcome,
-        "officer": _OFFICERS[(h // 100) % len(_OFFICERS)],
+        "officer": _REPLY_OFFICERS[(h // 100) % len(_REPLY_OFFICERS)],
         "officer_phone": f"1390396{(h // 1000) % 10000:04d}",
     }
 

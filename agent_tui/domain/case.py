@@ -95,6 +95,17 @@ OPEN_STATUSES = frozenset(
         Status.REPLIED,
     }
 )
+#: While the lead department (主办) holds the case: dispatched to it, signed (in progress), or
+#: waiting on its return or extension request. Co-departments give their opinions (协办意见)
+#: in these states.
+WITH_DEPARTMENT_STATUSES = frozenset(
+    {
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.RETURN_REQUESTED,
+        Status.EXTENSION_REQUESTED,
+    }
+)
 
 
 class Role(LabelledEnum):
@@ -200,6 +211,18 @@ class Intake:
 
 
 @dataclass(frozen=True, slots=True)
+class CoOpinion:
+    """A co-department's opinion (协办意见) on a case another department leads (主办): what it
+    found or will do, its handling officer and a contact phone (optional, normalised)."""
+
+    department: str
+    text: str
+    officer: str
+    phone: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     """The current projection of a case. The lifecycle returns new copies; nothing mutates."""
 
@@ -254,11 +277,20 @@ class Case:
     urges: int = 0
     last_urged_at: datetime | None = None
     supplements: int = 0
+    # co-departments' opinions (协办意见), one per co-department, due by one deadline
+    co_opinions: tuple[CoOpinion, ...] = ()
+    co_opinion_deadline: datetime | None = None
     version: int = 0
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def co_missing(self) -> tuple[str, ...]:
+        """The co-departments whose opinion has not come in (in dispatch order)."""
+        given = {o.department for o in self.co_opinions}
+        return tuple(d for d in self.co_departments if d not in given)
 
 
 def new_case_uuid() -> str:

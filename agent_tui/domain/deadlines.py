@@ -30,6 +30,10 @@ Handling clock
     days after dispatch) never outlasts the handling deadline: a department cannot hand an
     emergency back after it was due.
 
+Co-departments' opinions (协办意见)
+    Due ``co_opinion_window`` (2 working days) after dispatch, capped at the handling
+    deadline (``co_opinion_by``). An extension of the lead's deadline does not move them.
+
 Extensions
     An approved extension (延期) moves the deadline to exactly the requested instant, at most
     ``max_extension_working_days`` (10) working days after the current deadline's last day. The
@@ -111,6 +115,7 @@ _DEFAULT_HANDLING_INQUIRY = Span.working_days(3)
 _DEFAULT_HANDLING_NORMAL = Span.working_days(5)
 _DEFAULT_HANDLING_COMPLEX = Span.working_days(15)
 _DEFAULT_RETURN_WINDOW = Span.working_days(2)
+_DEFAULT_CO_OPINION_WINDOW = Span.working_days(2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,8 @@ class DeadlinePolicy:
     handling_normal: Span = _DEFAULT_HANDLING_NORMAL
     handling_complex: Span = _DEFAULT_HANDLING_COMPLEX
     return_window: Span = _DEFAULT_RETURN_WINDOW
+    #: A co-department's opinion (协办意见) is due this long after dispatch (``co_opinion_by``).
+    co_opinion_window: Span = _DEFAULT_CO_OPINION_WINDOW
     max_extension_working_days: int = 10
     reminder_working_days: int = 1
     reminder_fraction: float = 0.25
@@ -269,6 +276,21 @@ def dispatch_deadlines(
         handling_by=handling_by,
         return_by=return_by,
     )
+
+
+def co_opinion_by(
+    dispatched_at: datetime,
+    handling_by: Deadline,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+) -> Deadline:
+    """When the co-departments' opinions (协办意见) are due: ``co_opinion_window`` (2 working
+    days) after dispatch, the same window the lead department has to hand the case back, and
+    never after the lead's handling deadline: the lead must read the opinions before it
+    replies, so for an emergency (2 h) they are due with the reply. One deadline for all the
+    co-departments of a dispatch; a re-dispatch sets a new one."""
+    due = calendar.deadline(dispatched_at, policy.co_opinion_window)
+    return handling_by if handling_by.at < due.at else due
 
 
 def reopen_deadline(

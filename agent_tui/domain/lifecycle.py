@@ -18,10 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from agent_tui.domain.case import (
+    OFFICER_MAX,
     OPEN_STATUSES,
     REASON_MAX,
+    RESULT_MAX,
+    WITH_DEPARTMENT_STATUSES,
     CallbackResult,
     Case,
+    CoOpinion,
     Intake,
     LabelledEnum,
     ReplyOutcome,
@@ -30,6 +34,7 @@ from agent_tui.domain.case import (
     Solved,
     Status,
     SupervisionLevel,
+    normalize_phone,
 )
 from agent_tui.domain.errors import FieldError, IllegalStep, StepForbidden, ValidationFailed
 from agent_tui.domain.outcome import check_callback_answers, check_reply
@@ -50,6 +55,7 @@ class Step(LabelledEnum):
     APPROVE_EXTENSION = "approve_extension", "同意延期"
     REFUSE_EXTENSION = "refuse_extension", "驳回延期"
     REPLY = "reply", "答复"
+    CO_OPINION = "co_opinion", "协办意见"
     REVIEW_PASS = "review_pass", "审核通过"
     REVIEW_FAIL = "review_fail", "审核退回"
     CALLBACK = "callback", "回访"
@@ -75,6 +81,12 @@ SUPERVISION_STEPS = frozenset({Step.REMIND, Step.SUPERVISE, Step.NOTICE, Step.PU
 #: taken meanwhile: the store adds them to the case as it is now, whatever version the seat saw
 #: (still only while the case is open). The seat gives them their own keys, not a digit.
 REPEAT_CALL_STEPS = frozenset({Step.URGE, Step.SUPPLEMENT})
+#: Steps that add to the case as it is now, whatever version the seat saw (the store checks no
+#: version): the repeat calls, and a co-department's opinion (协办意见), which decides nothing
+#: about the lead department's steps and must not conflict with them.
+VERSIONLESS_STEPS = REPEAT_CALL_STEPS | {Step.CO_OPINION}
+#: A co-department's opinion: its text and its handling officer's name.
+CO_OPINION_MAX = RESULT_MAX
 #: The text a repeat call carries (what the caller said; the information added).
 NOTE_MAX = REASON_MAX
 
@@ -97,6 +109,8 @@ RULES: Mapping[Step, Rule] = {
     Step.APPROVE_EXTENSION: Rule(frozenset({Status.EXTENSION_REQUESTED}), CENTRE),
     Step.REFUSE_EXTENSION: Rule(frozenset({Status.EXTENSION_REQUESTED}), CENTRE),
     Step.REPLY: Rule(frozenset({Status.IN_PROGRESS}), DEPT),
+    # A co-department (协办), once, while the lead department holds the case.
+    Step.CO_OPINION: Rule(WITH_DEPARTMENT_STATUSES, DEPT),
     Step.REVIEW_PASS: Rule(frozenset({Status.REPLIED}), CENTRE),
     Step.REVIEW_FAIL: Rule(frozenset({Status.REPLIED}), CENTRE),
     Step.CALLBACK: Rule(frozenset({Status.CALLBACK_PENDING}), CENTRE),
@@ -136,7 +150,7 @@ class Command:
     new_deadline: datetime | None = None  # request_extension
     result: str = ""  # reply, resolve (the answer given)
     outcome: ReplyOutcome | None = None  # reply: 已解决 / 部分解决 / … (None: free text)
-    officer: str = ""  # reply: the handling officer
+    officer: str = ""  # reply, co_opinion: the handling officer
     officer_phone: str = ""  # reply: their contact phone
     reached: bool | None = None  # callback
     satisfaction: Satisfaction | None = None  # rate
@@ -144,6 +158,9 @@ class Command:
     note: str = ""  # rate: what the caller said
     sample_callback: bool = False  # resolve: sampled for a callback
     max_callback_tries: int = DEFAULT_MAX_CALLBACK_TRIES
+    co_opinion_deadline: datetime | None = None  # dispatch with co-departments
+    opinion: str = ""  # co_opinion: the co-department's opinion
+    phone: str = ""  # co_opinion: a contact phone (optional)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +211,19 @@ def _check_department_scope(case: Case, cmd: Command) -> None:
             role=cmd.role.label,
             why="该工单不属于本单位主办",
             why_en="the case is not assigned to this department",
+        )
+
+
+def _check_co_department_scope(case: Case, cmd: Command) -> None:
+    if cmd.role is Role.DEPARTMENT and (
+        not cmd.actor_department or cmd.actor_department not in case.co_departments
+    ):
+        raise StepForbidden(
+            state=case.status.label,
+            step=cmd.step.label,
+            role=cmd.role.label,
+            why="本单位不是该工单的协办单位",
+            why_en="this department is not a co-department of the case",
         )
 
 
@@ -297,6 +327,8 @@ def _dispatch(case: Case, cmd: Command) -> Case:
             co_departments=(),
             assigned_platform=cmd.platform,
             dispatched_at=cmd.at,
+            co_opinions=(),
+            co_opinion_deadline=None,
             sign_deadline=None,
             return_deadline=None,
             handling_deadline=None,
@@ -307,11 +339,15 @@ def _dispatch(case: Case, cmd: Command) -> Case:
         raise ValidationFailed(
             [FieldError("co_departments", "duplicate", "协办单位不能与主办单位相同", "Co = lead")]
         )
+    co_departments = tuple(dict.fromkeys(cmd.co_departments))
     return replace(
         case,
         status=Status.DISPATCHED,
         department=cmd.department,
-        co_departments=tuple(dict.fromkeys(cmd.co_departments)),
+        co_departments=co_departments,
+        # A new dispatch asks the co-departments afresh (the lead may be another department).
+        co_opinions=(),
+        co_opinion_deadline=cmd.co_opinion_deadline if co_departments else None,
         dispatched_at=cmd.at,
         sign_deadline=cmd.sign_deadline,
         return_deadline=cmd.return_deadline,
@@ -343,6 +379,8 @@ def _approve_return(case: Case, cmd: Command) -> Case:
         status=Status.RETURNED,
         department="",
         co_departments=(),
+        co_opinions=(),
+        co_opinion_deadline=None,
         assigned_platform="",
         sign_deadline=None,
         return_deadline=None,
@@ -411,6 +449,51 @@ def _reply(case: Case, cmd: Command) -> Case:
         reply_officer=reply.officer,
         reply_phone=reply.officer_phone,
     )
+
+
+def _co_opinion(case: Case, cmd: Command) -> Case:
+    """A co-department's opinion (协办意见), once: a second one is refused (409); what it
+    adds later goes to the lead department by other means, since the lead may have replied
+    on the first already."""
+    _check_co_department_scope(case, cmd)
+    if cmd.actor_department not in case.co_missing:
+        raise _illegal(case, cmd, "已提交协办意见", "the co-opinion was already given")
+    errors: list[FieldError] = []
+    text, officer, phone = cmd.opinion.strip(), cmd.officer.strip(), cmd.phone.strip()
+    if not text:
+        errors.append(
+            FieldError("opinion", "required", "请填写协办意见", "The opinion is required")
+        )
+    elif len(text) > CO_OPINION_MAX:
+        errors.append(
+            FieldError(
+                "opinion", "too_long", f"协办意见最多 {CO_OPINION_MAX} 个字", "Opinion too long"
+            )
+        )
+    if not officer:
+        errors.append(
+            FieldError("officer", "required", "请填写经办人", "The handling officer is required")
+        )
+    elif len(officer) > OFFICER_MAX:
+        errors.append(
+            FieldError("officer", "too_long", f"经办人最多 {OFFICER_MAX} 个字", "Name too long")
+        )
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except ValueError:
+            errors.append(
+                FieldError(
+                    "phone",
+                    "invalid",
+                    "电话号码无效：手机为 11 位，固话请带区号（如 0396-2345678）",
+                    "Invalid phone: an 11-digit mobile, or a landline with its area code",
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
+    opinion = CoOpinion(cmd.actor_department, text, officer, phone, cmd.at)
+    return replace(case, co_opinions=(*case.co_opinions, opinion))
 
 
 def _review_pass(case: Case, cmd: Command) -> Case:
@@ -526,6 +609,7 @@ HANDLERS: Mapping[Step, Callable[[Case, Command], Case]] = {
     Step.APPROVE_EXTENSION: _approve_extension,
     Step.REFUSE_EXTENSION: _refuse_extension,
     Step.REPLY: _reply,
+    Step.CO_OPINION: _co_opinion,
     Step.REVIEW_PASS: _review_pass,
     Step.REVIEW_FAIL: _review_fail,
     Step.CALLBACK: _callback,
@@ -600,7 +684,10 @@ def available_steps(case: Case, role: Role, actor_department: str = "") -> list[
     for step, rule in RULES.items():
         if role not in rule.roles or case.status not in rule.sources:
             continue
-        if role is Role.DEPARTMENT and case.department != actor_department:
+        if step is Step.CO_OPINION:
+            if actor_department not in case.co_missing:
+                continue  # as ``_co_opinion`` refuses it: a co-department's, once
+        elif role is Role.DEPARTMENT and case.department != actor_department:
             continue
         if step is Step.DISPATCH and case.status is Status.DISPATCHED and case.department:
             continue

@@ -14,8 +14,13 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from agent_tui.domain.calendar import SHANGHAI
-from agent_tui.domain.case import OPEN_STATUSES, Role, Status
-from agent_tui.domain.rules import is_overdue, running_deadline, start_of_local_day
+from agent_tui.domain.case import OPEN_STATUSES, WITH_DEPARTMENT_STATUSES, Role, Status
+from agent_tui.domain.rules import (
+    co_opinion_overdue,
+    is_overdue,
+    running_deadline,
+    start_of_local_day,
+)
 
 
 class QueueFacts(Protocol):
@@ -61,10 +66,27 @@ class QueueDef:
     due_within: timedelta | None = None
     #: Cases the caller urged (催办) come first, then the queue's order (the department desk).
     urged_first: bool = False
+    #: The department desk: only the cases the user's department assists (协办, True) or only
+    #: those it leads (主办, False); None: both (every other role).
+    co: bool | None = None
 
-    def holds(self, case: QueueFacts, user_id: str, now: datetime, tz: tzinfo = SHANGHAI) -> bool:
-        """Whether ``case`` belongs in this queue for ``user_id`` at ``now``."""
+    def holds(
+        self,
+        case: QueueFacts,
+        user_id: str,
+        now: datetime,
+        tz: tzinfo = SHANGHAI,
+        department: str = "",
+    ) -> bool:
+        """Whether ``case`` belongs in this queue for ``user_id`` (of ``department``, a
+        department user) at ``now``."""
         if self.drafts:
+            return False
+        if (
+            self.co is not None
+            and department
+            and (department in getattr(case, "co_departments", ())) is not self.co
+        ):
             return False
         if self.mine_today:
             return case.agent == user_id and case.registered_at >= start_of_local_day(now, tz)
@@ -80,18 +102,27 @@ class QueueDef:
                 return False
         return True
 
-    def sort(self, cases: Sequence[Any]) -> list[Any]:
+    def sort(self, cases: Sequence[Any], department: str = "") -> list[Any]:
         """``cases`` (QueueFacts) in the queue's order. By deadline: the deadline running now
         (the sign deadline of a case waiting to be signed), soonest first, then the earliest
         registered; oldest: the least recently touched first; newest: registered, newest
         first. The number (then the uuid) settles ties, so every view orders alike. With
         ``urged_first`` the urged cases (催办) come before the others, each part in that order."""
-        ordered = self._sort(cases)
+        ordered = self._sort(cases, department)
         if self.urged_first:  # a stable sort keeps each part in the queue's order
             ordered.sort(key=lambda c: not getattr(c, "urges", 0))
         return ordered
 
-    def _sort(self, cases: Sequence[Any]) -> list[Any]:
+    def _sort(self, cases: Sequence[Any], department: str) -> list[Any]:
+        if self.co:
+            # The 协办 queue: the opinions still owed, soonest due first, then those given.
+            far = datetime.max.replace(tzinfo=SHANGHAI)
+
+            def owed(c: Any) -> tuple[bool, datetime, datetime, str, str]:
+                due = co_due(c, department)
+                return (due is None, due or far, c.registered_at, c.number, c.uuid)
+
+            return sorted(cases, key=owed)
         if self.order == Order.DEADLINE:
             far = datetime.max.replace(tzinfo=SHANGHAI)
 
@@ -112,6 +143,8 @@ class QueueDef:
         if self.mine_today:  # newest first: the first page reaches back past today
             return {"agent": user_id}
         query: dict[str, Any] = {}
+        if self.co is not None:
+            query["co"] = "true" if self.co else "false"
         if self.overdue:
             query["overdue"] = "true"
         if self.statuses:
@@ -145,21 +178,53 @@ CALLBACKS = QueueDef("callbacks", (Status.CALLBACK_PENDING, Status.CALLED_BACK),
 OVERDUE = QueueDef("overdue", OPEN, order=Order.DEADLINE, overdue=True)
 SUPERVISION = QueueDef("supervision", OPEN, order=Order.DEADLINE, due_within=timedelta(hours=24))
 # The department desk (承办单位): the central store scopes every query to its department.
-# Urged cases (催办: the caller rang again) first, then by deadline.
-INCOMING = QueueDef("incoming", (Status.DISPATCHED,), order=Order.DEADLINE, urged_first=True)
-HANDLING = QueueDef("handling", (Status.IN_PROGRESS,), order=Order.DEADLINE, urged_first=True)
+# Urged cases (催办: the caller rang again) first, then by deadline. The cases it leads (主办)
+# in the first five; those it assists (协办) in their own queue, where its opinion is asked.
+INCOMING = QueueDef(
+    "incoming", (Status.DISPATCHED,), order=Order.DEADLINE, urged_first=True, co=False
+)
+HANDLING = QueueDef(
+    "handling", (Status.IN_PROGRESS,), order=Order.DEADLINE, urged_first=True, co=False
+)
 REQUESTED = QueueDef(
     "requested",
     (Status.RETURN_REQUESTED, Status.EXTENSION_REQUESTED),
     order=Order.DEADLINE,
     urged_first=True,
+    co=False,
 )
-ANSWERED = QueueDef("answered", (Status.REPLIED, Status.CALLBACK_PENDING, Status.CALLED_BACK))
+DEPT_OVERDUE = QueueDef("overdue", OPEN, order=Order.DEADLINE, overdue=True, co=False)
+ANSWERED = QueueDef(
+    "answered", (Status.REPLIED, Status.CALLBACK_PENDING, Status.CALLED_BACK), co=False
+)
+#: 协办: the cases this department assists while the lead department holds them; its opinion
+#: (协办意见) owed first, by when it is due (overdue ones marked), then those it gave.
+ASSISTING = QueueDef(
+    "assisting", tuple(sorted(WITH_DEPARTMENT_STATUSES, key=str)), order=Order.DEADLINE, co=True
+)
 
 #: The queues each role works, in tab order.
 QUEUE_SETS: dict[Role, tuple[QueueDef, ...]] = {
     Role.AGENT: (MINE, DRAFTS, WAITING, DISPATCHED, REVIEW, CALLBACKS, OVERDUE),
     Role.LEAD: (MINE, DRAFTS, WAITING, DISPATCHED, REVIEW, CALLBACKS, OVERDUE, SUPERVISION),
-    Role.DEPARTMENT: (INCOMING, HANDLING, REQUESTED, OVERDUE, ANSWERED),
+    Role.DEPARTMENT: (INCOMING, HANDLING, REQUESTED, DEPT_OVERDUE, ANSWERED, ASSISTING),
     Role.ADMIN: (WAITING, DISPATCHED, OVERDUE),
 }
+
+
+def co_due(case: Any, department: str = "") -> datetime | None:
+    """When the opinion (协办意见) ``case`` still owes is due: ``department``'s, or any
+    co-department's ("" ); None when none is owed (a case saved here has none)."""
+    for missing in getattr(case, "co_missing", ()):
+        if not department or missing.department == department:
+            return missing.due
+    return None
+
+
+def co_late(case: Any, now: datetime, department: str = "") -> bool:
+    """The opinion ``case`` owes (``department``'s, or anyone's) is overdue at ``now``."""
+    for missing in getattr(case, "co_missing", ()):
+        mine = not department or missing.department == department
+        if mine and co_opinion_overdue(case.status, missing.due, True, now):
+            return True
+    return False

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from agent_tui.domain.calendar import SHANGHAI
-from agent_tui.domain.case import OPEN_STATUSES, Status
+from agent_tui.domain.case import OPEN_STATUSES, WITH_DEPARTMENT_STATUSES, Status
 
 #: Where a case ends: archived, refused (referred elsewhere) or answered on the call. (A case
 #: answered on the call may still be sampled for a callback; it is finished for the caller.)
@@ -42,6 +42,20 @@ def is_overdue(
         and handling_deadline is not None
         and replied_at is None
         and now >= handling_deadline
+    )
+
+
+def co_opinion_overdue(
+    status: Status, co_opinion_deadline: datetime | None, missing: bool, now: datetime
+) -> bool:
+    """A co-department's opinion (协办意见) that is ``missing`` is overdue from its deadline
+    on, while the lead department still holds the case (the step can still be taken); once
+    the lead replies the opinion is moot, not late for ever."""
+    return (
+        missing
+        and status in WITH_DEPARTMENT_STATUSES
+        and co_opinion_deadline is not None
+        and now >= co_opinion_deadline
     )
 
 

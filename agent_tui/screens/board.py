@@ -319,6 +319,8 @@ class BoardScreen(Screen[None]):
                 registered=registered,
                 at=local(d.at, "%H:%M:%S"),
             )
+            # Co-departments' opinions (协办意见) past due: only when there are any.
+            + (t(" · 协办超期 [b red]{count}[/]", count=d.co_overdue) if d.co_overdue else "")
         )
 
     def _show_kpis(self, d: wire.Dashboard) -> None:

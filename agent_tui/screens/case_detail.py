@@ -37,6 +37,7 @@ from agent_tui.screens.callback_form import CallbackForm
 from agent_tui.screens.entry import EntryContext
 from agent_tui.screens.step_form import NOT_ASKED, StepForm
 from agent_tui.widgets.case_table import local, number_of, short
+from agent_tui.widgets.co_opinions import co_opinion_lines
 from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, SeatCommandsHeld, follow_seat
@@ -352,6 +353,7 @@ class CaseScreen(Screen[None]):
             (N_("地点"), place),
             (N_("主办单位"), self._label_of(b.department, "department")),
             (N_("协办单位"), co),
+            (N_("协办意见"), "\n".join(self._co_opinions())),
             (N_("签收期限"), short_deadline(b.sign_deadline, display_zone())),
             (N_("办理期限"), short_deadline(b.handling_deadline, display_zone())),
             (N_("办理结果"), t(b.reply_outcome.label) if b.reply_outcome else ""),
@@ -392,6 +394,12 @@ class CaseScreen(Screen[None]):
             parts.append(t("经办人 {officer}，联系电话 {phone}。", officer=officer, phone=phone))
         parts.append(t("请问您的问题是否已解决？您对办理结果满意、基本满意还是不满意？"))
         return "".join(parts)
+
+    def _co_opinions(self) -> list[str]:
+        assert self.cached is not None
+        return co_opinion_lines(
+            self.cached.case, lambda c: self._label_of(c, "department"), self._now()
+        )
 
     def _show_steps(self) -> None:
         if not self.actions:

@@ -3,7 +3,8 @@
 Agents: today's own cases, drafts, waiting for dispatch, dispatched, to review (replies,
 return and extension requests), callbacks (oldest first), overdue; leads also supervision (due
 within 24 hours or past due). The department desk: to sign, in hand (by deadline), requested
-(return/extension), overdue, answered.
+(return/extension), overdue, answered — the cases it leads (主办) — and 协办, the cases it
+assists, where its opinion (协办意见) is asked (counted down to its due time, late ones marked).
 
 The table shows the seat store at once (it works offline) and then what the central store
 answers; typing filters the rows, arrows move, Enter opens the case, Ctrl+O sorts.
@@ -26,7 +27,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from agent_tui.client.seat import Seat
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.case import Role
-from agent_tui.domain.queues import QUEUE_SETS, QueueDef
+from agent_tui.domain.queues import QUEUE_SETS, QueueDef, co_late
 from agent_tui.i18n import N_, t
 from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, local, short
 from agent_tui.widgets.footer import SteadyFooter
@@ -49,6 +50,7 @@ QUEUE_TITLES = {
     "handling": N_("办理中"),
     "requested": N_("已申请"),
     "answered": N_("已答复"),
+    "assisting": N_("协办"),
 }
 QUEUE_KEYS = ("f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12")
 #: Time moves cases into the overdue queue and the countdowns on: re-read this often.
@@ -180,6 +182,16 @@ class QueueScreen(Screen[None]):
                     )
                 )
             return rows
+        if self.queue.co:  # 协办: counted down to this department's opinion, late ones marked
+            dept = self.seat.department
+            return [
+                Row(
+                    cached.uuid,
+                    case_cells(cached, self.reference, now, co_department=dept),
+                    co_late(cached.case, now, dept),
+                )
+                for cached in self.seat.queue(self.queue, now)
+            ]
         return [
             Row(cached.uuid, case_cells(cached, self.reference, now), cached.overdue(now))
             for cached in self.seat.queue(self.queue, now)

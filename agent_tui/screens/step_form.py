@@ -32,6 +32,7 @@ from agent_tui.domain.outcome import check_reply
 from agent_tui.i18n import N_, either, t
 from agent_tui.screens.entry import EntryContext
 from agent_tui.widgets.choice import ChoiceBar
+from agent_tui.widgets.co_opinions import co_opinion_lines
 from agent_tui.widgets.hits import department_hit, department_hits
 from agent_tui.widgets.pick import PickField
 from agent_tui.widgets.search_list import Hit
@@ -47,6 +48,8 @@ FIELD_LABELS = {
     "outcome": N_("办理结果（数字键）"),
     "officer": N_("经办人"),
     "officer_phone": N_("经办人联系电话"),
+    "opinion": N_("协办意见"),
+    "phone": N_("联系电话（可不填）"),
 }
 #: A field named alike in every body, said as the step means it (a repeat call's ``reason``
 #: is what the caller said).
@@ -58,9 +61,12 @@ STEP_FIELD_LABELS = {
 STEP_FIELD_REQUIRED = {
     (Step.URGE, "reason"): N_("请填写来电人所说"),
     (Step.SUPPLEMENT, "reason"): N_("请填写补充内容"),
+    (Step.CO_OPINION, "officer"): N_("请填写经办人"),
 }
 #: A reply's ``result`` is what the department did (an answer on the call is the answer).
 REPLY_RESULT_LABEL = N_("办理情况（做了什么；F8 知识库）")
+#: Fields written as text (several lines), not one line.
+TEXT_AREAS = frozenset({"result", "opinion"})
 #: Body fields the form does not ask for (filled from routing or left to the server).
 NOT_ASKED = frozenset({"command_id", "version", "co_departments", "platform", "sample_callback"})
 
@@ -94,6 +100,11 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 t("{step} · 工单 {number}", step=t(self.step.label), number=number),
                 classes="section-title",
             )
+            if self.step is Step.REPLY and self.case.co_departments:
+                # The lead replies with the co-departments' opinions (协办意见) in view.
+                lines = co_opinion_lines(self.case, self.ctx.reference.department_label, self.now)
+                yield Label(t("协办意见"), classes="field-label")
+                yield Static("\n".join(lines), id="step-co-opinions")
             for name in self.fields:
                 label = STEP_FIELD_LABELS.get((self.step, name)) or FIELD_LABELS.get(name, name)
                 if self.step is Step.REPLY and name == "result":
@@ -113,8 +124,8 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                 placeholder=t("单位：汉字/拼音/首字母"),
                 id="step-department",
             )
-        if name == "result":
-            return TextArea(id="step-result", tab_behavior="focus", soft_wrap=True)
+        if name in TEXT_AREAS:
+            return TextArea(id=f"step-{name}", tab_behavior="focus", soft_wrap=True)
         if name == "reached":
             return ChoiceBar([(True, t("已接通")), (False, t("未接通"))], id="step-reached")
         if name == "satisfaction":
@@ -194,10 +205,22 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                         params["co_departments"] = [
                             c for c in self._co_departments if c != dept.code
                         ]
-            elif name == "result":
-                text = self.query_one("#step-result", TextArea).text.strip()
+            elif name in TEXT_AREAS:
+                text = self.query_one(f"#step-{name}", TextArea).text.strip()
                 if not text:
-                    errors[name] = t("请填写答复内容")
+                    errors[name] = t(
+                        N_("请填写答复内容") if name == "result" else N_("请填写协办意见")
+                    )
+                params[name] = text
+            elif name == "phone":
+                text = self.query_one("#step-phone", Input).value.strip()
+                if text:
+                    try:
+                        text = normalize_phone(text)
+                    except ValueError:
+                        errors[name] = t(
+                            "电话号码无效：手机为 11 位，固话请带区号（如 0396-2345678）"
+                        )
                 params[name] = text
             elif name == "outcome":
                 outcome = self.query_one("#step-outcome", ChoiceBar).selected

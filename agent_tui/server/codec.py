@@ -24,6 +24,7 @@ from agent_tui.domain.case import (
     CallbackResult,
     Case,
     Channel,
+    CoOpinion,
     Gender,
     ReplyOutcome,
     Role,
@@ -35,7 +36,7 @@ from agent_tui.domain.case import (
 )
 from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.domain.lifecycle import Event, Step
-from agent_tui.domain.rules import is_overdue
+from agent_tui.domain.rules import co_opinion_overdue, is_overdue
 from agent_tui.server.models import CaseRow, EventRow
 from agent_tui.server.visibility import Actor, masks_caller
 
@@ -113,12 +114,40 @@ def row_to_case(row: Any) -> Case:
         urges=row.urges,
         last_urged_at=row.last_urged_at,
         supplements=row.supplements,
+        co_opinions=decode_opinions(row.co_opinions),
+        co_opinion_deadline=row.co_opinion_deadline,
         version=row.version,
     )
 
 
+def decode_opinions(text: str) -> tuple[CoOpinion, ...]:
+    """``cases.co_opinions`` (JSON) as the domain's opinions."""
+    return tuple(_opinion(o) for o in json.loads(text or "[]"))
+
+
+def _opinion(o: dict[str, Any]) -> CoOpinion:
+    at = o.get("at")
+    return CoOpinion(
+        department=o["department"],
+        text=o["text"],
+        officer=o["officer"],
+        phone=o.get("phone", ""),
+        at=datetime.fromisoformat(at) if at else None,
+    )
+
+
+def encode_opinions(opinions: Sequence[CoOpinion]) -> str:
+    """The opinions as ``cases.co_opinions`` keeps them (the same text for the same opinions:
+    a write compares it with the row's to see what changed)."""
+    return json.dumps(
+        [dataclasses.asdict(o) for o in opinions], ensure_ascii=False, default=_encode_default
+    )
+
+
 _CASE_FIELDS = tuple(
-    f.name for f in dataclasses.fields(Case) if f.name not in ("address", "co_departments")
+    f.name
+    for f in dataclasses.fields(Case)
+    if f.name not in ("address", "co_departments", "co_opinions")
 )
 
 
@@ -142,6 +171,8 @@ def case_columns(case: Case) -> dict[str, Any]:
         lat=a.lat,
         lon=a.lon,
         co_departments=";".join(case.co_departments),
+        co_opinions=encode_opinions(case.co_opinions),
+        co_pending=";".join(case.co_missing),
     )
     return values
 
@@ -169,7 +200,7 @@ def _encode_default(value: Any) -> Any:
     """What ``json`` cannot write itself (strings, numbers, enums, tuples it can)."""
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, Address):
+    if isinstance(value, Address | CoOpinion):
         return dataclasses.asdict(value)
     raise TypeError(f"cannot encode {type(value).__name__}")
 
@@ -191,6 +222,8 @@ def _decode(name: str, value: Any) -> Any:
         return Address(**value)
     if name == "co_departments":
         return tuple(value)
+    if name == "co_opinions":
+        return tuple(_opinion(o) for o in value)
     if name == "supervision":
         return SupervisionLevel(value)
     return value
@@ -248,6 +281,16 @@ def to_public(
             lon=row.lon,
         ),
         co_departments=[c for c in row.co_departments.split(";") if c],
+        co_opinions=[dataclasses.asdict(o) for o in decode_opinions(row.co_opinions)],
+        co_missing=[
+            S.CoOpinionDue(
+                department=d,
+                due=row.co_opinion_deadline,
+                overdue=co_opinion_overdue(status, row.co_opinion_deadline, True, now),
+            )
+            for d in row.co_pending.split(";")
+            if d
+        ],
         overdue=overdue,
         events=public_events,
     )
@@ -266,6 +309,8 @@ _PLAIN_PUBLIC_FIELDS = tuple(
         "masked",
         "address",
         "co_departments",
+        "co_opinions",
+        "co_missing",
         "overdue",
         "events",
     }

@@ -267,6 +267,11 @@ class CaseRow(SQLModel, table=True):
     urges: int = 0
     last_urged_at: datetime | None = _ts(default=None)
     supplements: int = 0
+    #: Co-departments' opinions (协办意见, migration 0013): JSON, one per co-department; when
+    #: they are due; the co-departments still owing one (";"-joined, for the overdue query).
+    co_opinions: str = Field(default="[]", sa_type=sa.Text)
+    co_opinion_deadline: datetime | None = _ts(default=None)
+    co_pending: str = Field(default="", max_length=200)
     version: int = 1
     updated_at: datetime = _ts()
     last_seq: int = 0

@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from agent_tui.client.model import CachedCase, CaseView
+from agent_tui.domain.queues import co_due, co_late
 from agent_tui.domain.rules import Clock, RunningDeadline, short_deadline
 from agent_tui.i18n import N_, t
 from agent_tui.widgets.times import display_zone
@@ -58,15 +59,27 @@ def status_text(cached: CachedCase, now: datetime) -> str:
         text += t("·待发送")
     if cached.overdue(now):
         text += t("·超期")
+    if co_late(cached.case, now):
+        text += t("·协办超期")
     return text
 
 
 def case_cells(
-    cached: CachedCase, ref: ReferenceData, now: datetime, tz: tzinfo | None = None
+    cached: CachedCase,
+    ref: ReferenceData,
+    now: datetime,
+    tz: tzinfo | None = None,
+    co_department: str = "",
 ) -> tuple[str, ...]:
-    """The cells under ``CASE_COLUMNS`` (plain text: sortable and CJK-measured by Rich)."""
+    """The cells under ``CASE_COLUMNS`` (plain text: sortable and CJK-measured by Rich). With
+    ``co_department`` (the 协办 queue) the 时限 cell counts down to that department's opinion."""
     tz = tz or display_zone()
     c = cached.case
+    running = (
+        co_running_text(c, co_department, now)
+        if co_department
+        else running_text(cached.running(), now)
+    )
     category = ref.category(c.category)
     return (
         number_of(c),
@@ -75,7 +88,7 @@ def case_cells(
         category.name if category else "",
         ref.department_label(c.department),
         short_deadline(c.handling_deadline, tz),
-        running_text(cached.running(), now),
+        running,
         c.caller_phone,
         short(c.content, 20),
     )
@@ -90,6 +103,15 @@ def running_text(running: RunningDeadline | None, now: datetime) -> str:
     if running is None:
         return ""
     return f"{t(CLOCK_LABELS[running.clock])} {countdown(running.minutes_left(now))}"
+
+
+def co_running_text(case: CaseView, department: str, now: datetime) -> str:
+    """``协办 剩 1天5时`` / ``协办 超 3时`` until ``department``'s opinion (协办意见) is in,
+    then ``协办已复``; '' when it is not a co-department of the case."""
+    due = co_due(case, department)
+    if due is not None:
+        return f"{t('协办')} {countdown(int((due - now).total_seconds() // 60))}"
+    return t("协办已复") if department in case.co_departments else ""
 
 
 def countdown(minutes: int | None) -> str:

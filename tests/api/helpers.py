@@ -101,6 +101,7 @@ def good_body(step: Step, case: dict[str, Any]) -> dict[str, Any]:
         Step.SUPERVISE: {"reason": "领导交办"},
         Step.URGE: {"reason": "来电人说三天了还没人处理"},
         Step.SUPPLEMENT: {"reason": "来电人补充：每天早上六点张贴"},
+        Step.CO_OPINION: {"opinion": "已派员配合到现场核实", "officer": "李警官"},
     }.get(step, {})
     if step is Step.REQUEST_EXTENSION:
         params = {

@@ -4,9 +4,9 @@ Three seat terminals — an agent (agent01), a department liaison (城管局's c
 (lead01) — run against one ``agent-tui serve`` process. A seeded random walk takes 200+ steps
 across roles (register, dispatch, sign, return asked/approved/refused, extension
 asked/approved/refused, reply, review pass/fail, callback reached/unreached, every rating, reopen,
-supervision, repeat calls (urge, supplement), archive): a seat's own steps go through its
-seat (outbox, then the feed), the rest
-(公安局's liaison, agent02) straight over HTTP. After every step, within 1 s, what each seat shows
+supervision, repeat calls (urge, supplement), co-departments' opinions, archive): a seat's own
+steps go through its seat (outbox, then the feed), the rest (公安局's liaison, agent02)
+straight over HTTP. After every step, within 1 s, what each seat shows
 equals what the central store's API says to that user now:
 
 * the queue open on the screen (which cases, in the queue's order, each cell: status, the
@@ -91,6 +91,7 @@ MUST_COVER = {
     "supervise",
     "urge",
     "supplement",
+    "co_opinion",
     "archive",
 }
 
@@ -177,8 +178,15 @@ class Terminal:
 def _variants(step: Step, case: wire.CasePublic) -> list[dict[str, Any]]:
     """The bodies ``step`` can have, one per outcome (a careful user's fields)."""
     reason = {"reason": "随机游走：理由"}
-    if step is Step.DISPATCH:
-        return [{"department": "CGJ"}, {"department": "GAJ"}]
+    if step is Step.DISPATCH:  # each department leads some cases and assists (协办) others
+        return [
+            {"department": "CGJ"},
+            {"department": "GAJ"},
+            {"department": "CGJ", "co_departments": ["GAJ"]},
+            {"department": "GAJ", "co_departments": ["CGJ"]},
+        ]
+    if step is Step.CO_OPINION:
+        return [{"opinion": "随机游走：协办意见", "officer": "李警官"}]
     if step is Step.REQUEST_EXTENSION:
         assert case.handling_deadline is not None
         later = case.handling_deadline + timedelta(days=3)
@@ -323,9 +331,16 @@ class Walk:
         if queue.drafts:
             return ""  # this seat's own unsaved forms: nothing on the central store
         user = terminal.user
-        answer = [c for c in self.http.queue(queue, user) if queue.holds(c, user, NOW)]
+        _role, department = USERS[user]
+        answer = [
+            c
+            for c in self.http.queue(queue, user)
+            if queue.holds(c, user, NOW, department=department)
+        ]
+        co = department if queue.co else ""  # 协办: counted down to its opinion
         expected = [
-            (c.uuid, case_cells(CachedCase(c), self.reference, NOW)) for c in queue.sort(answer)
+            (c.uuid, case_cells(CachedCase(c), self.reference, NOW, co_department=co))
+            for c in queue.sort(answer, department)
         ]
         if shown == expected:
             return ""

@@ -19,6 +19,8 @@ from agent_tui.domain.lifecycle import Command, Step, apply, register
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 09:00 in Zhumadian
 DEPT = "CGJ"
+#: The co-department (协办) of the dispatches here.
+CO_DEPT = "GAJ"
 
 INTAKE = Intake(
     appeal_type=AppealType.COMPLAINT,
@@ -52,6 +54,8 @@ def good_command(step: Step, role: Role, case: Case, at: datetime | None = None)
             "sign_deadline": at + timedelta(days=1),
             "return_deadline": at + timedelta(days=2),
             "handling_deadline": deadline,
+            "co_departments": (CO_DEPT,),
+            "co_opinion_deadline": at + timedelta(days=2),
         },
         Step.REQUEST_RETURN: {"reason": "不属于本单位职责"},
         Step.REFUSE_RETURN: {"reason": "属于本单位职责范围"},
@@ -69,6 +73,11 @@ def good_command(step: Step, role: Role, case: Case, at: datetime | None = None)
         Step.SUPERVISE: {"reason": "领导交办"},
         Step.URGE: {"reason": "来电人说已过去三天仍无人处理"},
         Step.SUPPLEMENT: {"reason": "来电人补充：小广告在每天早上六点张贴"},
+        Step.CO_OPINION: {
+            "actor_department": CO_DEPT,
+            "opinion": "已派员配合主办单位到现场核实",
+            "officer": "李警官",
+        },
     }.get(step, {})  # type: ignore[assignment]
     return replace(base, **params)  # type: ignore[arg-type]
 

@@ -64,7 +64,7 @@ def test_every_step_from_every_state_for_every_role(status: Status, step: Step, 
     assert event.step is step and event.role is role and event.actor == cmd.actor
     assert event.from_status is status and event.to_status is after.status
     assert event.version == after.version
-    assert step in available_steps(case, role, DEPT if role is Role.DEPARTMENT else "")
+    assert step in available_steps(case, role, cmd.actor_department)
 
 
 def test_register_yields_an_event_with_the_whole_case() -> None:
@@ -100,10 +100,15 @@ def test_the_whole_loop_with_reopen_ends_archived() -> None:
 
 def test_a_department_never_acts_on_another_departments_case() -> None:
     case = case_in(Status.DISPATCHED)
-    cmd = replace(good_command(Step.SIGN, Role.DEPARTMENT, case), actor_department="GAJ")
+    cmd = replace(good_command(Step.SIGN, Role.DEPARTMENT, case), actor_department="ZJJ")
     with pytest.raises(StepForbidden, match="不属于本单位"):
         apply(case, cmd)
-    assert available_steps(case, Role.DEPARTMENT, "GAJ") == []
+    assert available_steps(case, Role.DEPARTMENT, "ZJJ") == []
+    # Its co-department (协办) gives its opinion, and takes none of the lead's steps.
+    co = replace(cmd, actor_department="GAJ")
+    with pytest.raises(StepForbidden, match="不属于本单位"):
+        apply(case, co)
+    assert available_steps(case, Role.DEPARTMENT, "GAJ") == [Step.CO_OPINION]
 
 
 def test_dispatch_to_a_county_platform_then_on_to_a_department() -> None:

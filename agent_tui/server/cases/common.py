@@ -36,10 +36,15 @@ from agent_tui.domain.case import (
     Role,
     validate_intake,
 )
-from agent_tui.domain.deadlines import dispatch_deadlines, extended_deadline, reopen_deadline
+from agent_tui.domain.deadlines import (
+    co_opinion_by,
+    dispatch_deadlines,
+    extended_deadline,
+    reopen_deadline,
+)
 from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
 from agent_tui.domain.lifecycle import (
-    REPEAT_CALL_STEPS,
+    VERSIONLESS_STEPS,
     Command,
     Event,
     Step,
@@ -341,6 +346,10 @@ class Writer:
                     handling_deadline=d.handling_by.at,
                     deadline_provisional=d.provisional,
                 )
+                if body.co_departments:
+                    params["co_opinion_deadline"] = co_opinion_by(
+                        now, d.handling_by, self.ctx.calendar, self.ctx.policy
+                    ).at
         elif isinstance(body, S.ResolveBody):
             params["result"] = body.result
             sample = body.sample_callback
@@ -354,6 +363,8 @@ class Writer:
                 officer=body.officer,
                 officer_phone=body.officer_phone,
             )
+        elif isinstance(body, S.CoOpinionBody):
+            params.update(opinion=body.opinion, officer=body.officer, phone=body.phone)
         elif isinstance(body, S.ExtensionRequestBody):
             params["new_deadline"] = body.new_deadline
         elif isinstance(body, S.ExtensionApproveBody) and step is Step.APPROVE_EXTENSION:
@@ -387,9 +398,10 @@ class Writer:
 
 
 def step_version(step: Step, body: S.StepBody) -> int | None:
-    """The version a step must find the case at; None for a repeat call (催办, 补充), which
-    adds to the case as it is now (``lifecycle.REPEAT_CALL_STEPS``)."""
-    return None if step in REPEAT_CALL_STEPS else body.version
+    """The version a step must find the case at; None for a repeat call (催办, 补充) or a
+    co-department's opinion (协办意见), which add to the case as it is now
+    (``lifecycle.VERSIONLESS_STEPS``)."""
+    return None if step in VERSIONLESS_STEPS else body.version
 
 
 def number_prefix(connection: Any, platform: str, day: str) -> str:

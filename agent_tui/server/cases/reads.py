@@ -13,7 +13,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from agent_tui import wire as S
-from agent_tui.domain.case import OPEN_STATUSES, Address, AppealType, Status
+from agent_tui.domain.case import (
+    OPEN_STATUSES,
+    WITH_DEPARTMENT_STATUSES,
+    Address,
+    AppealType,
+    Role,
+    Status,
+)
 from agent_tui.domain.errors import FieldError, ValidationFailed
 from agent_tui.server.codec import (
     decode_deadline_cursor,
@@ -25,7 +32,13 @@ from agent_tui.server.context import StoreContext
 from agent_tui.server.errors import NotFound
 from agent_tui.server.models import RELATED_TERM, CaseRow, EventRow
 from agent_tui.server.tables import CASES, SELECT_CASE, status_in
-from agent_tui.server.visibility import Actor, can_see, phone_visible, visible_cases
+from agent_tui.server.visibility import (
+    Actor,
+    can_see,
+    listed,
+    phone_visible,
+    visible_cases,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +48,11 @@ class CaseFilter:
     platform: str = ""
     agent: str = ""
     overdue: bool | None = None
+    #: A department's cases as a co-department (协办, True) or as the lead (False); None both.
+    co: bool | None = None
+    #: Cases whose co-departments' opinions (协办意见) are overdue: for a department, its own
+    #: opinion; for the centre, anyone's.
+    co_overdue: bool | None = None
     due_before: datetime | None = None
     appeal_type: AppealType | None = None
     category: str = ""
@@ -114,6 +132,12 @@ class CaseReads:
                 col(CaseRow.handling_deadline) <= now,
             )
             q = q.where(overdue if f.overdue else sa.not_(overdue))
+        if f.co is not None and viewer.role is Role.DEPARTMENT:
+            assisting = listed(col(CaseRow.co_departments), viewer.department)
+            q = q.where(assisting if f.co else sa.not_(assisting))
+        if f.co_overdue is not None:
+            late = co_overdue(viewer, now)
+            q = q.where(late if f.co_overdue else sa.not_(late))
         if f.due_before is not None:
             q = q.where(col(CaseRow.handling_deadline) < f.due_before)
         if f.related_to:
@@ -212,3 +236,18 @@ class CaseReads:
 
 #: For binding a Python datetime in a tuple comparison with the UTC column type.
 UTCDateTimeType = CaseRow.__table__.c.handling_deadline.type  # type: ignore[attr-defined]
+
+
+def co_overdue(viewer: Actor, now: datetime) -> Any:
+    """The co-departments' opinions overdue now (``rules.co_opinion_overdue`` as SQL): owed
+    (``co_pending``; a department: its own), past ``co_opinion_deadline``, while the lead
+    department holds the case."""
+    owed: Any = col(CaseRow.co_pending) != ""
+    if viewer.role is Role.DEPARTMENT:
+        owed = listed(col(CaseRow.co_pending), viewer.department)
+    return sa.and_(
+        owed,
+        status_in(WITH_DEPARTMENT_STATUSES),
+        col(CaseRow.co_opinion_deadline).is_not(None),
+        col(CaseRow.co_opinion_deadline) <= now,
+    )

@@ -21,6 +21,7 @@ from agent_tui import wire as S
 from agent_tui.domain.case import OPEN_STATUSES, Status
 from agent_tui.domain.lifecycle import Step
 from agent_tui.domain.rules import FINISHED_STATUSES
+from agent_tui.server.cases.reads import co_overdue
 from agent_tui.server.context import StoreContext
 from agent_tui.server.models import CaseRow
 from agent_tui.server.reports.hotspots import Hotspots
@@ -107,6 +108,9 @@ class LeadBoard:
             by_hour, by_type = _volume_today(session, visible, day_start)
             seats = self.seats.statuses(session, now, viewer)
             urges = _urges_today(session, visible, day_start)
+            co_late = session.execute(
+                sa.select(sa.func.count()).where(visible, co_overdue(viewer, now))
+            ).scalar_one()
         # The tiles ready within ``kpi_wait_seconds`` (together); the others are named pending
         # and come with a later answer (their replays go on meanwhile).
         tiles, pending = [], []
@@ -146,6 +150,7 @@ class LeadBoard:
             kpis_pending=pending,
             hotspots=self.hotspots.current(viewer),
             urges_today=urges,
+            co_overdue=co_late,
         )
 
 

@@ -70,6 +70,12 @@ def list_cases(
     platform: Annotated[str, Query(max_length=16)] = "",
     agent: Annotated[str, Query(max_length=32)] = "",
     overdue: bool | None = None,
+    co: Annotated[
+        bool | None, Query(description="部门：本单位协办的工单（true）或主办的（false）")
+    ] = None,
+    co_overdue: Annotated[
+        bool | None, Query(description="协办意见已超期（部门：本单位的）")
+    ] = None,
     due_before: AwareDatetime | None = None,
     appeal_type: AppealType | None = None,
     category: Annotated[str, Query(max_length=16)] = "",
@@ -89,6 +95,8 @@ def list_cases(
         platform=platform,
         agent=agent,
         overdue=overdue,
+        co=co,
+        co_overdue=co_overdue,
         due_before=due_before,
         appeal_type=appeal_type,
         category=category,
