@@ -180,6 +180,8 @@ class CasePublic(BaseModel):
     satisfaction: Satisfaction | None
     reopens: int
     supervision: int
+    #: 领导交办: a leader registered or dispatched it (the store decides, from the account).
+    leader_assigned: bool = False
     archived_at: datetime | None
     #: Repeat calls about the open case: urges (催办) and when the last came; supplements (补充).
     urges: int = 0
@@ -235,6 +237,7 @@ def domain_case(public: CasePublic) -> Case:
         satisfaction=public.satisfaction,
         reopens=public.reopens,
         supervision=SupervisionLevel(public.supervision),
+        leader_assigned=public.leader_assigned,
         archived_at=public.archived_at,
         urges=public.urges,
         last_urged_at=public.last_urged_at,
@@ -409,6 +412,7 @@ class CaseBrief(BaseModel):
     handling_deadline: datetime | None
     minutes_left: int | None  # to handling_deadline from `at`; negative = overdue
     supervision: int
+    leader_assigned: bool = False  # 领导交办
 
 
 class KpiTile(BaseModel):

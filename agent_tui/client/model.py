@@ -51,6 +51,7 @@ class PendingCase:
     refusal_reason: ClassVar[str] = ""
     satisfaction: ClassVar[Satisfaction | None] = None
     supervision: ClassVar[int] = 0
+    leader_assigned: ClassVar[bool] = False  # the store decides it (from the account)
     urges: ClassVar[int] = 0
     last_urged_at: ClassVar[datetime | None] = None
     supplements: ClassVar[int] = 0

@@ -100,6 +100,7 @@ def row_to_case(row: Any) -> Case:
         satisfaction=Satisfaction(row.satisfaction) if row.satisfaction else None,
         reopens=row.reopens,
         supervision=SupervisionLevel(row.supervision),
+        leader_assigned=bool(row.leader_assigned),
         archived_at=row.archived_at,
         urges=row.urges,
         last_urged_at=row.last_urged_at,
