@@ -435,6 +435,18 @@ class Hotspot(BaseModel):
     rule: str  # the rule in plain Chinese, e.g. "24小时内 5 件，前7日日均 0.6 件"
 
 
+class LeaderTally(BaseModel):
+    """Leader-assigned cases (领导交办) registered in [start, end): how many, how many done
+    (办结), still open (在办) and overdue now (超期) — ``domain.leader.tally``."""
+
+    start: datetime
+    end: datetime
+    registered: int = 0
+    done: int = 0
+    open: int = 0
+    overdue: int = 0
+
+
 class Dashboard(BaseModel):
     at: datetime
     by_status_department: list[StatusCount]
@@ -458,6 +470,8 @@ class Dashboard(BaseModel):
     hotspots: list[Hotspot]
     #: Urges (催办, repeat calls) today by the case's lead department ("" not dispatched).
     urges_today: dict[str, int] = Field(default_factory=dict)
+    #: This month's leader-assigned cases (领导交办): the board's 领导交办 line.
+    leader: LeaderTally | None = None
 
 
 class RatioOut(BaseModel):

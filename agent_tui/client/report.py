@@ -39,6 +39,9 @@ OVERDUE_COLUMNS = [
     *("工单编号", "状态", "承办单位", "县区", "类别", "诉求内容"),
     *("办理期限", "超期（小时）", "督办级别"),
 ]
+#: The leader-assigned cases' own line and sheet (领导接听: a city leader took the calls).
+LEADER_LINE = "领导交办"
+LEADER_COLUMNS = ("受理", "办结", "在办", "超期")
 #: At most this many overdue cases are listed (the count is always complete).
 OVERDUE_MAX = 5000
 
@@ -73,6 +76,8 @@ class ReportData:
     by_platform: dict[str, wire.KpiOut]
     overdue: list[wire.CasePublic]
     overdue_total: int
+    #: Leader-assigned cases (领导交办) registered in the period.
+    leader: wire.LeaderTally | None = None
     reference: ReferenceData = field(default_factory=load_reference, repr=False)
 
     @property
@@ -110,6 +115,7 @@ async def fetch_report(client: ApiClient, kind: Kind, day: date) -> ReportData:
         cursor = page.next_cursor
         more = cursor is not None
     summary = await client.dashboard()
+    leader = await client.leader_cases(start, end)
     return ReportData(
         kind=kind,
         day=day,
@@ -121,11 +127,19 @@ async def fetch_report(client: ApiClient, kind: Kind, day: date) -> ReportData:
         by_platform=by_platform.groups,
         overdue=overdue[:OVERDUE_MAX],
         overdue_total=max(summary.overdue, len(overdue)),
+        leader=leader,
     )
 
 
 def percent(r: wire.RatioOut) -> str:
     return "—" if r.value is None else f"{r.value * 100:.2f}%"
+
+
+def leader_text(lt: wire.LeaderTally) -> str:
+    """``受理 3 件，办结 1 件，在办 2 件（超期 1 件）``: the period's leader-assigned cases."""
+    return (
+        f"受理 {lt.registered} 件，办结 {lt.done} 件，在办 {lt.open} 件（超期 {lt.overdue} 件）"
+    )
 
 
 def _rate_cells(r: wire.RatioOut) -> list[object]:
@@ -147,7 +161,7 @@ def _type_name(code: str) -> str:
 
 
 def build_workbook(data: ReportData, path: Path) -> Path:
-    """Write the report as an Excel workbook: 概览, 按部门, 按县区, 超期清单."""
+    """Write the report as an Excel workbook: 概览, 按部门, 按县区, 超期清单, 领导交办."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -163,6 +177,8 @@ def build_workbook(data: ReportData, path: Path) -> Path:
     sheet.append(["直接办结", k.direct_resolution.numerator])
     sheet.append(["派单量", k.returns.denominator])
     sheet.append(["当前超期未办结", data.overdue_total])
+    if data.leader is not None:
+        sheet.append([LEADER_LINE, leader_text(data.leader)])
     hours = k.average_handling_hours
     sheet.append(["平均办理时长（小时）", None if hours is None else round(hours, 1)])
     sheet.append([])
@@ -223,6 +239,15 @@ def build_workbook(data: ReportData, path: Path) -> Path:
         ws.append([f"（共 {data.overdue_total} 件，仅列出前 {len(data.overdue)} 件）"])
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["F"].width = 60
+    if data.leader is not None:  # its own sheet, last: the others keep their places
+        ws = book.create_sheet(LEADER_LINE)
+        ws.append(list(LEADER_COLUMNS))
+        for cell in ws[1]:
+            cell.font = bold
+        lt = data.leader
+        ws.append([lt.registered, lt.done, lt.open, lt.overdue])
+        ws.append([])
+        ws.append([f"统计区间：{_local(lt.start)} 至 {_local(lt.end)} 受理的领导交办工单"])
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
@@ -256,6 +281,8 @@ def text_summary(data: ReportData, top: int = 5) -> str:
         )
         + "。"
     )
+    if data.leader is not None:
+        lines.append(f"{LEADER_LINE}：{leader_text(data.leader)}。")
     late = Counter(c.department for c in data.overdue)
     if data.overdue_total:
         worst = "、".join(f"{data.department_name(d)} {n} 件" for d, n in late.most_common(top))

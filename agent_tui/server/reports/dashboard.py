@@ -25,6 +25,7 @@ from agent_tui.server.context import StoreContext
 from agent_tui.server.models import CaseRow
 from agent_tui.server.reports.hotspots import Hotspots
 from agent_tui.server.reports.kpis import KpiReports, kpi_out, kpi_periods, today
+from agent_tui.server.reports.leader import leader_tally
 from agent_tui.server.seats import Seats
 from agent_tui.server.tables import CASES, EVENTS, status_in
 from agent_tui.server.visibility import Actor, visible_cases
@@ -107,6 +108,8 @@ class LeadBoard:
             by_hour, by_type = _volume_today(session, visible, day_start)
             seats = self.seats.statuses(session, now, viewer)
             urges = _urges_today(session, visible, day_start)
+            _, month_start, month_end = kpi_periods(now)[-1]
+            leader = leader_tally(session, visible, month_start, month_end, now)
         # The tiles ready within ``kpi_wait_seconds`` (together); the others are named pending
         # and come with a later answer (their replays go on meanwhile).
         tiles, pending = [], []
@@ -146,7 +149,13 @@ class LeadBoard:
             kpis_pending=pending,
             hotspots=self.hotspots.current(viewer),
             urges_today=urges,
+            leader=leader,
         )
+
+    def leader_report(self, viewer: Actor, start: datetime, end: datetime) -> S.LeaderTally:
+        """The leader-assigned cases (领导交办) registered in [start, end), counted now."""
+        with Session(self.ctx.engine) as session:
+            return leader_tally(session, visible_cases(viewer), start, end, self.ctx.now())
 
 
 def _urges_today(session: Session, visible: Any, day_start: datetime) -> dict[str, int]:
@@ -267,6 +276,7 @@ def _briefs(
             sa.func.substr(c.content, 1, 40).label("content"),
             c.handling_deadline,
             c.supervision,
+            c.leader_assigned,
         )
         .where(*where)
         .order_by(c.handling_deadline, c.id)
@@ -285,6 +295,7 @@ def _briefs(
             handling_deadline=r.handling_deadline,
             minutes_left=math.floor((r.handling_deadline - now).total_seconds() / 60),
             supervision=r.supervision,
+            leader_assigned=bool(r.leader_assigned),
         )
         for r in rows
     ]
