@@ -137,9 +137,7 @@ def percent(r: wire.RatioOut) -> str:
 
 def leader_text(lt: wire.LeaderTally) -> str:
     """``受理 3 件，办结 1 件，在办 2 件（超期 1 件）``: the period's leader-assigned cases."""
-    return (
-        f"受理 {lt.registered} 件，办结 {lt.done} 件，在办 {lt.open} 件（超期 {lt.overdue} 件）"
-    )
+    return f"受理 {lt.registered} 件，办结 {lt.done} 件，在办 {lt.open} 件（超期 {lt.overdue} 件）"
 
 
 def _rate_cells(r: wire.RatioOut) -> list[object]:

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from openpyxl import load_workbook
 
 from agent_tui.client.report import build_workbook, text_summary
-
 from agent_tui.domain.case import Status, SupervisionLevel
 from agent_tui.domain.leader import LEADER_MARK
 from agent_tui.domain.lifecycle import Step

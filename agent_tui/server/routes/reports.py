@@ -61,9 +61,7 @@ def dashboard(actor: LeadDep, board: BoardDep) -> S.Dashboard:
 
 
 @router.get("/reports/leader", name="leader_cases", response_model=S.LeaderTally)
-def leader_cases(
-    actor: LeadDep, board: BoardDep, start: datetime, end: datetime
-) -> S.LeaderTally:
+def leader_cases(actor: LeadDep, board: BoardDep, start: datetime, end: datetime) -> S.LeaderTally:
     """Leader-assigned cases (领导交办) registered in [start, end): 受理 / 办结 / 在办 / 超期."""
     _check_period(start, end)
     return board.leader_report(actor, start, end)
