@@ -18,7 +18,7 @@ from agent_tui.domain.leader import tally
 from agent_tui.server.tables import CASES
 
 #: The bare column (no ``= 1`` on SQLite): the partial index's own predicate, so it is used.
-LEADER_ASSIGNED = sa.literal_column("cases.leader_assigned")
+LEADER_ASSIGNED: Any = sa.literal_column("cases.leader_assigned")
 
 
 def leader_tally(
