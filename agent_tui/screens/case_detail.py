@@ -26,6 +26,7 @@ from agent_tui.client.seat import Seat, SeatError, StepRefused
 from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.case import OPEN_STATUSES, Role, Satisfaction, Status, SupervisionLevel
 from agent_tui.domain.lifecycle import (
+    INTAKE,
     REPEAT_CALL_STEPS,
     Step,
     available_steps,
@@ -469,7 +470,7 @@ class CaseScreen(Screen[None]):
         if action in ("reapply", "discard"):
             return bool(self._held())
         if action == "repeat_call":
-            return self.role in (Role.AGENT, Role.LEAD)  # the centre takes the calls
+            return self.role in INTAKE  # who takes the calls: the centre, a leader at a seat
         if action == "together":
             return bool(self._together())
         return True
