@@ -927,6 +927,7 @@ class RoleName(StrEnum):
     lead = "lead"
     department = "department"
     admin = "admin"
+    leader = "leader"
 
 
 def _accounts(db: str | None) -> Any:
@@ -957,7 +958,7 @@ def _password(password: str | None) -> str:
 @user_cli.command("add")
 def user_add(
     user_id: str,
-    role: Annotated[RoleName, typer.Option(help="agent | lead | department | admin")],
+    role: Annotated[RoleName, typer.Option(help="agent | lead | department | admin | leader")],
     name: Annotated[str, typer.Option(help="display name")] = "",
     department: Annotated[str, typer.Option(help="department code (role department)")] = "",
     platform: Annotated[str, typer.Option(help="platform code (county platforms)")] = "city",

@@ -220,6 +220,8 @@ class CasePublic(BaseModel):
     callback_note: str = ""
     reopens: int
     supervision: int
+    #: 领导交办: a leader registered or dispatched it (the store decides, from the account).
+    leader_assigned: bool = False
     archived_at: datetime | None
     #: Repeat calls about the open case: urges (催办) and when the last came; supplements (补充).
     urges: int = 0
@@ -285,6 +287,7 @@ def domain_case(public: CasePublic) -> Case:
         callback_note=public.callback_note,
         reopens=public.reopens,
         supervision=SupervisionLevel(public.supervision),
+        leader_assigned=public.leader_assigned,
         archived_at=public.archived_at,
         urges=public.urges,
         last_urged_at=public.last_urged_at,
@@ -509,6 +512,7 @@ class CaseBrief(BaseModel):
     handling_deadline: datetime | None
     minutes_left: int | None  # to handling_deadline from `at`; negative = overdue
     supervision: int
+    leader_assigned: bool = False  # 领导交办
 
 
 class KpiTile(BaseModel):
@@ -529,6 +533,18 @@ class Hotspot(BaseModel):
     #: every dashboard (the hot spots themselves are cached): a repeat supervises none of them.
     supervised: list[str] = Field(default_factory=list)
     rule: str  # the rule in plain Chinese, e.g. "24小时内 5 件，前7日日均 0.6 件"
+
+
+class LeaderTally(BaseModel):
+    """Leader-assigned cases (领导交办) registered in [start, end): how many, how many done
+    (办结), still open (在办) and overdue now (超期) — ``domain.leader.tally``."""
+
+    start: datetime
+    end: datetime
+    registered: int = 0
+    done: int = 0
+    open: int = 0
+    overdue: int = 0
 
 
 class Dashboard(BaseModel):
@@ -557,6 +573,8 @@ class Dashboard(BaseModel):
     #: Cases whose co-departments' opinions (协办意见) are overdue now (``GET /api/cases
     #: ?co_overdue=true`` lists them).
     co_overdue: int = 0
+    #: This month's leader-assigned cases (领导交办): the board's 领导交办 line.
+    leader: LeaderTally | None = None
 
 
 class RatioOut(BaseModel):

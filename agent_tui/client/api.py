@@ -373,6 +373,12 @@ class ApiClient:
         response = await self.request("GET", "/api/reports/kpis", params=params)
         return wire.KpiReportOut.model_validate_json(response.content)
 
+    async def leader_cases(self, start: datetime, end: datetime) -> wire.LeaderTally:
+        """Leader-assigned cases (领导交办) registered in [start, end), counted now."""
+        params = {"start": start.isoformat(), "end": end.isoformat()}
+        response = await self.request("GET", "/api/reports/leader", params=params)
+        return wire.LeaderTally.model_validate_json(response.content)
+
     async def kpi_cases(
         self,
         kpi: str,

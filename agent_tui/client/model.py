@@ -59,6 +59,7 @@ class PendingCase:
     callback_solved: ClassVar[Solved | None] = None
     callback_note: ClassVar[str] = ""
     supervision: ClassVar[int] = 0
+    leader_assigned: ClassVar[bool] = False  # the store decides it (from the account)
     urges: ClassVar[int] = 0
     last_urged_at: ClassVar[datetime | None] = None
     supplements: ClassVar[int] = 0

@@ -50,6 +50,9 @@ OVERDUE_COLUMNS = [
     *("工单编号", "状态", "承办单位", "县区", "类别", "诉求内容"),
     *("办理期限", "超期（小时）", "督办级别"),
 ]
+#: The leader-assigned cases' own line and sheet (领导接听: a city leader took the calls).
+LEADER_LINE = "领导交办"
+LEADER_COLUMNS = ("受理", "办结", "在办", "超期")
 #: At most this many overdue cases are listed (the count is always complete).
 OVERDUE_MAX = 5000
 
@@ -86,6 +89,8 @@ class ReportData:
     overdue_total: int
     #: By the county of the case's address (where the matter is).
     by_county: dict[str, wire.KpiOut] = field(default_factory=dict)
+    #: Leader-assigned cases (领导交办) registered in the period.
+    leader: wire.LeaderTally | None = None
     reference: ReferenceData = field(default_factory=load_reference, repr=False)
 
     @property
@@ -133,6 +138,7 @@ async def fetch_report(client: ApiClient, kind: Kind, day: date) -> ReportData:
         cursor = page.next_cursor
         more = cursor is not None
     summary = await client.dashboard()
+    leader = await client.leader_cases(start, end)
     return ReportData(
         kind=kind,
         day=day,
@@ -145,11 +151,17 @@ async def fetch_report(client: ApiClient, kind: Kind, day: date) -> ReportData:
         by_county=by_county.groups,
         overdue=overdue[:OVERDUE_MAX],
         overdue_total=max(summary.overdue, len(overdue)),
+        leader=leader,
     )
 
 
 def percent(r: wire.RatioOut) -> str:
     return "—" if r.value is None else f"{r.value * 100:.2f}%"
+
+
+def leader_text(lt: wire.LeaderTally) -> str:
+    """``受理 3 件，办结 1 件，在办 2 件（超期 1 件）``: the period's leader-assigned cases."""
+    return f"受理 {lt.registered} 件，办结 {lt.done} 件，在办 {lt.open} 件（超期 {lt.overdue} 件）"
 
 
 def _rate_cells(r: wire.RatioOut) -> list[object]:
@@ -195,7 +207,8 @@ def excel_time(t: datetime | None) -> datetime | None:
 
 def build_workbook(data: ReportData, path: Path) -> Path:
     """Write the report as an Excel workbook: 概览, 按部门, 按平台 (the platform that took the
-    call), 按县区 (the county where the matter is), 超期清单."""
+    call), 按县区 (the county where the matter is), 超期清单, 领导交办 (when there are
+    leader-assigned cases)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -215,6 +228,8 @@ def build_workbook(data: ReportData, path: Path) -> Path:
     sheet.append(["当前超期未办结", data.overdue_total])
     sheet.append(["超期统计时间", excel_time(data.at)])
     sheet.cell(sheet.max_row, 2).number_format = DATE_FORMAT
+    if data.leader is not None:
+        sheet.append([LEADER_LINE, leader_text(data.leader)])
     hours = k.average_handling_hours
     sheet.append(["平均办理时长（小时）", None if hours is None else round(hours, 1)])
     sheet.append([])
@@ -305,6 +320,15 @@ def build_workbook(data: ReportData, path: Path) -> Path:
     ws.column_dimensions["E"].width = 16
     ws.column_dimensions["F"].width = 60
     ws.column_dimensions["G"].width = 18
+    if data.leader is not None:  # its own sheet, last: the others keep their places
+        ws = book.create_sheet(LEADER_LINE)
+        ws.append(list(LEADER_COLUMNS))
+        for cell in ws[1]:
+            cell.font = bold
+        lt = data.leader
+        ws.append([lt.registered, lt.done, lt.open, lt.overdue])
+        ws.append([])
+        ws.append([f"统计区间：{_local(lt.start)} 至 {_local(lt.end)} 受理的领导交办工单"])
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
@@ -344,6 +368,8 @@ def text_summary(data: ReportData, top: int = 5) -> str:
         lines.append(
             f"单位答复 {sum(k.replies_by_outcome.values())} 件：" + "、".join(replies) + "。"
         )
+    if data.leader is not None:
+        lines.append(f"{LEADER_LINE}：{leader_text(data.leader)}。")
     late = Counter(c.department for c in data.overdue)
     if data.overdue_total:
         named = late.most_common(top)

@@ -106,7 +106,8 @@ def _routed_departments(ref: ReferenceData) -> list[str]:
 
 
 def demo_users(ref: ReferenceData | None = None) -> list[DemoUser]:
-    """Agents ``agent01..agent08``, leads ``lead01``/``lead02``, ``admin``, one liaison per
+    """Agents ``agent01..agent08``, leads ``lead01``/``lead02``, ``admin``, a city leader
+    ``leader01`` (领导接听: the cases taken at its seat are 领导交办), one liaison per
     routed department (user id = its code in lower case, e.g. ``cgj``) and one agent on each of
     two county platforms (``by_agent01`` for 泌阳县, ``zy_agent01`` for 正阳县).
 
@@ -122,6 +123,8 @@ def demo_users(ref: ReferenceData | None = None) -> list[DemoUser]:
         for i, name in enumerate(_LEAD_NAMES, start=1)
     ]
     users.append(DemoUser("admin", "系统管理员", Role.ADMIN))
+    # 领导接听: the city leader who takes calls at a seat once a month.
+    users.append(DemoUser("leader01", "市领导", Role.LEADER))
     for code in _routed_departments(ref):
         department = ref.department(code)
         assert department is not None

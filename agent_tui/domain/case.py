@@ -113,6 +113,9 @@ class Role(LabelledEnum):
     LEAD = "lead", "班长"
     DEPARTMENT = "department", "承办单位"
     ADMIN = "admin", "管理员"
+    #: A city leader taking calls at a seat (领导接听): an agent's intake steps, and every case
+    #: the leader registers or dispatches is leader-assigned (领导交办, ``domain.leader``).
+    LEADER = "leader", "领导"
     SYSTEM = "system", "系统"
 
 
@@ -272,6 +275,8 @@ class Case:
     callback_note: str = ""  # what the citizen said
     reopens: int = 0
     supervision: SupervisionLevel = SupervisionLevel.NONE
+    #: 领导交办: registered or dispatched by a leader (``domain.leader``); never unset.
+    leader_assigned: bool = False
     archived_at: datetime | None = None
     # repeat calls about the open case (催办 by the citizen, 补充 information)
     urges: int = 0

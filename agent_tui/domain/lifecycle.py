@@ -37,6 +37,7 @@ from agent_tui.domain.case import (
     normalize_phone,
 )
 from agent_tui.domain.errors import FieldError, IllegalStep, StepForbidden, ValidationFailed
+from agent_tui.domain.leader import LEADER_MARK, LEADER_SUPERVISION, marks_leader_case
 from agent_tui.domain.outcome import check_callback_answers, check_reply
 
 DEFAULT_MAX_CALLBACK_TRIES = 3
@@ -71,6 +72,9 @@ class Step(LabelledEnum):
 
 
 CENTRE = frozenset({Role.AGENT, Role.LEAD})
+#: Who takes a call: the centre, and a leader at a seat (领导接听), who registers, answers on
+#: the call, refers or dispatches, and takes repeat calls (the centre reviews and calls back).
+INTAKE = CENTRE | {Role.LEADER}
 DEPT = frozenset({Role.DEPARTMENT})
 SUPERVISORS = frozenset({Role.LEAD, Role.SYSTEM})
 
@@ -98,9 +102,9 @@ class Rule:
 
 
 RULES: Mapping[Step, Rule] = {
-    Step.REFUSE: Rule(frozenset({Status.REGISTERED}), CENTRE),
-    Step.RESOLVE: Rule(frozenset({Status.REGISTERED}), CENTRE),
-    Step.DISPATCH: Rule(frozenset({Status.REGISTERED, Status.RETURNED, Status.DISPATCHED}), CENTRE),
+    Step.REFUSE: Rule(frozenset({Status.REGISTERED}), INTAKE),
+    Step.RESOLVE: Rule(frozenset({Status.REGISTERED}), INTAKE),
+    Step.DISPATCH: Rule(frozenset({Status.REGISTERED, Status.RETURNED, Status.DISPATCHED}), INTAKE),
     Step.SIGN: Rule(frozenset({Status.DISPATCHED}), DEPT),
     Step.REQUEST_RETURN: Rule(frozenset({Status.DISPATCHED, Status.IN_PROGRESS}), DEPT),
     Step.APPROVE_RETURN: Rule(frozenset({Status.RETURN_REQUESTED}), CENTRE),
@@ -116,8 +120,8 @@ RULES: Mapping[Step, Rule] = {
     Step.CALLBACK: Rule(frozenset({Status.CALLBACK_PENDING}), CENTRE),
     Step.RATE: Rule(frozenset({Status.CALLED_BACK}), CENTRE),
     Step.REOPEN: Rule(frozenset({Status.RATED}), CENTRE),
-    Step.URGE: Rule(OPEN_STATUSES, CENTRE),
-    Step.SUPPLEMENT: Rule(OPEN_STATUSES, CENTRE),
+    Step.URGE: Rule(OPEN_STATUSES, INTAKE),
+    Step.SUPPLEMENT: Rule(OPEN_STATUSES, INTAKE),
     Step.REMIND: Rule(OPEN_STATUSES, SUPERVISORS),
     Step.SUPERVISE: Rule(OPEN_STATUSES, frozenset({Role.LEAD})),
     Step.NOTICE: Rule(OPEN_STATUSES, SUPERVISORS),
@@ -127,7 +131,7 @@ RULES: Mapping[Step, Rule] = {
     ),
 }
 
-REGISTER_ROLES = CENTRE
+REGISTER_ROLES = INTAKE
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,9 +261,10 @@ def register(
             state="（新工单）",
             step=Step.REGISTER.label,
             role=role.label,
-            why="只有话务员或班长可以受理工单",
-            why_en="only agents and leads register cases",
+            why="只有话务员、班长或领导可以受理工单",
+            why_en="only agents, leads and leaders register cases",
         )
+    leader = marks_leader_case(role)
     case = Case(
         uuid=uuid,
         appeal_type=intake.appeal_type,
@@ -278,6 +283,9 @@ def register(
         platform=platform,
         agent=actor,
         registered_at=at,
+        # 领导交办: supervised from the start, in the registration itself.
+        supervision=LEADER_SUPERVISION if leader else SupervisionLevel.NONE,
+        leader_assigned=leader,
         version=1,
     )
     # The first event carries the whole case, so that the log alone can rebuild it.
@@ -286,7 +294,8 @@ def register(
         for f in dataclasses.fields(Case)
         if f.name != "version"
     }
-    event = Event(uuid, Step.REGISTER, actor, role, at, None, Status.REGISTERED, "", changes, 1)
+    reason = LEADER_MARK if leader else ""  # the audit log says why it is supervised
+    event = Event(uuid, Step.REGISTER, actor, role, at, None, Status.REGISTERED, reason, changes, 1)
     return case, event
 
 
@@ -304,6 +313,7 @@ def _resolve(case: Case, cmd: Command) -> Case:
 
 
 def _dispatch(case: Case, cmd: Command) -> Case:
+    case = _leader_marked(case, cmd)
     if case.status is Status.DISPATCHED and case.department:
         raise _illegal(case, cmd, "已派给承办单位，需退单后才能改派", "already with a department")
     if bool(cmd.department) == bool(cmd.platform):
@@ -355,6 +365,15 @@ def _dispatch(case: Case, cmd: Command) -> Case:
         deadline_provisional=cmd.deadline_provisional,
         signed_at=None,
         requested_deadline=None,
+    )
+
+
+def _leader_marked(case: Case, cmd: Command) -> Case:
+    """A leader's dispatch assigns the case (领导交办): marked and supervised in the same step."""
+    if not marks_leader_case(cmd.role):
+        return case
+    return replace(
+        case, leader_assigned=True, supervision=max(case.supervision, LEADER_SUPERVISION)
     )
 
 
@@ -663,6 +682,9 @@ def apply(case: Case, cmd: Command) -> tuple[Case, Event]:
     check(case, cmd)
     after = HANDLERS[cmd.step](case, cmd)
     after = replace(after, version=case.version + 1)
+    reason = cmd.reason.strip()
+    if not reason and after.leader_assigned and not case.leader_assigned:
+        reason = LEADER_MARK  # a leader's dispatch: the audit log says why it is supervised
     event = Event(
         case_uuid=case.uuid,
         step=cmd.step,
@@ -671,7 +693,7 @@ def apply(case: Case, cmd: Command) -> tuple[Case, Event]:
         at=cmd.at,
         from_status=case.status,
         to_status=after.status,
-        reason=cmd.reason.strip(),
+        reason=reason,
         changes=_diff(case, after),
         version=after.version,
     )

@@ -46,7 +46,7 @@ from agent_tui.domain.case import AppealType, Status
 from agent_tui.domain.lifecycle import Step, already_supervised
 from agent_tui.domain.rules import short_deadline
 from agent_tui.i18n import N_, t
-from agent_tui.widgets.case_table import countdown, local, short
+from agent_tui.widgets.case_table import LEADER_STYLE, countdown, leader_mark, local, short
 from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
@@ -350,6 +350,17 @@ class BoardScreen(Screen[None]):
                 soon=d.due_2h,
             ),
         ]
+        if d.leader is not None and (d.leader.registered or d.leader.open):
+            lines.append(
+                t(
+                    "[b]领导交办[/b] 本月 {count} 件 · 办结 {done} 件 · 在办 {open} 件"
+                    "（超期 {overdue} 件）",
+                    count=d.leader.registered,
+                    done=d.leader.done,
+                    open=d.leader.open,
+                    overdue=d.leader.overdue,
+                )
+            )
         for c in d.overdue_cases[:3]:
             lines.append(
                 f"  [red]{c.number}[/] {self._department(c.department)} {countdown(c.minutes_left)}"
@@ -375,7 +386,9 @@ class BoardScreen(Screen[None]):
                 [
                     Text(c.number, style="bold red" if late else "yellow"),
                     countdown(c.minutes_left),
-                    t(c.status.label),
+                    Text(leader_mark(c) + t(c.status.label), style=LEADER_STYLE)
+                    if c.leader_assigned
+                    else t(c.status.label),
                     self._department(c.department),
                     self._platform(c.platform),
                     self._category(c.category),

@@ -24,8 +24,9 @@ from agent_tui import wire
 from agent_tui.client.model import CachedCase, CaseView, HeldCommand, domain_case
 from agent_tui.client.seat import Seat, SeatError, StepRefused
 from agent_tui.data.reference import ReferenceData
-from agent_tui.domain.case import OPEN_STATUSES, Role, Satisfaction, Status
+from agent_tui.domain.case import OPEN_STATUSES, Role, Satisfaction, Status, SupervisionLevel
 from agent_tui.domain.lifecycle import (
+    INTAKE,
     REPEAT_CALL_STEPS,
     Step,
     available_steps,
@@ -214,6 +215,7 @@ class CaseScreen(Screen[None]):
         yield Header()
         with Horizontal(id="case"):
             with VerticalScroll(id="case-main"):
+                yield Static("", id="case-leader", classes="leader-mark")
                 yield Static("", id="case-fields")
                 yield Label(t("办理过程"), classes="section-title")
                 yield Timeline(id="case-timeline")
@@ -377,6 +379,15 @@ class CaseScreen(Screen[None]):
             if value:
                 grid.add_row(t(label), value)
         self.query_one("#case-fields", Static).update(grid)
+        marker = self.query_one("#case-leader", Static)
+        marker.set_class(b.leader_assigned, "-shown")
+        if b.leader_assigned:
+            marker.update(
+                t(
+                    "【领导交办】{level} · 领导接听受理，办结前全程督办",
+                    level=t(SupervisionLevel(b.supervision).label),
+                )
+            )
 
     def _callback_script(self, b: CaseView) -> str:
         """What the agent reads to the caller at the callback: the department's reply as it
@@ -505,7 +516,7 @@ class CaseScreen(Screen[None]):
         if action in ("reapply", "discard"):
             return bool(self._held())
         if action == "repeat_call":
-            return self.role in (Role.AGENT, Role.LEAD)  # the centre takes the calls
+            return self.role in INTAKE  # who takes the calls: the centre, a leader at a seat
         if action == "together":
             return bool(self._together())
         return True

@@ -40,6 +40,7 @@ from agent_tui.domain.case import (
     AppealType,
     Gender,
     Intake,
+    Role,
     Urgency,
     normalize_phone,
     validate_intake,
@@ -53,7 +54,7 @@ from agent_tui.domain.routing import Router
 from agent_tui.domain.rules import is_finished
 from agent_tui.domain.search import SearchIndex
 from agent_tui.i18n import N_, either, english, t
-from agent_tui.widgets.case_table import local, number_of, short
+from agent_tui.widgets.case_table import leader_mark, local, number_of, short
 from agent_tui.widgets.choice import ChoiceBar
 from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.hits import (
@@ -272,7 +273,10 @@ class CaseEntryScreen(Screen[None]):
                 yield Static("", id=f"{widget.id}-error", classes="field-error")
 
     def on_mount(self) -> None:
-        self.title = t("驻马店 12345 · 受理")
+        user = self.seat.user if self.seat is not None else None
+        leader = user is not None and user.role is Role.LEADER
+        # 领导接听: a leader's seat says so; every case taken here is 领导交办.
+        self.title = t("驻马店 12345 · 领导接听") if leader else t("驻马店 12345 · 受理")
         table = self.query_one("#history", DataTable)
         table.add_columns(t("工单号"), t("受理时间"), t("状态"), t("内容"))
         for picker in self.query(PickField):
@@ -565,7 +569,7 @@ class CaseEntryScreen(Screen[None]):
             table.add_row(
                 f"[{style}]{number}[/]" if style else number,
                 local(c.registered_at),
-                t(c.status.label) + urged,
+                leader_mark(c) + t(c.status.label) + urged,
                 short(c.content, 18),
                 key=cached.uuid,
             )

@@ -29,7 +29,7 @@ from agent_tui.data.reference import ReferenceData
 from agent_tui.domain.case import Role
 from agent_tui.domain.queues import QUEUE_SETS, QueueDef, co_late
 from agent_tui.i18n import N_, t
-from agent_tui.widgets.case_table import CASE_COLUMNS, case_cells, local, short
+from agent_tui.widgets.case_table import CASE_COLUMNS, LEADER_STYLE, case_cells, local, short
 from agent_tui.widgets.footer import SteadyFooter
 from agent_tui.widgets.seat_bar import SeatBar
 from agent_tui.widgets.seat_events import SeatCasesChanged, follow_seat
@@ -62,6 +62,7 @@ class Row:
     key: str  # case uuid, or draft id
     cells: tuple[str, ...]
     overdue: bool = False
+    leader: bool = False  # 领导交办: its status cell stands out
 
 
 class QueueScreen(Screen[None]):
@@ -193,7 +194,12 @@ class QueueScreen(Screen[None]):
                 for cached in self.seat.queue(self.queue, now)
             ]
         return [
-            Row(cached.uuid, case_cells(cached, self.reference, now), cached.overdue(now))
+            Row(
+                cached.uuid,
+                case_cells(cached, self.reference, now),
+                cached.overdue(now),
+                cached.case.leader_assigned,
+            )
             for cached in self.seat.queue(self.queue, now)
         ]
 
@@ -231,7 +237,9 @@ class QueueScreen(Screen[None]):
             titles.append(t(title) + mark)
         cells: list[list[Cell]] = [
             [
-                Text(c, style="bold red") if row.overdue and i == 2 else c
+                Text(c, style="bold red" if row.overdue else LEADER_STYLE)
+                if i == 2 and (row.overdue or row.leader)
+                else c
                 for i, c in enumerate(row.cells)
             ]
             for row in rows

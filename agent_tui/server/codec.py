@@ -110,6 +110,7 @@ def row_to_case(row: Any) -> Case:
         callback_note=row.callback_note,
         reopens=row.reopens,
         supervision=SupervisionLevel(row.supervision),
+        leader_assigned=bool(row.leader_assigned),
         archived_at=row.archived_at,
         urges=row.urges,
         last_urged_at=row.last_urged_at,

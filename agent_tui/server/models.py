@@ -202,6 +202,14 @@ class CaseRow(SQLModel, table=True):
             postgresql_where=sa.text(RELATED_TERM),
         ),
         sa.Index("ix_cases_category_registered", "category", "registered_at"),
+        # Leader-assigned cases (领导交办, migration 0014): the board's and reports' lines.
+        sa.Index(
+            "ix_cases_leader_registered",
+            "registered_at",
+            "id",
+            sqlite_where=sa.text("leader_assigned"),
+            postgresql_where=sa.text("leader_assigned"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -261,6 +269,8 @@ class CaseRow(SQLModel, table=True):
     callback_note: str = Field(default="", max_length=1000)
     reopens: int = 0
     supervision: int = 0
+    #: 领导交办 (migration 0014): registered or dispatched by a leader, supervised from then on.
+    leader_assigned: bool = False
     archived_at: datetime | None = _ts(default=None)
     #: Repeat calls about the open case (migration 0011): urges (催办), the last one's time,
     #: supplements (补充). The department's queue puts urged cases first.

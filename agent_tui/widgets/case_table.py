@@ -24,6 +24,16 @@ if TYPE_CHECKING:
     from agent_tui.data.reference import ReferenceData
 
 PENDING_NUMBER = N_("（待发送）")
+#: Before a leader-assigned case's status in every list (领导交办, ``domain.leader``).
+LEADER_MARK = N_("【领导交办】")
+#: Table cells cannot take a class: the leader rows' status cell gets this style (app.tcss
+#: styles the case screen's marker and the leader seat's bar alike: magenta).
+LEADER_STYLE = "bold magenta"
+
+
+def leader_mark(case: object) -> str:
+    """``【领导交办】`` for a leader-assigned case, else ''."""
+    return t(LEADER_MARK) if getattr(case, "leader_assigned", False) else ""
 
 
 def number_of(case: CaseView) -> str:
@@ -50,9 +60,10 @@ CASE_COLUMNS = (
 
 
 def status_text(cached: CachedCase, now: datetime) -> str:
-    """``办理中·催办2·待发送·超期``: the status, how often the caller urged it (催办), whether
-    this seat's command on it is unconfirmed, and whether it is overdue (the domain's rule)."""
-    text = t(cached.case.status.label)
+    """``【领导交办】办理中·催办2·待发送·超期``: leader-assigned or not, the status, how often
+    the caller urged it (催办), whether this seat's command on it is unconfirmed, and whether it
+    is overdue (the domain's rule)."""
+    text = leader_mark(cached.case) + t(cached.case.status.label)
     if cached.case.urges:
         text += t("·催办{count}", count=cached.case.urges)
     if cached.pending:

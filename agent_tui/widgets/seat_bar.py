@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from agent_tui.client.seat import Seat
+from agent_tui.domain.case import Role
 from agent_tui.i18n import t
 from agent_tui.widgets.seat_events import SeatStatusChanged, follow_seat
 from agent_tui.widgets.times import local
@@ -31,7 +32,21 @@ class SeatBar(Widget):
         super().__init__(id=id)
         self.seat = seat
 
+    @property
+    def leader(self) -> bool:
+        """A leader's seat (领导接听): its cases are leader-assigned, and the bar says so."""
+        user = self.seat.user
+        return user is not None and user.role is Role.LEADER
+
     def render(self) -> str:
+        if self.leader:
+            return t(
+                "坐席 {seat} · 领导接听 · {user} · {status} · {clock}",
+                seat=self.seat.seat_id,
+                user=self.seat.user_id,
+                status=self.status_text,
+                clock=self.clock,
+            )
         return t(
             "坐席 {seat} · {user} · {status} · {clock}",
             seat=self.seat.seat_id,
@@ -41,6 +56,7 @@ class SeatBar(Widget):
         )
 
     def on_mount(self) -> None:
+        self.set_class(self.leader, "-leader")
         follow_seat(self)
         self.show_status()
         self.tick()

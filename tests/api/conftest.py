@@ -39,6 +39,7 @@ USERS: dict[str, tuple[Role, str, str]] = {
     "agent01": (Role.AGENT, "", "city"),
     "agent02": (Role.AGENT, "", "city"),
     "lead01": (Role.LEAD, "", "city"),
+    "leader01": (Role.LEADER, "", "city"),
     "admin": (Role.ADMIN, "", "city"),
     "cgj": (Role.DEPARTMENT, "CGJ", "city"),
     "gaj": (Role.DEPARTMENT, "GAJ", "city"),

@@ -38,6 +38,7 @@ ROLE_USERS: dict[Role, str] = {
     Role.LEAD: "lead01",
     Role.DEPARTMENT: DEPT_USER,
     Role.ADMIN: "admin",
+    Role.LEADER: "leader01",
 }
 
 #: The state each step is tried from (one legal source state per step).

@@ -84,7 +84,7 @@ def test_the_workbook_says_what_the_api_says(
     ).json()["groups"]
 
     book = load_workbook(path)
-    assert book.sheetnames == ["概览", "按部门", "按平台", "按县区", "超期清单"]
+    assert book.sheetnames == ["概览", "按部门", "按平台", "按县区", "超期清单", "领导交办"]
     overview = {row[0]: row[1:] for row in book["概览"].iter_rows(values_only=True) if row[0]}
     assert overview["受理量"][0] == total["registered"] == 6
     assert overview["当前超期未办结"][0] == len(overdue_numbers)

@@ -33,7 +33,6 @@ from agent_tui.domain.case import (
     Case,
     DeadlineClass,
     Intake,
-    Role,
     validate_intake,
 )
 from agent_tui.domain.deadlines import (
@@ -44,6 +43,7 @@ from agent_tui.domain.deadlines import (
 )
 from agent_tui.domain.errors import DomainError, FieldError, ValidationFailed
 from agent_tui.domain.lifecycle import (
+    REGISTER_ROLES,
     VERSIONLESS_STEPS,
     Command,
     Event,
@@ -105,7 +105,7 @@ class Writer:
             ),
             known_categories=self.ctx.known_categories,
         )
-        if actor.role not in (Role.AGENT, Role.LEAD):
+        if actor.role not in REGISTER_ROLES:
             # Let the domain say it, with the state, step and role named.
             register(intake, uuid=case_uuid, actor=actor.user_id, role=actor.role, at=at)
         related_to = self._group_to_join(actor, case_uuid, body.related_to)

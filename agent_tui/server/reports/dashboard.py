@@ -26,6 +26,7 @@ from agent_tui.server.context import StoreContext
 from agent_tui.server.models import CaseRow
 from agent_tui.server.reports.hotspots import Hotspots
 from agent_tui.server.reports.kpis import KpiReports, kpi_out, kpi_periods, today
+from agent_tui.server.reports.leader import leader_tally
 from agent_tui.server.seats import Seats
 from agent_tui.server.tables import CASES, EVENTS, status_in
 from agent_tui.server.visibility import Actor, visible_cases
@@ -111,6 +112,8 @@ class LeadBoard:
             co_late = session.execute(
                 sa.select(sa.func.count()).where(visible, co_overdue(viewer, now))
             ).scalar_one()
+            _, month_start, month_end = kpi_periods(now)[-1]
+            leader = leader_tally(session, visible, month_start, month_end, now)
         # The tiles ready within ``kpi_wait_seconds`` (together); the others are named pending
         # and come with a later answer (their replays go on meanwhile).
         tiles, pending = [], []
@@ -151,7 +154,13 @@ class LeadBoard:
             hotspots=self.hotspots.current(viewer),
             urges_today=urges,
             co_overdue=co_late,
+            leader=leader,
         )
+
+    def leader_report(self, viewer: Actor, start: datetime, end: datetime) -> S.LeaderTally:
+        """The leader-assigned cases (领导交办) registered in [start, end), counted now."""
+        with Session(self.ctx.engine) as session:
+            return leader_tally(session, visible_cases(viewer), start, end, self.ctx.now())
 
 
 def _urges_today(session: Session, visible: Any, day_start: datetime) -> dict[str, int]:
@@ -272,6 +281,7 @@ def _briefs(
             sa.func.substr(c.content, 1, 40).label("content"),
             c.handling_deadline,
             c.supervision,
+            c.leader_assigned,
         )
         .where(*where)
         .order_by(c.handling_deadline, c.id)
@@ -290,6 +300,7 @@ def _briefs(
             handling_deadline=r.handling_deadline,
             minutes_left=math.floor((r.handling_deadline - now).total_seconds() / 60),
             supervision=r.supervision,
+            leader_assigned=bool(r.leader_assigned),
         )
         for r in rows
     ]

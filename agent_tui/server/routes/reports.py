@@ -60,6 +60,13 @@ def dashboard(actor: LeadDep, board: BoardDep) -> S.Dashboard:
     return board.dashboard(actor)
 
 
+@router.get("/reports/leader", name="leader_cases", response_model=S.LeaderTally)
+def leader_cases(actor: LeadDep, board: BoardDep, start: datetime, end: datetime) -> S.LeaderTally:
+    """Leader-assigned cases (领导交办) registered in [start, end): 受理 / 办结 / 在办 / 超期."""
+    _check_period(start, end)
+    return board.leader_report(actor, start, end)
+
+
 @router.get("/reports/hotspots", name="hotspots", response_model=list[S.Hotspot])
 def hotspots(actor: LeadDep, spots: HotspotsDep) -> list[S.Hotspot]:
     return spots.current(actor)
