@@ -228,7 +228,8 @@ class StepForm(ModalScreen[dict[str, Any] | None]):
                     errors[name] = t("请选择办理结果（数字键 1–5）")
                 else:
                     params[name] = str(outcome)
-            elif name in ("officer", "officer_phone"):
+            elif name in ("officer", "officer_phone") and self.step is Step.REPLY:
+                # Checked together by the reply's rules below (needed once an outcome is set).
                 params[name] = self.query_one(f"#step-{name}", Input).value.strip()
             elif name in ("reached", "satisfaction"):
                 value = self.query_one(f"#step-{name}", ChoiceBar).value

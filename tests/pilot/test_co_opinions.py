@@ -115,7 +115,11 @@ async def test_a_co_department_gives_its_opinion_the_lead_replies_and_review_see
             assert isinstance(reply, StepForm) and reply.step is Step.REPLY
             shown = text_of(reply, "#step-co-opinions")
             assert OPINION in shown and "李警官" in shown and "市公安局" in shown
-            await lead.pilot.press(*REPLY, "ctrl+s")
+            # A structured reply: the outcome (1 已解决), what was done, the officer, a phone.
+            await lead.pilot.press("1", *REPLY, "tab", *"王强")
+            phone = reply.query_one("#step-officer_phone", Input)
+            phone.value = "0396 2345678"
+            await lead.pilot.press("ctrl+s")
             await wait_for(lambda: isinstance(lead.app.screen, CaseScreen))
         await wait_for(lambda: central_store.get_case(LEAD, case["uuid"]).status == "replied")
 
