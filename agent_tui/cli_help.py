@@ -128,7 +128,9 @@ HELP: dict[tuple[str, str], str] = {
     ("user", ""): N_("中心库的账号（管理员用）。"),
     ("user add", ""): N_("创建账号。"),
     ("user add", "user_id"): N_("工号"),
-    ("user add", "role"): N_("角色：agent 话务员，lead 班长，department 承办单位，admin 管理员"),
+    ("user add", "role"): N_(
+        "角色：agent 话务员，lead 班长，department 承办单位，leader 领导（领导接听），admin 管理员"
+    ),
     ("user add", "name"): N_("显示的姓名"),
     ("user add", "department"): N_("单位代码（department 角色）"),
     ("user add", "platform"): N_("平台代码（县区平台）"),
