@@ -54,8 +54,12 @@ pytestmark = pytest.mark.slow
 
 SEED = 12345
 STEPS = 210
-#: What a view may take to show a change (the issue's promise).
+#: What a queue or a case screen may take to show a change (the issue's promise).
 WITHIN = 1.0
+#: The board's own promise (2 s): it refreshes a whole dashboard, at most every ≈ 0.2 s, and on
+#: a 2-core box shared with the rest of the suite one refresh now and then lands after 1 s
+#: (measured change → board p99 0.30–0.44 s, docs/benchmarks.md; seen: 1 step in 210, late).
+BOARD_WITHIN = 2.0
 #: The apps' clock: frozen, so that a countdown read on screen and one computed here agree.
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 SIZE = (140, 40)
@@ -390,21 +394,25 @@ class Walk:
         return ""
 
     async def converged(self, n: int, what: str) -> None:
-        """Every seat's open view equals the API within ``WITHIN`` seconds."""
+        """Every seat's open queue and case screen equal the API within ``WITHIN`` seconds, the
+        board within ``BOARD_WITHIN``."""
         loop_time = _loop_time()
-        deadline = loop_time + WITHIN
         while True:
-            problems = [
-                p
+            waited = _loop_time() - loop_time
+            views = [
+                (p, WITHIN)
                 for t in self.terminals.values()
-                for p in (self.queue_mismatch(t), self.case_mismatch(t), self.board_mismatch(t))
+                for p in (self.queue_mismatch(t), self.case_mismatch(t))
                 if p
+            ] + [
+                (p, BOARD_WITHIN) for t in self.terminals.values() if (p := self.board_mismatch(t))
             ]
-            if not problems:
+            if not views:
                 return
-            if _loop_time() > deadline:
+            late = [p for p, within in views if waited > within]
+            if late:
                 pytest.fail(
-                    f"step {n} ({what}), seed {SEED}: after {WITHIN} s\n" + "\n".join(problems)
+                    f"step {n} ({what}), seed {SEED}: after {waited:.1f} s\n" + "\n".join(late)
                 )
             await _sleep(0.05)
 
